@@ -1,0 +1,13 @@
+# Pinned versions of everything scripts/local-cluster builds or runs. Sourced.
+# Kubernetes 1.34: the last minor whose kubelet runs on cgroup v1 without opting out
+# (failCgroupV1 defaults to false; 1.35 flips that default to true). See docs/local-cluster.md.
+K8S_VERSION="v1.34.4"
+# github.com/rancher/local-path-provisioner: the provisioner behind kind's `standard` class.
+LPP_VERSION="v0.0.30"
+
+# Where the cluster keeps its data (see docs/local-cluster.md for why not the work tree).
+LC_STATE="${LOCAL_CLUSTER_STATE:-/var/lib/agent-storage-cluster}"
+LC_CONTAINERD_SOCK="$LC_STATE/run/containerd/containerd.sock"
+# Images built by scripts/build-image.
+WORKLOAD_IMAGE="localhost/agent-storage/workload:0.1.0"
+PAUSE_IMAGE="localhost/agent-storage/pause:1.0"

@@ -1,0 +1,3 @@
+module agent-storage.local/images
+
+go 1.22
