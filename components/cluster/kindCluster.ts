@@ -1,0 +1,74 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+import { KindMount, localPathDir, renderKindConfig } from "./kindConfig";
+import { CommandRunner, KindClusterInputs, defaultRunner, kindClusterProvider } from "./kindProvider";
+
+export interface KindClusterArgs {
+    /** kind cluster name; also the kubeconfig context `kind-<name>`. */
+    clusterName: string;
+    /** kindest/node image (must be available to the local Docker). */
+    nodeImage: string;
+    /**
+     * Host folder that holds the volumes' bytes. It is bind-mounted into the node, so the
+     * data outlives the cluster: deleting the cluster does not delete the embeddings.
+     */
+    dataDir: string;
+    /** Node paths of static host-path volumes, each backed by a folder under dataDir. */
+    staticVolumePaths: string[];
+    /** Locally built images to load into the node. */
+    images: string[];
+    /** Remove dataDir on destroy as well. */
+    deleteDataOnDestroy: boolean;
+    /** Test seam: how the kind CLI is run. */
+    runner?: CommandRunner;
+}
+
+class KindClusterResource extends pulumi.dynamic.Resource {
+    public readonly kubeconfig!: pulumi.Output<string>;
+    public readonly config!: pulumi.Output<string>;
+    constructor(name: string, args: pulumi.Inputs, runner: CommandRunner, opts?: pulumi.CustomResourceOptions) {
+        super(kindClusterProvider(runner), name, { ...args, kubeconfig: undefined }, {
+            ...opts,
+            additionalSecretOutputs: ["kubeconfig"],
+        }, "agent-storage", "KindCluster");
+    }
+}
+
+/** Host folder for one static volume; the node path is flattened into a folder name. */
+export function staticVolumeHostDir(dataDir: string, nodePath: string): string {
+    return path.join(dataDir, "static", nodePath.replace(/^\/+/, "").replace(/\//g, "_"));
+}
+
+/**
+ * A local kind cluster created from a generated config, deleted on destroy, and a
+ * Kubernetes provider built from that cluster's own kubeconfig (never ~/.kube/config).
+ */
+export class KindCluster extends pulumi.ComponentResource {
+    public readonly kubeconfig: pulumi.Output<string>;
+    public readonly provider: k8s.Provider;
+    public readonly kindConfig: string;
+
+    constructor(name: string, args: KindClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("agent-storage:cluster:KindCluster", name, {}, opts);
+
+        const mounts: KindMount[] = [
+            { hostPath: path.join(args.dataDir, "local-path"), containerPath: localPathDir },
+            ...args.staticVolumePaths.map((p) => ({ hostPath: staticVolumeHostDir(args.dataDir, p), containerPath: p })),
+        ];
+        this.kindConfig = renderKindConfig({ name: args.clusterName, nodeImage: args.nodeImage, extraMounts: mounts });
+
+        const inputs: KindClusterInputs = {
+            name: args.clusterName,
+            nodeImage: args.nodeImage,
+            config: this.kindConfig,
+            hostDirs: mounts.map((m) => m.hostPath),
+            images: args.images,
+            deleteDataOnDestroy: args.deleteDataOnDestroy,
+        };
+        const cluster = new KindClusterResource(name, inputs, args.runner ?? defaultRunner(), { parent: this });
+        this.kubeconfig = pulumi.secret(cluster.kubeconfig);
+        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this });
+        this.registerOutputs({ kubeconfig: this.kubeconfig });
+    }
+}

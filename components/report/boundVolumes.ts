@@ -1,0 +1,86 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+export interface VolumeMountUse {
+    /** Workload name. */
+    workload: string;
+    /** rw: may write; ro: read-only at the pod volume and every container mount. */
+    mode: "rw" | "ro";
+}
+
+export interface ReportedClaim {
+    claim: k8s.core.v1.PersistentVolumeClaim;
+    mountedBy: VolumeMountUse[];
+}
+
+export interface BoundVolumesReportArgs {
+    claims: ReportedClaim[];
+    /**
+     * Outputs of the workloads that mount the claims. The claims are read again only once
+     * these resolve, so the report shows the state after the pods are up.
+     */
+    after: pulumi.Input<unknown>[];
+    provider: k8s.Provider;
+}
+
+/** One line of the `boundVolumes` stack output. */
+export interface BoundVolume {
+    namespace: string;
+    claim: string;
+    phase: string;
+    volume: string;
+    capacity: string;
+    accessModes: string[];
+    storageClass: string;
+    reclaimPolicy: string;
+    mountedBy: VolumeMountUse[];
+}
+
+/** Builds one report line from the live claim and volume, as read from the cluster. */
+export function describeBinding(
+    claim: { metadata?: { name?: string; namespace?: string }; spec?: { storageClassName?: string; accessModes?: string[] };
+        status?: { phase?: string; capacity?: Record<string, string>; accessModes?: string[] } },
+    volume: { metadata?: { name?: string }; spec?: { persistentVolumeReclaimPolicy?: string } } | undefined,
+    mountedBy: VolumeMountUse[],
+): BoundVolume {
+    return {
+        namespace: claim.metadata?.namespace ?? "",
+        claim: claim.metadata?.name ?? "",
+        phase: claim.status?.phase ?? "Unknown",
+        volume: volume?.metadata?.name ?? "",
+        capacity: claim.status?.capacity?.storage ?? "",
+        accessModes: claim.status?.accessModes ?? claim.spec?.accessModes ?? [],
+        storageClass: claim.spec?.storageClassName ?? "",
+        reclaimPolicy: volume?.spec?.persistentVolumeReclaimPolicy ?? "",
+        mountedBy,
+    };
+}
+
+/**
+ * Reads every claim again after its workloads are ready, then the volume it is bound to.
+ * The claim resources' own status is a snapshot from creation time: on a
+ * WaitForFirstConsumer class it still says Pending. `dependsOn` does not delay a `.get`
+ * (pulumi/pulumi#16395), so the id itself is derived from the workloads' outputs.
+ */
+export class BoundVolumesReport extends pulumi.ComponentResource {
+    public readonly volumes: pulumi.Output<BoundVolume[]>;
+
+    constructor(name: string, args: BoundVolumesReportArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("agent-storage:report:BoundVolumesReport", name, {}, opts);
+        const lines = args.claims.map(({ claim, mountedBy }, i) => {
+            const id = pulumi.all([claim.metadata.namespace, claim.metadata.name, ...args.after])
+                .apply(([namespace, claimName]) => `${namespace}/${claimName}`);
+            const live = k8s.core.v1.PersistentVolumeClaim.get(`${name}-claim-${i}`, id, { parent: this, provider: args.provider });
+            const volumeName = pulumi.all([live.spec.volumeName, live.metadata.name]).apply(([volume, claimName]) => {
+                if (!volume) throw new Error(`claim ${claimName} has no volume although the pods mounting it are ready`);
+                return volume;
+            });
+            const volume = k8s.core.v1.PersistentVolume.get(`${name}-volume-${i}`, volumeName, { parent: this, provider: args.provider });
+            return pulumi.all([live.metadata, live.spec, live.status, volume.metadata, volume.spec])
+                .apply(([metadata, spec, status, volumeMetadata, volumeSpec]) => describeBinding(
+                    { metadata, spec, status }, { metadata: volumeMetadata, spec: volumeSpec }, mountedBy));
+        });
+        this.volumes = pulumi.all(lines);
+        this.registerOutputs({ volumes: this.volumes });
+    }
+}

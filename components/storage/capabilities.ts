@@ -1,0 +1,66 @@
+/**
+ * What each volume provisioner can actually serve. Access modes are promises about nodes,
+ * and a class that cannot serve a mode leaves the claim Pending forever, so the program
+ * refuses such a request before anything is created.
+ *
+ * Sources: kubernetes/website persistent-volumes.md, kubernetes-sigs/kind#2371,
+ * kubernetes-sigs/aws-ebs-csi-driver#2178, kubernetes-sigs/aws-efs-csi-driver#502 and #972
+ * (collected in shared/reference/storage-facts.md).
+ */
+
+export type AccessMode = "ReadWriteOnce" | "ReadWriteOncePod" | "ReadOnlyMany" | "ReadWriteMany";
+
+export const accessModes: readonly AccessMode[] = [
+    "ReadWriteOnce",
+    "ReadWriteOncePod",
+    "ReadOnlyMany",
+    "ReadWriteMany",
+];
+
+export type BindingMode = "Immediate" | "WaitForFirstConsumer";
+
+export interface ProvisionerCapabilities {
+    /** Modes a claim on this provisioner can bind with. */
+    accessModes: readonly AccessMode[];
+    /** How the provisioner's classes should bind (or do bind, for classes we do not own). */
+    bindingMode: BindingMode;
+    /** Why a mode is missing, for error messages. */
+    note: string;
+}
+
+export const provisioners: Readonly<Record<string, ProvisionerCapabilities>> = {
+    "rancher.io/local-path": {
+        accessModes: ["ReadWriteOnce", "ReadWriteOncePod"],
+        bindingMode: "WaitForFirstConsumer",
+        note: "local-path volumes are directories on one node: ReadWriteOnce or ReadWriteOncePod only",
+    },
+    "ebs.csi.aws.com": {
+        accessModes: ["ReadWriteOnce", "ReadWriteOncePod"],
+        bindingMode: "WaitForFirstConsumer",
+        note: "an EBS volume attaches to one node in one AZ (multi-attach is io2 block mode only)",
+    },
+    "efs.csi.aws.com": {
+        accessModes: ["ReadWriteOnce", "ReadWriteMany"],
+        bindingMode: "Immediate",
+        note: 'the EFS CSI driver rejects ReadOnlyMany ("volume capability not supported"); use ReadWriteMany with read-only mounts',
+    },
+    "kubernetes.io/no-provisioner": {
+        accessModes: ["ReadWriteOnce", "ReadWriteOncePod", "ReadOnlyMany", "ReadWriteMany"],
+        bindingMode: "Immediate",
+        note: "a static PersistentVolume carries whatever access-mode labels it is given",
+    },
+};
+
+export function isAccessMode(value: string): value is AccessMode {
+    return (accessModes as readonly string[]).includes(value);
+}
+
+/** Undefined when the provisioner is not one we know: then no verdict is possible. */
+export function capabilitiesOf(provisioner: string): ProvisionerCapabilities | undefined {
+    return provisioners[provisioner];
+}
+
+export function canServe(provisioner: string, mode: AccessMode): boolean | undefined {
+    const caps = capabilitiesOf(provisioner);
+    return caps === undefined ? undefined : caps.accessModes.includes(mode);
+}

@@ -1,0 +1,114 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { AccessMode } from "./capabilities";
+
+/** One claim to create. */
+export interface ClaimSpec {
+    /** Kubernetes name of the claim. */
+    name: string;
+    /** What the claim holds, for labels and the report. */
+    role: "embeddings" | "checkpoints";
+    /** Requested size; changing it later expands the claim in place, never replaces it. */
+    size: string;
+    accessMode: AccessMode;
+    storageClass: string;
+}
+
+/** The lesson's static volume: a host folder on the (single) node, pre-bound to one claim. */
+export interface StaticHostPathVolume {
+    /** Folder on the node. */
+    hostPath: string;
+    /** Class name written on both the volume and the claim, so no default class interferes. */
+    storageClass: string;
+}
+
+export interface DataVolumesArgs {
+    namespace: pulumi.Input<string>;
+    embeddings: ClaimSpec;
+    checkpoints: ClaimSpec;
+    /** When set, the embeddings claim binds to this static volume instead of a dynamic one. */
+    staticEmbeddings?: StaticHostPathVolume;
+    /**
+     * When false (the default), `pulumi destroy` leaves the claims (and a static volume) in
+     * the cluster; when true, it deletes them and the class's reclaim policy decides the rest.
+     */
+    deleteDataOnDestroy: boolean;
+    provider: k8s.Provider;
+    /** StorageClasses or drivers the claims need first. */
+    dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+export const dataLabel = "agent-storage.io/data";
+export const roleLabel = "agent-storage.io/role";
+export const deleteOnDestroyAnnotation = "agent-storage.io/delete-on-destroy";
+
+/** Name of the static volume; volumes are cluster-scoped, so it carries the namespace. */
+export function staticVolumeName(namespace: string, claim: string): string {
+    return `agent-storage-${namespace}-${claim}`;
+}
+
+/** The claims that hold the agent's data, and the static volume when one is asked for. */
+export class DataVolumes extends pulumi.ComponentResource {
+    public readonly embeddings: k8s.core.v1.PersistentVolumeClaim;
+    public readonly checkpoints: k8s.core.v1.PersistentVolumeClaim;
+    public readonly staticVolume?: k8s.core.v1.PersistentVolume;
+
+    constructor(name: string, args: DataVolumesArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("agent-storage:storage:DataVolumes", name, {}, opts);
+        const keep = !args.deleteDataOnDestroy;
+        const childOpts = { parent: this, provider: args.provider, dependsOn: args.dependsOn };
+
+        let embeddingsVolumeName: pulumi.Output<string> | undefined;
+        if (args.staticEmbeddings) {
+            const staticClass = new k8s.storage.v1.StorageClass(`${name}-static-class`, {
+                metadata: { name: args.staticEmbeddings.storageClass, labels: { "app.kubernetes.io/part-of": "agent-storage" } },
+                provisioner: "kubernetes.io/no-provisioner",
+                reclaimPolicy: "Retain",
+                volumeBindingMode: "Immediate",
+            }, { parent: this, provider: args.provider });
+            this.staticVolume = new k8s.core.v1.PersistentVolume(`${name}-${args.embeddings.role}-static`, {
+                metadata: {
+                    name: pulumi.output(args.namespace).apply((ns) => staticVolumeName(ns, args.embeddings.name)),
+                    labels: { [dataLabel]: "true", [roleLabel]: args.embeddings.role },
+                },
+                spec: {
+                    capacity: { storage: args.embeddings.size },
+                    accessModes: [args.embeddings.accessMode],
+                    // A host folder cannot be deleted by Kubernetes: the bytes are always retained.
+                    persistentVolumeReclaimPolicy: "Retain",
+                    storageClassName: args.staticEmbeddings.storageClass,
+                    volumeMode: "Filesystem",
+                    hostPath: { path: args.staticEmbeddings.hostPath, type: "Directory" },
+                    // Pre-bound, so no other claim can take it.
+                    claimRef: { namespace: args.namespace, name: args.embeddings.name },
+                },
+            }, { parent: this, provider: args.provider, dependsOn: [staticClass], retainOnDelete: keep });
+            embeddingsVolumeName = this.staticVolume.metadata.name;
+        }
+
+        const claim = (spec: ClaimSpec, volumeName?: pulumi.Output<string>, extraDeps: pulumi.Resource[] = []) =>
+            new k8s.core.v1.PersistentVolumeClaim(`${name}-${spec.role}`, {
+                metadata: {
+                    name: spec.name,
+                    namespace: args.namespace,
+                    labels: { [dataLabel]: "true", [roleLabel]: spec.role, "app.kubernetes.io/part-of": "agent-storage" },
+                    annotations: args.deleteDataOnDestroy ? { [deleteOnDestroyAnnotation]: "true" } : undefined,
+                },
+                spec: {
+                    accessModes: [spec.accessMode],
+                    // Always explicit: without it the provider would wait for Bound even on
+                    // WaitForFirstConsumer classes, and a default class could take the claim.
+                    storageClassName: spec.storageClass,
+                    resources: { requests: { storage: spec.size } },
+                    volumeName,
+                },
+            }, { ...childOpts, dependsOn: [...(args.dependsOn ?? []), ...extraDeps], retainOnDelete: keep });
+
+        this.embeddings = claim(args.embeddings, embeddingsVolumeName, this.staticVolume ? [this.staticVolume] : []);
+        this.checkpoints = claim(args.checkpoints);
+        this.registerOutputs({
+            embeddings: this.embeddings.metadata.name,
+            checkpoints: this.checkpoints.metadata.name,
+        });
+    }
+}

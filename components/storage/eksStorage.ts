@@ -1,0 +1,136 @@
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { workloadUid } from "../workloads/podSecurity";
+
+export interface EksStorageArgs {
+    clusterName: pulumi.Input<string>;
+    vpcId: pulumi.Input<string>;
+    /** One EFS mount target goes in each, so pods on any node reach the file system. */
+    privateSubnetIds: pulumi.Input<string[]>;
+    /** Only this group may reach EFS on TCP 2049. */
+    nodeSecurityGroupId: pulumi.Input<string>;
+    /** Names of the two classes. */
+    blockClassName: string;
+    fileClassName: string;
+    gp3IsDefault: boolean;
+    efsIsDefault: boolean;
+    /** Delete instead of Retain on the classes, and let destroy delete the file system. */
+    deleteDataOnDestroy: boolean;
+    provider: k8s.Provider;
+    /** The Pod Identity agent add-on; associations need it. */
+    podIdentityAgent: pulumi.Resource;
+    /** Number of private subnets (mount targets are one per subnet). */
+    privateSubnetCount: number;
+}
+
+const defaultClassAnnotation = "storageclass.kubernetes.io/is-default-class";
+
+/**
+ * A role that only the named service accounts can assume through EKS Pod Identity.
+ * Pod Identity rather than IRSA: no OIDC provider per cluster, and the trust policy does
+ * not embed a cluster-specific issuer, so the same role shape works for every stack.
+ */
+function podIdentityRole(
+    name: string, policyArn: string, clusterName: pulumi.Input<string>,
+    serviceAccounts: string[], deps: pulumi.Resource[], parent: pulumi.Resource,
+): pulumi.Resource[] {
+    const role = new aws.iam.Role(name, {
+        assumeRolePolicy: JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [{
+                Effect: "Allow",
+                Principal: { Service: "pods.eks.amazonaws.com" },
+                Action: ["sts:AssumeRole", "sts:TagSession"],
+            }],
+        }),
+    }, { parent });
+    const attachment = new aws.iam.RolePolicyAttachment(name, { role: role.name, policyArn }, { parent });
+    return [attachment, ...serviceAccounts.map((sa) => new aws.eks.PodIdentityAssociation(`${name}-${sa}`, {
+        clusterName, namespace: "kube-system", serviceAccount: sa, roleArn: role.arn,
+    }, { parent, dependsOn: deps }))];
+}
+
+/**
+ * EBS for single-writer claims (gp3, the only default class) and EFS for claims shared by
+ * many nodes, each through its CSI driver add-on with least-privilege credentials.
+ */
+export class EksStorage extends pulumi.ComponentResource {
+    public readonly blockClass: k8s.storage.v1.StorageClass;
+    public readonly fileClass: k8s.storage.v1.StorageClass;
+    public readonly fileSystem: aws.efs.FileSystem;
+    /** Everything a claim needs before it can bind. */
+    public readonly ready: pulumi.Resource[];
+
+    constructor(name: string, args: EksStorageArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("agent-storage:storage:EksStorage", name, {}, opts);
+        const parent = this;
+        const reclaimPolicy = args.deleteDataOnDestroy ? "Delete" : "Retain";
+        const tags = { "app.kubernetes.io/part-of": "agent-storage" };
+
+        // EBS CSI driver.
+        const ebsIdentity = podIdentityRole(`${name}-ebs-csi`, "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy",
+            args.clusterName, ["ebs-csi-controller-sa"], [args.podIdentityAgent], parent);
+        const ebsDriver = new aws.eks.Addon(`${name}-ebs-csi`, {
+            clusterName: args.clusterName, addonName: "aws-ebs-csi-driver",
+        }, { parent, dependsOn: ebsIdentity });
+
+        // EFS: encrypted file system, NFS only from the nodes, a mount target per private subnet.
+        const nfs = new aws.ec2.SecurityGroup(`${name}-efs`, {
+            vpcId: args.vpcId,
+            description: "NFS from the cluster nodes only",
+            ingress: [{ protocol: "tcp", fromPort: 2049, toPort: 2049, securityGroups: [args.nodeSecurityGroupId], description: "NFS from nodes" }],
+            tags,
+        }, { parent });
+        this.fileSystem = new aws.efs.FileSystem(`${name}-efs`, {
+            encrypted: true,
+            performanceMode: "generalPurpose",
+            throughputMode: "elastic",
+            tags: { ...tags, Name: `${name}-embeddings` },
+        }, { parent, retainOnDelete: !args.deleteDataOnDestroy });
+        const mountTargets = Array.from({ length: args.privateSubnetCount }, (_, i) => new aws.efs.MountTarget(`${name}-efs-${i}`, {
+            fileSystemId: this.fileSystem.id,
+            subnetId: pulumi.output(args.privateSubnetIds).apply((ids) => ids[i]),
+            securityGroups: [nfs.id],
+        }, { parent }));
+        const efsIdentity = podIdentityRole(`${name}-efs-csi`, "arn:aws:iam::aws:policy/service-role/AmazonEFSCSIDriverPolicy",
+            args.clusterName, ["efs-csi-controller-sa", "efs-csi-node-sa"], [args.podIdentityAgent], parent);
+        const efsDriver = new aws.eks.Addon(`${name}-efs-csi`, {
+            clusterName: args.clusterName, addonName: "aws-efs-csi-driver",
+        }, { parent, dependsOn: [...efsIdentity, ...mountTargets] });
+
+        const k8sOpts = { parent, provider: args.provider };
+        this.blockClass = new k8s.storage.v1.StorageClass(`${name}-gp3`, {
+            metadata: {
+                name: args.blockClassName,
+                annotations: { [defaultClassAnnotation]: String(args.gp3IsDefault) },
+            },
+            provisioner: "ebs.csi.aws.com",
+            parameters: { type: "gp3", encrypted: "true", "csi.storage.k8s.io/fstype": "ext4" },
+            reclaimPolicy,
+            // EBS volumes live in one AZ: create them where the pod is scheduled.
+            volumeBindingMode: "WaitForFirstConsumer",
+            allowVolumeExpansion: true,
+        }, { ...k8sOpts, dependsOn: [ebsDriver], deleteBeforeReplace: true });
+        this.fileClass = new k8s.storage.v1.StorageClass(`${name}-efs`, {
+            metadata: {
+                name: args.fileClassName,
+                annotations: { [defaultClassAnnotation]: String(args.efsIsDefault) },
+            },
+            provisioner: "efs.csi.aws.com",
+            parameters: {
+                provisioningMode: "efs-ap",
+                fileSystemId: this.fileSystem.id,
+                directoryPerms: "700",
+                // Access points act as the workload's uid, so non-root pods can write.
+                uid: String(workloadUid),
+                gid: String(workloadUid),
+                basePath: "/agent-storage",
+            },
+            reclaimPolicy,
+            volumeBindingMode: "Immediate",
+        }, { ...k8sOpts, dependsOn: [efsDriver], deleteBeforeReplace: true });
+        this.ready = [this.blockClass, this.fileClass];
+        this.registerOutputs({ fileSystemId: this.fileSystem.id });
+    }
+}

@@ -1,0 +1,87 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ResourceBudget, mountPaths, restrictedContainerSecurity, restrictedPodSecurity, standardLabels } from "./podSecurity";
+
+export interface RefreshPolicy {
+    /** When the embeddings are rebuilt (`@weekly`, `@every 6h`, or five cron fields). */
+    schedule: string;
+    /** Complete versions kept for rollback. */
+    keepVersions: number;
+    /** How long an old version stays readable after it stops being current. */
+    gracePeriod: string;
+}
+
+export interface EmbeddingsGeneratorArgs {
+    namespace: pulumi.Input<string>;
+    image: string;
+    /** Claim holding the shared embeddings; mounted read-write here and only here. */
+    embeddingsClaim: string;
+    /** The generator's own checkpoints claim. */
+    checkpointsClaim: string;
+    refresh: RefreshPolicy;
+    resources: ResourceBudget;
+    provider: k8s.Provider;
+}
+
+export const generatorName = "embeddings-generator";
+
+/** The writer's pod spec: embeddings and checkpoints read-write, nothing else writable but /tmp. */
+export function generatorPodSpec(args: Omit<EmbeddingsGeneratorArgs, "namespace" | "provider">): k8s.types.input.core.v1.PodSpec {
+    const probe = { exec: { command: ["refresher", "ready", "--embeddings", mountPaths.embeddings] }, periodSeconds: 10, timeoutSeconds: 5 };
+    return {
+        securityContext: restrictedPodSecurity(),
+        automountServiceAccountToken: false,
+        enableServiceLinks: false,
+        containers: [{
+            name: "generator",
+            image: args.image,
+            imagePullPolicy: "IfNotPresent",
+            command: ["refresher", "generate"],
+            env: [
+                { name: "EMBEDDINGS_PATH", value: mountPaths.embeddings },
+                { name: "CHECKPOINTS_PATH", value: mountPaths.checkpoints },
+                { name: "REFRESH_SCHEDULE", value: args.refresh.schedule },
+                { name: "KEEP_VERSIONS", value: String(args.refresh.keepVersions) },
+                { name: "GRACE_PERIOD", value: args.refresh.gracePeriod },
+            ],
+            securityContext: restrictedContainerSecurity(),
+            resources: args.resources,
+            // Ready once a complete version exists, so readers never start on an empty volume.
+            readinessProbe: { ...probe, initialDelaySeconds: 1 },
+            volumeMounts: [
+                { name: "embeddings", mountPath: mountPaths.embeddings },
+                { name: "checkpoints", mountPath: mountPaths.checkpoints },
+                { name: "scratch", mountPath: mountPaths.scratch },
+            ],
+        }],
+        volumes: [
+            { name: "embeddings", persistentVolumeClaim: { claimName: args.embeddingsClaim } },
+            { name: "checkpoints", persistentVolumeClaim: { claimName: args.checkpointsClaim } },
+            { name: "scratch", emptyDir: { sizeLimit: "64Mi" } },
+        ],
+    };
+}
+
+/** The single writer of the embeddings: rebuilds them on a schedule and keeps checkpoints. */
+export class EmbeddingsGenerator extends pulumi.ComponentResource {
+    public readonly deployment: k8s.apps.v1.Deployment;
+    /** Resolves once the rollout is complete (the first embeddings version exists). */
+    public readonly ready: pulumi.Output<string>;
+
+    constructor(name: string, args: EmbeddingsGeneratorArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("agent-storage:workloads:EmbeddingsGenerator", name, {}, opts);
+        const labels = standardLabels(generatorName, "writer");
+        this.deployment = new k8s.apps.v1.Deployment(name, {
+            metadata: { name: generatorName, namespace: args.namespace, labels },
+            spec: {
+                replicas: 1,
+                // One writer at a time: the old pod must be gone before the new one mounts the volumes.
+                strategy: { type: "Recreate" },
+                selector: { matchLabels: { "app.kubernetes.io/name": generatorName } },
+                template: { metadata: { labels }, spec: generatorPodSpec(args) },
+            },
+        }, { parent: this, provider: args.provider });
+        this.ready = this.deployment.status.apply((s) => `${s?.readyReplicas ?? 0}/${s?.replicas ?? 0}`);
+        this.registerOutputs({ ready: this.ready });
+    }
+}

@@ -1,0 +1,5 @@
+export * from "./agentNamespace";
+export * from "./embeddingsGenerator";
+export * from "./inferencePool";
+export * from "./podSecurity";
+export * from "./readerMounts";

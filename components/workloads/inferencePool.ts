@@ -1,0 +1,71 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { assertReadOnlyReaders } from "./readerMounts";
+import { ResourceBudget, mountPaths, restrictedContainerSecurity, restrictedPodSecurity, standardLabels } from "./podSecurity";
+
+export interface InferencePoolArgs {
+    namespace: pulumi.Input<string>;
+    image: string;
+    /** Claim holding the shared embeddings; mounted read-only at the volume and at the mount. */
+    embeddingsClaim: string;
+    replicas: number;
+    resources: ResourceBudget;
+    provider: k8s.Provider;
+}
+
+export const inferenceName = "inference";
+
+/** The readers' pod spec: the embeddings read-only twice over; only /tmp is writable. */
+export function inferencePodSpec(args: Pick<InferencePoolArgs, "image" | "embeddingsClaim" | "resources">) {
+    return {
+        securityContext: restrictedPodSecurity(),
+        automountServiceAccountToken: false,
+        enableServiceLinks: false,
+        containers: [{
+            name: "inference",
+            image: args.image,
+            imagePullPolicy: "IfNotPresent",
+            command: ["refresher", "serve"],
+            env: [{ name: "EMBEDDINGS_PATH", value: mountPaths.embeddings }],
+            securityContext: restrictedContainerSecurity(),
+            resources: args.resources,
+            readinessProbe: {
+                exec: { command: ["refresher", "ready", "--embeddings", mountPaths.embeddings] },
+                initialDelaySeconds: 1,
+                periodSeconds: 10,
+                timeoutSeconds: 5,
+            },
+            volumeMounts: [
+                { name: "embeddings", mountPath: mountPaths.embeddings, readOnly: true },
+                { name: "scratch", mountPath: mountPaths.scratch },
+            ],
+        }],
+        volumes: [
+            { name: "embeddings", persistentVolumeClaim: { claimName: args.embeddingsClaim, readOnly: true } },
+            { name: "scratch", emptyDir: { sizeLimit: "64Mi" } },
+        ],
+    };
+}
+
+/** N inference pods that read the embeddings continuously and can never overwrite them. */
+export class InferencePool extends pulumi.ComponentResource {
+    public readonly deployment: k8s.apps.v1.Deployment;
+    public readonly ready: pulumi.Output<string>;
+
+    constructor(name: string, args: InferencePoolArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("agent-storage:workloads:InferencePool", name, {}, opts);
+        const podSpec = inferencePodSpec(args);
+        assertReadOnlyReaders(inferenceName, args.embeddingsClaim, podSpec);
+        const labels = standardLabels(inferenceName, "reader");
+        this.deployment = new k8s.apps.v1.Deployment(name, {
+            metadata: { name: inferenceName, namespace: args.namespace, labels },
+            spec: {
+                replicas: args.replicas,
+                selector: { matchLabels: { "app.kubernetes.io/name": inferenceName } },
+                template: { metadata: { labels }, spec: podSpec },
+            },
+        }, { parent: this, provider: args.provider });
+        this.ready = this.deployment.status.apply((s) => `${s?.readyReplicas ?? 0}/${s?.replicas ?? 0}`);
+        this.registerOutputs({ ready: this.ready });
+    }
+}

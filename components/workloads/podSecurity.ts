@@ -1,0 +1,50 @@
+import * as k8s from "@pulumi/kubernetes";
+
+/** The uid/gid the workload image runs as; fsGroup makes provisioned volumes writable to it. */
+export const workloadUid = 65532;
+
+/** Pod-level settings that satisfy the `restricted` Pod Security Standard. */
+export function restrictedPodSecurity(): k8s.types.input.core.v1.PodSecurityContext {
+    return {
+        runAsNonRoot: true,
+        runAsUser: workloadUid,
+        runAsGroup: workloadUid,
+        fsGroup: workloadUid,
+        // Only walk the volume to fix ownership when its root is wrong: big embeddings stay fast to mount.
+        fsGroupChangePolicy: "OnRootMismatch",
+        seccompProfile: { type: "RuntimeDefault" },
+    };
+}
+
+/** Container-level settings: nothing writable but what is mounted, no way to gain privileges. */
+export function restrictedContainerSecurity(): k8s.types.input.core.v1.SecurityContext {
+    return {
+        runAsNonRoot: true,
+        allowPrivilegeEscalation: false,
+        privileged: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ["ALL"] },
+        seccompProfile: { type: "RuntimeDefault" },
+    };
+}
+
+export interface ResourceBudget {
+    requests: { cpu: string; memory: string };
+    limits: { cpu: string; memory: string };
+}
+
+export function standardLabels(name: string, component: "writer" | "reader"): Record<string, string> {
+    return {
+        "app.kubernetes.io/name": name,
+        "app.kubernetes.io/component": component,
+        "app.kubernetes.io/part-of": "agent-storage",
+        "app.kubernetes.io/managed-by": "pulumi",
+    };
+}
+
+/** Paths inside the containers, shared by the writer and the readers. */
+export const mountPaths = {
+    embeddings: "/data/embeddings",
+    checkpoints: "/data/checkpoints",
+    scratch: "/tmp",
+};

@@ -1,0 +1,18 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as os from "os";
+import { buildStack, readRawConfig } from "./stacks";
+
+const stack = buildStack(
+    readRawConfig(new pulumi.Config(), new pulumi.Config("aws")),
+    { projectDir: __dirname, homeDir: os.homedir() },
+);
+
+export const target = stack.target;
+export const namespace = stack.namespace;
+export const boundVolumes = stack.boundVolumes;
+export const kubeconfig = stack.kubeconfig;
+export const refreshSchedule = stack.refreshSchedule;
+export const keepVersions = stack.keepVersions;
+export const kindConfig = stack.kindConfig;
+export const clusterName = stack.clusterName;
+export const fileSystemId = stack.fileSystemId;

@@ -1,0 +1,79 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { BoundVolume, BoundVolumesReport } from "../components/report";
+import { DataVolumes } from "../components/storage";
+import { AgentNamespace, EmbeddingsGenerator, InferencePool, generatorName, inferenceName } from "../components/workloads";
+import { Settings } from "./config";
+import { defaults } from "./settings";
+
+export interface AgentDataArgs {
+    settings: Settings;
+    provider: k8s.Provider;
+    /** StorageClasses or drivers the claims need before they can bind. */
+    storageReady?: pulumi.Resource[];
+}
+
+export interface AgentData {
+    namespace: pulumi.Output<string>;
+    boundVolumes: pulumi.Output<BoundVolume[]>;
+    generatorReady: pulumi.Output<string>;
+    inferenceReady: pulumi.Output<string>;
+}
+
+/**
+ * What every target deploys once it has a cluster: the namespace, the data claims, the
+ * writer, the readers, and the report of what got bound.
+ */
+export function deployAgentData(name: string, args: AgentDataArgs): AgentData {
+    const { settings, provider } = args;
+    const keepData = !settings.deleteDataOnDestroy;
+    const namespace = new AgentNamespace(name, { name: settings.namespace, retainOnDelete: keepData, provider });
+
+    const volumes = new DataVolumes(`${name}-data`, {
+        namespace: namespace.name,
+        embeddings: { ...settings.embeddings, role: "embeddings" },
+        checkpoints: { ...settings.checkpoints, role: "checkpoints" },
+        staticEmbeddings: settings.embeddingsVolume === "static-hostpath"
+            ? { hostPath: settings.embeddingsHostPath, storageClass: settings.embeddings.storageClass }
+            : undefined,
+        deleteDataOnDestroy: settings.deleteDataOnDestroy,
+        provider,
+        dependsOn: args.storageReady,
+    });
+
+    const generator = new EmbeddingsGenerator(`${name}-generator`, {
+        namespace: namespace.name,
+        image: settings.image,
+        embeddingsClaim: settings.embeddings.name,
+        checkpointsClaim: settings.checkpoints.name,
+        refresh: settings.refresh,
+        resources: defaults.resources.generator,
+        provider,
+    }, { dependsOn: [volumes] });
+
+    // Readers start after the writer is ready, i.e. once a complete version exists.
+    const inference = new InferencePool(`${name}-inference`, {
+        namespace: namespace.name,
+        image: settings.image,
+        embeddingsClaim: settings.embeddings.name,
+        replicas: settings.inferenceReplicas,
+        resources: defaults.resources.inference,
+        provider,
+    }, { dependsOn: [volumes, generator] });
+
+    const report = new BoundVolumesReport(`${name}-volumes`, {
+        claims: [
+            { claim: volumes.embeddings, mountedBy: [{ workload: generatorName, mode: "rw" }, { workload: inferenceName, mode: "ro" }] },
+            { claim: volumes.checkpoints, mountedBy: [{ workload: generatorName, mode: "rw" }] },
+        ],
+        after: [generator.ready, inference.ready],
+        provider,
+    });
+
+    return {
+        namespace: namespace.name,
+        boundVolumes: report.volumes,
+        generatorReady: generator.ready,
+        inferenceReady: inference.ready,
+    };
+}

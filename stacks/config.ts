@@ -1,0 +1,168 @@
+import { AccessMode } from "../components/storage/capabilities";
+
+export type Target = "kind" | "eks" | "existing";
+export const targets: readonly Target[] = ["kind", "eks", "existing"];
+
+export type EmbeddingsVolumeKind = "dynamic" | "static-hostpath";
+
+/**
+ * Stack configuration exactly as the user wrote it: every key optional, nothing checked.
+ * Keys are the flat `agent-storage:<key>` names of Pulumi.yaml (EKS keys under `eks`,
+ * kind keys under `kind`, existing-cluster keys at top level).
+ */
+export interface RawConfig {
+    target?: string;
+    namespace?: string;
+    image?: string;
+    inferenceReplicas?: number;
+    embeddingsSize?: string;
+    checkpointsSize?: string;
+    embeddingsAccessMode?: string;
+    checkpointsAccessMode?: string;
+    embeddingsVolume?: string;
+    embeddingsHostPath?: string;
+    deleteDataOnDestroy?: boolean;
+    refreshSchedule?: string;
+    keepVersions?: number;
+    refreshGracePeriod?: string;
+    // kind
+    kindClusterName?: string;
+    kindNodeImage?: string;
+    kindDataDir?: string;
+    // existing cluster
+    kubeconfig?: string;
+    kubeContext?: string;
+    storageClass?: string;
+    storageProvisioner?: string;
+    // EKS
+    awsRegion?: string;
+    eksClusterName?: string;
+    eksVersion?: string;
+    eksVpcCidr?: string;
+    eksAvailabilityZones?: string[];
+    eksVpcId?: string;
+    eksPublicSubnetIds?: string[];
+    eksPrivateSubnetIds?: string[];
+    eksNodeInstanceType?: string;
+    eksNodeCount?: number;
+    eksNodeMaxCount?: number;
+    eksAdminPrincipalArns?: string[];
+    eksGp3Default?: boolean;
+    eksEfsDefault?: boolean;
+}
+
+/** One claim the program creates, with the class that will serve it. */
+export interface ClaimSettings {
+    /** Kubernetes name of the claim. */
+    name: string;
+    /** Requested size, a Kubernetes quantity. */
+    size: string;
+    accessMode: AccessMode;
+    /** storageClassName on the claim. */
+    storageClass: string;
+    /** Provisioner behind that class (what decides which modes can bind). */
+    provisioner: string;
+    /** True when the program creates the class, so it also decides its reclaim policy. */
+    classIsOurs: boolean;
+}
+
+export interface KindSettings {
+    clusterName: string;
+    nodeImage: string;
+    /** Host folder mounted into the node, so volume bytes outlive the kind cluster. */
+    dataDir: string;
+}
+
+export interface ExistingSettings {
+    kubeconfig: string;
+    context?: string;
+}
+
+export interface EksSettings {
+    region: string;
+    clusterName: string;
+    version: string;
+    vpcCidr: string;
+    availabilityZones: string[];
+    /** Present when the user brings a VPC; then both subnet lists are given too. */
+    existingVpc?: { vpcId: string; publicSubnetIds: string[]; privateSubnetIds: string[] };
+    nodeInstanceType: string;
+    nodeCount: number;
+    nodeMaxCount: number;
+    adminPrincipalArns: string[];
+    gp3IsDefault: boolean;
+    efsIsDefault: boolean;
+}
+
+export interface RefreshSettings {
+    schedule: string;
+    keepVersions: number;
+    gracePeriod: string;
+}
+
+/** Fully checked, fully defaulted settings: what the stack builders consume. */
+export interface Settings {
+    target: Target;
+    namespace: string;
+    image: string;
+    inferenceReplicas: number;
+    deleteDataOnDestroy: boolean;
+    embeddings: ClaimSettings;
+    checkpoints: ClaimSettings;
+    embeddingsVolume: EmbeddingsVolumeKind;
+    /** Node path of the static embeddings volume (static-hostpath only). */
+    embeddingsHostPath: string;
+    refresh: RefreshSettings;
+    kind?: KindSettings;
+    existing?: ExistingSettings;
+    eks?: EksSettings;
+}
+
+/** The subset of pulumi.Config that reading needs, so tests can pass a plain object. */
+export interface ConfigSource {
+    get(key: string): string | undefined;
+    getNumber(key: string): number | undefined;
+    getBoolean(key: string): boolean | undefined;
+    getObject<T>(key: string): T | undefined;
+}
+
+/** Reads every key the program knows; no checks, no defaults (see settings.ts). */
+export function readRawConfig(config: ConfigSource, awsConfig: ConfigSource): RawConfig {
+    return {
+        target: config.get("target"),
+        namespace: config.get("namespace"),
+        image: config.get("image"),
+        inferenceReplicas: config.getNumber("inferenceReplicas"),
+        embeddingsSize: config.get("embeddingsSize"),
+        checkpointsSize: config.get("checkpointsSize"),
+        embeddingsAccessMode: config.get("embeddingsAccessMode"),
+        checkpointsAccessMode: config.get("checkpointsAccessMode"),
+        embeddingsVolume: config.get("embeddingsVolume"),
+        embeddingsHostPath: config.get("embeddingsHostPath"),
+        deleteDataOnDestroy: config.getBoolean("deleteDataOnDestroy"),
+        refreshSchedule: config.get("refreshSchedule"),
+        keepVersions: config.getNumber("keepVersions"),
+        refreshGracePeriod: config.get("refreshGracePeriod"),
+        kindClusterName: config.get("kindClusterName"),
+        kindNodeImage: config.get("kindNodeImage"),
+        kindDataDir: config.get("kindDataDir"),
+        kubeconfig: config.get("kubeconfig"),
+        kubeContext: config.get("kubeContext"),
+        storageClass: config.get("storageClass"),
+        storageProvisioner: config.get("storageProvisioner"),
+        awsRegion: awsConfig.get("region"),
+        eksClusterName: config.get("eksClusterName"),
+        eksVersion: config.get("eksVersion"),
+        eksVpcCidr: config.get("eksVpcCidr"),
+        eksAvailabilityZones: config.getObject<string[]>("eksAvailabilityZones"),
+        eksVpcId: config.get("eksVpcId"),
+        eksPublicSubnetIds: config.getObject<string[]>("eksPublicSubnetIds"),
+        eksPrivateSubnetIds: config.getObject<string[]>("eksPrivateSubnetIds"),
+        eksNodeInstanceType: config.get("eksNodeInstanceType"),
+        eksNodeCount: config.getNumber("eksNodeCount"),
+        eksNodeMaxCount: config.getNumber("eksNodeMaxCount"),
+        eksAdminPrincipalArns: config.getObject<string[]>("eksAdminPrincipalArns"),
+        eksGp3Default: config.getBoolean("eksGp3Default"),
+        eksEfsDefault: config.getBoolean("eksEfsDefault"),
+    };
+}

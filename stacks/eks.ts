@@ -1,0 +1,38 @@
+import { EksCluster } from "../components/cluster";
+import { EksStorage } from "../components/storage";
+import { Settings } from "./config";
+import { deployAgentData } from "./agentData";
+import { StackOutputs, commonOutputs } from "./outputs";
+
+/** EKS with EBS (gp3, single writer) and EFS (shared embeddings). */
+export function buildEksStack(settings: Settings): StackOutputs {
+    const eks = settings.eks!;
+    const cluster = new EksCluster("eks", {
+        clusterName: eks.clusterName,
+        region: eks.region,
+        version: eks.version,
+        vpcCidr: eks.vpcCidr,
+        availabilityZones: eks.availabilityZones,
+        existingVpc: eks.existingVpc,
+        nodeInstanceType: eks.nodeInstanceType,
+        nodeCount: eks.nodeCount,
+        nodeMaxCount: eks.nodeMaxCount,
+        adminPrincipalArns: eks.adminPrincipalArns,
+    });
+    const storage = new EksStorage("storage", {
+        clusterName: cluster.clusterName,
+        vpcId: cluster.vpcId,
+        privateSubnetIds: cluster.privateSubnetIds,
+        privateSubnetCount: eks.existingVpc?.privateSubnetIds.length ?? eks.availabilityZones.length,
+        nodeSecurityGroupId: cluster.nodeSecurityGroupId,
+        blockClassName: settings.checkpoints.storageClass,
+        fileClassName: settings.embeddings.storageClass,
+        gp3IsDefault: eks.gp3IsDefault,
+        efsIsDefault: eks.efsIsDefault,
+        deleteDataOnDestroy: settings.deleteDataOnDestroy,
+        provider: cluster.provider,
+        podIdentityAgent: cluster.podIdentityAgent,
+    });
+    const data = deployAgentData("agent", { settings, provider: cluster.provider, storageReady: storage.ready });
+    return { ...commonOutputs(settings, data), kubeconfig: cluster.kubeconfig, clusterName: cluster.clusterName, fileSystemId: storage.fileSystem.id };
+}

@@ -1,0 +1,31 @@
+import * as fs from "fs";
+import { ExistingCluster } from "../components/cluster";
+import { ConfigError } from "../components/problems";
+import { Settings } from "./config";
+import { deployAgentData } from "./agentData";
+import { StackOutputs, commonOutputs } from "./outputs";
+
+/** Reads the kubeconfig up front, so a wrong path fails before anything is created. */
+export function readKubeconfig(path: string): string {
+    try {
+        return fs.readFileSync(path, "utf8");
+    } catch (e) {
+        throw new ConfigError([{
+            key: "agent-storage:kubeconfig",
+            message: `cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+            fix: "point it at the cluster's kubeconfig: pulumi config set agent-storage:kubeconfig <path>" +
+                "   (for the local cluster: scripts/local-cluster up writes .local-cluster/kubeconfig)",
+        }]);
+    }
+}
+
+/** Any conformant cluster the user already has, reached through its kubeconfig. */
+export function buildExistingStack(settings: Settings): StackOutputs {
+    const existing = settings.existing!;
+    const cluster = new ExistingCluster("existing", {
+        kubeconfig: readKubeconfig(existing.kubeconfig),
+        context: existing.context,
+    });
+    const data = deployAgentData("agent", { settings, provider: cluster.provider });
+    return { ...commonOutputs(settings, data), kubeconfig: cluster.kubeconfig };
+}

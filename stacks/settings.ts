@@ -1,0 +1,206 @@
+import * as path from "path";
+import { AccessMode, canServe } from "../components/storage/capabilities";
+import { ClaimSettings, EksSettings, RawConfig, Settings, Target } from "./config";
+import {
+    ConfigError, ConfigProblem, PlannedStorageClass, checkAccessModeName, checkClusterName, checkDuration,
+    checkEksNetwork, checkEmbeddingsVolume, checkExistingCluster, checkKeepVersions, checkModeServedByClass,
+    checkNamespace, checkRegion, checkReplicas, checkSchedule, checkSingleDefaultClass, checkStorageSize, checkTarget,
+} from "./validate";
+
+/** Every default of the program, in one place. */
+export const defaults = {
+    target: "kind" as Target,
+    namespace: "agent-data",
+    image: "localhost/agent-storage/workload:0.1.0",
+    inferenceReplicas: 5,
+    embeddingsSize: "2Gi",
+    checkpointsSize: "1Gi",
+    embeddingsHostPath: "/var/local/agent-storage/embeddings",
+    deleteDataOnDestroy: false,
+    refreshSchedule: "@weekly",
+    keepVersions: 3,
+    refreshGracePeriod: "10m",
+    kindClusterName: "agent-storage",
+    kindNodeImage: "kindest/node:v1.34.0",
+    kindDataDir: ".kind-data",
+    kindStorageClass: { name: "standard", provisioner: "rancher.io/local-path" },
+    staticStorageClass: { name: "agent-static", provisioner: "kubernetes.io/no-provisioner" },
+    existingStorageClass: { name: "standard", provisioner: "rancher.io/local-path" },
+    eksStorageClasses: {
+        blocks: { name: "gp3", provisioner: "ebs.csi.aws.com" },
+        files: { name: "efs", provisioner: "efs.csi.aws.com" },
+    },
+    resources: {
+        generator: { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "1", memory: "256Mi" } },
+        inference: { requests: { cpu: "25m", memory: "32Mi" }, limits: { cpu: "250m", memory: "128Mi" } },
+    },
+    eks: {
+        clusterName: "agent-storage",
+        version: "1.33",
+        vpcCidr: "10.40.0.0/16",
+        nodeInstanceType: "t3.large",
+        nodeCount: 2,
+        nodeMaxCount: 4,
+        gp3IsDefault: true,
+        efsIsDefault: false,
+    },
+};
+
+export interface ResolveContext {
+    /** Folder relative config paths are resolved against (the Pulumi project folder). */
+    projectDir: string;
+    /** Home folder for a leading `~/` in paths. */
+    homeDir: string;
+}
+
+function expandPath(p: string, ctx: ResolveContext): string {
+    if (p === "~" || p.startsWith("~/")) return path.join(ctx.homeDir, p.slice(1));
+    return path.resolve(ctx.projectDir, p);
+}
+
+/**
+ * Turns raw config into checked settings, or throws a ConfigError listing every problem.
+ * Pure apart from path arithmetic: it reads no files and creates nothing.
+ */
+export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
+    const problems: ConfigProblem[] = [];
+    problems.push(...checkTarget(raw.target));
+    if (problems.length > 0) throw new ConfigError(problems);
+    const target = (raw.target ?? defaults.target) as Target;
+
+    problems.push(
+        ...checkNamespace(raw.namespace),
+        ...checkReplicas("inferenceReplicas", raw.inferenceReplicas),
+        ...checkReplicas("eksNodeCount", raw.eksNodeCount),
+        ...checkStorageSize("embeddingsSize", raw.embeddingsSize),
+        ...checkStorageSize("checkpointsSize", raw.checkpointsSize),
+        ...checkAccessModeName("embeddingsAccessMode", raw.embeddingsAccessMode),
+        ...checkAccessModeName("checkpointsAccessMode", raw.checkpointsAccessMode),
+        ...checkEmbeddingsVolume(target, raw.embeddingsVolume, raw.embeddingsHostPath),
+        ...checkSchedule(raw.refreshSchedule),
+        ...checkKeepVersions(raw.keepVersions),
+        ...checkDuration("refreshGracePeriod", raw.refreshGracePeriod),
+        ...checkClusterName("kindClusterName", raw.kindClusterName),
+        ...checkClusterName("eksClusterName", raw.eksClusterName),
+        ...checkRegion(target, raw.awsRegion),
+        ...checkExistingCluster(target, raw.kubeconfig),
+        ...checkEksNetwork(target, raw.eksVpcId, raw.eksPublicSubnetIds, raw.eksPrivateSubnetIds, raw.eksAvailabilityZones),
+    );
+    if (raw.image !== undefined && raw.image.trim() === "") {
+        problems.push({ key: "agent-storage:image", message: "the image is empty", fix: `pulumi config rm agent-storage:image   (default ${defaults.image})` });
+    }
+    if (target === "eks") {
+        problems.push(...checkSingleDefaultClass(plannedEksClasses(raw)));
+    }
+    if (problems.length > 0) throw new ConfigError(problems);
+
+    const embeddingsVolume = raw.embeddingsVolume === "static-hostpath" ? "static-hostpath" : "dynamic";
+    const { embeddingsClass, checkpointsClass } = chooseClasses(target, embeddingsVolume, raw);
+
+    const embeddings: ClaimSettings = {
+        name: "embeddings",
+        size: raw.embeddingsSize ?? defaults.embeddingsSize,
+        accessMode: (raw.embeddingsAccessMode as AccessMode | undefined) ?? sharedMode(embeddingsClass.provisioner),
+        storageClass: embeddingsClass.name,
+        provisioner: embeddingsClass.provisioner,
+        classIsOurs: embeddingsClass.ours,
+    };
+    const checkpoints: ClaimSettings = {
+        name: "checkpoints",
+        size: raw.checkpointsSize ?? defaults.checkpointsSize,
+        accessMode: (raw.checkpointsAccessMode as AccessMode | undefined) ?? (target === "eks" ? "ReadWriteOncePod" : "ReadWriteOnce"),
+        storageClass: checkpointsClass.name,
+        provisioner: checkpointsClass.provisioner,
+        classIsOurs: checkpointsClass.ours,
+    };
+    problems.push(
+        ...checkModeServedByClass("embeddingsAccessMode", embeddings.accessMode, embeddings.storageClass, embeddings.provisioner),
+        ...checkModeServedByClass("checkpointsAccessMode", checkpoints.accessMode, checkpoints.storageClass, checkpoints.provisioner),
+    );
+    if (problems.length > 0) throw new ConfigError(problems);
+
+    const clusterName = raw.kindClusterName ?? defaults.kindClusterName;
+    return {
+        target,
+        namespace: raw.namespace ?? defaults.namespace,
+        image: raw.image ?? defaults.image,
+        inferenceReplicas: raw.inferenceReplicas ?? defaults.inferenceReplicas,
+        deleteDataOnDestroy: raw.deleteDataOnDestroy ?? defaults.deleteDataOnDestroy,
+        embeddings,
+        checkpoints,
+        embeddingsVolume,
+        embeddingsHostPath: raw.embeddingsHostPath ?? defaults.embeddingsHostPath,
+        refresh: {
+            schedule: raw.refreshSchedule ?? defaults.refreshSchedule,
+            keepVersions: raw.keepVersions ?? defaults.keepVersions,
+            gracePeriod: raw.refreshGracePeriod ?? defaults.refreshGracePeriod,
+        },
+        kind: target === "kind" ? {
+            clusterName,
+            nodeImage: raw.kindNodeImage ?? defaults.kindNodeImage,
+            dataDir: expandPath(raw.kindDataDir ?? path.join(defaults.kindDataDir, clusterName), ctx),
+        } : undefined,
+        existing: target === "existing" ? {
+            kubeconfig: expandPath(raw.kubeconfig as string, ctx),
+            context: raw.kubeContext,
+        } : undefined,
+        eks: target === "eks" ? eksSettings(raw) : undefined,
+    };
+}
+
+/** Readers share the embeddings: many-node sharing where the class can, else one node. */
+function sharedMode(provisioner: string): AccessMode {
+    return provisioner !== "kubernetes.io/no-provisioner" && canServe(provisioner, "ReadWriteMany") ? "ReadWriteMany" : "ReadWriteOnce";
+}
+
+interface ChosenClass { name: string; provisioner: string; ours: boolean }
+
+function chooseClasses(target: Target, volume: "dynamic" | "static-hostpath", raw: RawConfig) {
+    let dataClass: ChosenClass;
+    if (target === "eks") {
+        const { blocks, files } = defaults.eksStorageClasses;
+        return { embeddingsClass: { ...files, ours: true }, checkpointsClass: { ...blocks, ours: true } };
+    } else if (target === "existing") {
+        dataClass = {
+            name: raw.storageClass ?? defaults.existingStorageClass.name,
+            provisioner: raw.storageProvisioner ?? defaults.existingStorageClass.provisioner,
+            ours: false,
+        };
+    } else {
+        dataClass = { ...defaults.kindStorageClass, ours: false };
+    }
+    const embeddingsClass = volume === "static-hostpath" ? { ...defaults.staticStorageClass, ours: true } : dataClass;
+    return { embeddingsClass, checkpointsClass: dataClass };
+}
+
+/** The StorageClasses an EKS stack would create, for the single-default rule. */
+export function plannedEksClasses(raw: RawConfig): PlannedStorageClass[] {
+    const { blocks, files } = defaults.eksStorageClasses;
+    return [
+        { name: blocks.name, isDefault: raw.eksGp3Default ?? defaults.eks.gp3IsDefault, defaultKey: "eksGp3Default" },
+        { name: files.name, isDefault: raw.eksEfsDefault ?? defaults.eks.efsIsDefault, defaultKey: "eksEfsDefault" },
+    ];
+}
+
+function eksSettings(raw: RawConfig): EksSettings {
+    const region = raw.awsRegion as string;
+    return {
+        region,
+        clusterName: raw.eksClusterName ?? defaults.eks.clusterName,
+        version: raw.eksVersion ?? defaults.eks.version,
+        vpcCidr: raw.eksVpcCidr ?? defaults.eks.vpcCidr,
+        availabilityZones: raw.eksAvailabilityZones ?? [`${region}a`, `${region}b`],
+        existingVpc: raw.eksVpcId === undefined ? undefined : {
+            vpcId: raw.eksVpcId,
+            publicSubnetIds: raw.eksPublicSubnetIds ?? [],
+            privateSubnetIds: raw.eksPrivateSubnetIds ?? [],
+        },
+        nodeInstanceType: raw.eksNodeInstanceType ?? defaults.eks.nodeInstanceType,
+        nodeCount: raw.eksNodeCount ?? defaults.eks.nodeCount,
+        nodeMaxCount: raw.eksNodeMaxCount ?? Math.max(raw.eksNodeCount ?? 0, defaults.eks.nodeMaxCount),
+        adminPrincipalArns: raw.eksAdminPrincipalArns ?? [],
+        gp3IsDefault: raw.eksGp3Default ?? defaults.eks.gp3IsDefault,
+        efsIsDefault: raw.eksEfsDefault ?? defaults.eks.efsIsDefault,
+    };
+}
+

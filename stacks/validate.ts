@@ -1,0 +1,234 @@
+import { AccessMode, accessModes, capabilitiesOf, isAccessMode } from "../components/storage/capabilities";
+import { ConfigProblem, projectKey } from "../components/problems";
+import { targets } from "./config";
+
+export { ConfigError, ConfigProblem, formatProblems, projectKey } from "../components/problems";
+
+/**
+ * Rules that run before any resource is created. Each is a pure function returning the
+ * problems it found, so a stack with several mistakes reports all of them at once.
+ */
+
+const binarySuffixes: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
+const decimalSuffixes: Record<string, number> = { "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, m: 1e-3 };
+
+/** Bytes for a Kubernetes quantity (`5Gi`, `500M`, `1e9`), or undefined if it is not one. */
+export function parseQuantity(value: string): number | undefined {
+    const match = /^([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m|[eE][0-9]+)?$/.exec(value.trim());
+    if (!match || value.trim() !== value) return undefined;
+    const number = Number(match[1]);
+    const suffix = match[2] ?? "";
+    if (/^[eE]/.test(suffix)) return number * 10 ** Number(suffix.slice(1));
+    return number * (binarySuffixes[suffix] ?? decimalSuffixes[suffix]);
+}
+
+export function checkTarget(target: string | undefined): ConfigProblem[] {
+    if (target === undefined || (targets as readonly string[]).includes(target)) return [];
+    return [{
+        key: projectKey("target"),
+        message: `unknown target "${target}"; known targets are ${targets.join(", ")}`,
+        fix: `pulumi config set agent-storage:target kind   (or eks, existing)`,
+    }];
+}
+
+export function checkReplicas(key: string, value: number | undefined): ConfigProblem[] {
+    if (value === undefined || (Number.isInteger(value) && value >= 1)) return [];
+    return [{
+        key: projectKey(key),
+        message: `must be a whole number of at least 1 (got ${value}); inference needs a reader to serve`,
+        fix: `pulumi config set agent-storage:${key} 5`,
+    }];
+}
+
+export function checkStorageSize(key: string, value: string | undefined): ConfigProblem[] {
+    if (value === undefined) return [];
+    const bytes = parseQuantity(value);
+    if (bytes === undefined) {
+        return [{
+            key: projectKey(key),
+            message: `"${value}" is not a Kubernetes quantity`,
+            fix: `use a number with a binary suffix, e.g. pulumi config set agent-storage:${key} 5Gi`,
+        }];
+    }
+    if (bytes < 1024 * 1024) {
+        return [{
+            key: projectKey(key),
+            message: `"${value}" is less than 1Mi; no provisioner can serve a volume that small`,
+            fix: `pulumi config set agent-storage:${key} 1Gi`,
+        }];
+    }
+    return [];
+}
+
+export function checkAccessModeName(key: string, value: string | undefined): ConfigProblem[] {
+    if (value === undefined || isAccessMode(value)) return [];
+    return [{
+        key: projectKey(key),
+        message: `"${value}" is not an access mode; use one of ${accessModes.join(", ")}`,
+        fix: `pulumi config set agent-storage:${key} ReadWriteOnce`,
+    }];
+}
+
+/** Refuses a mode the class cannot serve: such a claim would stay Pending forever. */
+export function checkModeServedByClass(
+    key: string, mode: AccessMode, storageClass: string, provisioner: string,
+): ConfigProblem[] {
+    const caps = capabilitiesOf(provisioner);
+    if (caps === undefined || caps.accessModes.includes(mode)) return [];
+    return [{
+        key: projectKey(key),
+        message: `${mode} cannot be served by class "${storageClass}" (${provisioner}): ${caps.note}`,
+        fix: `pulumi config set agent-storage:${key} ${caps.accessModes[0]}   (this class serves ${caps.accessModes.join(", ")})`,
+    }];
+}
+
+export function checkRegion(target: string, region: string | undefined): ConfigProblem[] {
+    if (target !== "eks" || (region !== undefined && region.trim() !== "")) return [];
+    return [{
+        key: "aws:region",
+        message: "an EKS stack needs an AWS region",
+        fix: "pulumi config set aws:region us-east-1",
+    }];
+}
+
+export interface PlannedStorageClass {
+    name: string;
+    isDefault: boolean;
+    /** The config key that made this class default, for the message. */
+    defaultKey?: string;
+}
+
+/** A cluster with two default classes gives an unnamed claim whichever the API server picks. */
+export function checkSingleDefaultClass(classes: PlannedStorageClass[]): ConfigProblem[] {
+    const defaults = classes.filter((c) => c.isDefault);
+    if (defaults.length <= 1) return [];
+    const names = defaults.map((c) => `"${c.name}"`).join(" and ");
+    const keys = defaults.map((c) => c.defaultKey).filter((k): k is string => k !== undefined);
+    return [{
+        key: keys.map(projectKey).join(", ") || projectKey("storageClass"),
+        message: `${names} would both be default StorageClasses; a cluster must have at most one`,
+        fix: `keep one default, e.g. pulumi config set agent-storage:${keys[keys.length - 1] ?? "eksEfsDefault"} false`,
+    }];
+}
+
+const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export function checkNamespace(value: string | undefined): ConfigProblem[] {
+    if (value === undefined || (value.length <= 63 && dns1123Label.test(value))) return [];
+    return [{
+        key: projectKey("namespace"),
+        message: `"${value}" is not a valid namespace name (lower-case letters, digits and '-', at most 63)`,
+        fix: "pulumi config set agent-storage:namespace agent-data",
+    }];
+}
+
+export function checkClusterName(key: string, value: string | undefined): ConfigProblem[] {
+    if (value === undefined || (value.length <= 40 && dns1123Label.test(value))) return [];
+    return [{
+        key: projectKey(key),
+        message: `"${value}" is not a valid cluster name (lower-case letters, digits and '-', at most 40)`,
+        fix: `pulumi config set agent-storage:${key} agent-storage`,
+    }];
+}
+
+const goDuration = /^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/;
+
+export function checkDuration(key: string, value: string | undefined): ConfigProblem[] {
+    if (value === undefined || goDuration.test(value)) return [];
+    return [{
+        key: projectKey(key),
+        message: `"${value}" is not a duration`,
+        fix: `use a number with a unit (s, m, h), e.g. pulumi config set agent-storage:${key} 10m`,
+    }];
+}
+
+const cronField = /^(\*|[0-9]+(-[0-9]+)?)(\/[0-9]+)?(,(\*|[0-9]+(-[0-9]+)?)(\/[0-9]+)?)*$/;
+
+/** Coarse check of the schedule grammar the refresher understands (it parses it fully). */
+export function checkSchedule(value: string | undefined): ConfigProblem[] {
+    if (value === undefined) return [];
+    const v = value.trim();
+    if (["@hourly", "@daily", "@midnight", "@weekly"].includes(v)) return [];
+    if (v.startsWith("@every ") && goDuration.test(v.slice("@every ".length).trim())) return [];
+    const fields = v.split(/\s+/);
+    if (fields.length === 5 && fields.every((f) => cronField.test(f))) return [];
+    return [{
+        key: projectKey("refreshSchedule"),
+        message: `"${value}" is not a schedule; use @hourly, @daily, @weekly, "@every 6h" or five cron fields`,
+        fix: `pulumi config set agent-storage:refreshSchedule "0 3 * * 0"`,
+    }];
+}
+
+export function checkKeepVersions(value: number | undefined): ConfigProblem[] {
+    if (value === undefined || (Number.isInteger(value) && value >= 1 && value <= 100)) return [];
+    return [{
+        key: projectKey("keepVersions"),
+        message: `must be a whole number from 1 to 100 (got ${value}); it is how many complete versions stay for rollback`,
+        fix: "pulumi config set agent-storage:keepVersions 3",
+    }];
+}
+
+export function checkEmbeddingsVolume(target: string, value: string | undefined, hostPath: string | undefined): ConfigProblem[] {
+    const problems: ConfigProblem[] = [];
+    if (value !== undefined && value !== "dynamic" && value !== "static-hostpath") {
+        problems.push({
+            key: projectKey("embeddingsVolume"),
+            message: `"${value}" is not a volume kind; use dynamic or static-hostpath`,
+            fix: "pulumi config set agent-storage:embeddingsVolume dynamic",
+        });
+    }
+    if (value === "static-hostpath" && target === "eks") {
+        problems.push({
+            key: projectKey("embeddingsVolume"),
+            message: "a host-path volume lives on one node; EKS nodes come and go, so the embeddings would be lost",
+            fix: "pulumi config rm agent-storage:embeddingsVolume   (EKS uses EFS)",
+        });
+    }
+    if (hostPath !== undefined && !hostPath.startsWith("/")) {
+        problems.push({
+            key: projectKey("embeddingsHostPath"),
+            message: `"${hostPath}" is not an absolute path on the node`,
+            fix: "pulumi config set agent-storage:embeddingsHostPath /var/local/agent-storage/embeddings",
+        });
+    }
+    return problems;
+}
+
+export function checkExistingCluster(target: string, kubeconfig: string | undefined): ConfigProblem[] {
+    if (target !== "existing" || (kubeconfig !== undefined && kubeconfig !== "")) return [];
+    return [{
+        key: projectKey("kubeconfig"),
+        message: "the existing target needs the path of the cluster's kubeconfig",
+        fix: "pulumi config set agent-storage:kubeconfig ~/.kube/config   (and optionally agent-storage:kubeContext)",
+    }];
+}
+
+export function checkEksNetwork(
+    target: string, vpcId: string | undefined, publicSubnets: string[] | undefined,
+    privateSubnets: string[] | undefined, zones: string[] | undefined,
+): ConfigProblem[] {
+    if (target !== "eks") return [];
+    const problems: ConfigProblem[] = [];
+    if (vpcId !== undefined && (privateSubnets === undefined || privateSubnets.length < 2)) {
+        problems.push({
+            key: projectKey("eksPrivateSubnetIds"),
+            message: "with an existing VPC, give at least two private subnets (in two AZs) for nodes and EFS mount targets",
+            fix: `pulumi config set --path 'agent-storage:eksPrivateSubnetIds[0]' subnet-...  (and [1])`,
+        });
+    }
+    if (vpcId === undefined && (privateSubnets !== undefined || publicSubnets !== undefined)) {
+        problems.push({
+            key: projectKey("eksVpcId"),
+            message: "subnet ids were given without the VPC they belong to",
+            fix: "pulumi config set agent-storage:eksVpcId vpc-...   (or remove the subnet ids to create a VPC)",
+        });
+    }
+    if (zones !== undefined && zones.length < 2) {
+        problems.push({
+            key: projectKey("eksAvailabilityZones"),
+            message: "EKS needs subnets in at least two availability zones",
+            fix: `pulumi config set --path 'agent-storage:eksAvailabilityZones[1]' us-east-1b`,
+        });
+    }
+    return problems;
+}
