@@ -4,7 +4,7 @@ import { ClaimSettings, EksSettings, RawConfig, Settings, Target } from "./confi
 import {
     ConfigError, ConfigProblem, PlannedStorageClass, checkAccessModeName, checkClusterName, checkDuration,
     checkEksNetwork, checkEmbeddingsVolume, checkExistingCluster, checkKeepVersions, checkModeServedByClass,
-    checkNamespace, checkRegion, checkReplicas, checkSchedule, checkSingleDefaultClass, checkStorageSize, checkTarget,
+    checkNamespace, checkRegion, checkReplicas, checkSchedule, checkSingleDefaultClass, checkStorageSize, checkTarget, checkVpcCidr,
 } from "./validate";
 
 /** Every default of the program, in one place. */
@@ -84,6 +84,7 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
         ...checkClusterName("eksClusterName", raw.eksClusterName),
         ...checkRegion(target, raw.awsRegion),
         ...checkExistingCluster(target, raw.kubeconfig),
+        ...checkVpcCidr(target, raw.eksVpcCidr),
         ...checkEksNetwork(target, raw.eksVpcId, raw.eksPublicSubnetIds, raw.eksPrivateSubnetIds, raw.eksAvailabilityZones),
     );
     if (raw.image !== undefined && raw.image.trim() === "") {

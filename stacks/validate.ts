@@ -1,13 +1,13 @@
+/**
+ * Rules that run before any resource is created. Each is a pure function returning the
+ * problems it found, so a stack with several mistakes reports all of them at once.
+ */
 import { AccessMode, accessModes, capabilitiesOf, isAccessMode } from "../components/storage/capabilities";
 import { ConfigProblem, projectKey } from "../components/problems";
 import { targets } from "./config";
 
 export { ConfigError, ConfigProblem, formatProblems, projectKey } from "../components/problems";
 
-/**
- * Rules that run before any resource is created. Each is a pure function returning the
- * problems it found, so a stack with several mistakes reports all of them at once.
- */
 
 const binarySuffixes: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
 const decimalSuffixes: Record<string, number> = { "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, m: 1e-3 };
@@ -231,4 +231,13 @@ export function checkEksNetwork(
         });
     }
     return problems;
+}
+
+export function checkVpcCidr(target: string, cidr: string | undefined): ConfigProblem[] {
+    if (target !== "eks" || cidr === undefined || /^(\d{1,3})\.(\d{1,3})\.0\.0\/16$/.test(cidr)) return [];
+    return [{
+        key: projectKey("eksVpcCidr"),
+        message: `"${cidr}" is not a /16 network; the subnet plan carves /20s out of a /16`,
+        fix: "pulumi config set agent-storage:eksVpcCidr 10.40.0.0/16",
+    }];
 }

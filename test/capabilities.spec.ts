@@ -1,0 +1,32 @@
+import * as assert from "assert";
+import { canServe, capabilitiesOf } from "../components/storage";
+
+// Pins the provisioner facts of shared/reference/storage-facts.md that the program relies on.
+describe("provisioner capabilities", () => {
+    it("local-path serves one node only: ReadWriteOnce and ReadWriteOncePod", () => {
+        assert.deepStrictEqual([...capabilitiesOf("rancher.io/local-path")!.accessModes], ["ReadWriteOnce", "ReadWriteOncePod"]);
+        assert.strictEqual(canServe("rancher.io/local-path", "ReadWriteMany"), false);
+        assert.strictEqual(canServe("rancher.io/local-path", "ReadOnlyMany"), false);
+    });
+
+    it("EBS never serves ReadOnlyMany or ReadWriteMany in filesystem mode", () => {
+        assert.strictEqual(canServe("ebs.csi.aws.com", "ReadOnlyMany"), false);
+        assert.strictEqual(canServe("ebs.csi.aws.com", "ReadWriteMany"), false);
+        assert.strictEqual(canServe("ebs.csi.aws.com", "ReadWriteOncePod"), true);
+    });
+
+    it("EFS serves ReadWriteMany but refuses ReadOnlyMany", () => {
+        assert.strictEqual(canServe("efs.csi.aws.com", "ReadWriteMany"), true);
+        assert.strictEqual(canServe("efs.csi.aws.com", "ReadOnlyMany"), false);
+    });
+
+    it("a static no-provisioner volume carries any mode label", () => {
+        for (const mode of ["ReadWriteOnce", "ReadWriteOncePod", "ReadOnlyMany", "ReadWriteMany"] as const) {
+            assert.strictEqual(canServe("kubernetes.io/no-provisioner", mode), true);
+        }
+    });
+
+    it("gives no verdict on an unknown provisioner", () => {
+        assert.strictEqual(canServe("example.com/nfs", "ReadWriteMany"), undefined);
+    });
+});

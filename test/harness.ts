@@ -1,0 +1,140 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+import { RawConfig, ResolveContext, StackOutputs, buildStack } from "../stacks";
+
+/** A resource the program registered, with the options that matter for data safety. */
+export interface Recorded {
+    type: string;
+    name: string;
+    inputs: any;
+    id?: string;
+    read: boolean;
+    retainOnDelete?: boolean;
+    deleteBeforeReplace?: boolean;
+    parent?: string;
+    provider?: string;
+    dependsOn: number;
+}
+
+export const testContext: ResolveContext = { projectDir: "/project", homeDir: "/home/user" };
+
+/** The state a live cluster would report for a claim that bound to a dynamic volume. */
+function boundClaim(created: any) {
+    return {
+        ...created,
+        spec: { ...created.spec, volumeName: created.spec?.volumeName ?? `pvc-${created.metadata.name}-0001` },
+        status: {
+            phase: "Bound",
+            accessModes: created.spec?.accessModes,
+            capacity: { storage: created.spec?.resources?.requests?.storage },
+        },
+    };
+}
+
+/**
+ * Pulumi mocks that remember every resource and answer `.get` reads of claims and volumes
+ * the way a cluster does once the pods are up: the claim Bound, the volume present.
+ */
+export class MockCluster implements pulumi.runtime.Mocks {
+    public readonly resources: Recorded[] = [];
+    private readonly claims = new Map<string, any>();
+    private readonly options = new Map<string, Partial<Recorded>>();
+    public reclaimPolicy = "Delete";
+
+    newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, any> } {
+        const opts = this.options.get(`${args.type}::${args.name}`) ?? {};
+        this.resources.push({ type: args.type, name: args.name, inputs: args.inputs, id: args.id, read: !!args.id, dependsOn: 0, ...opts });
+        if (args.type === "kubernetes:core/v1:PersistentVolumeClaim") {
+            if (args.id) {
+                const created = this.claims.get(args.id);
+                if (!created) throw new Error(`mock cluster: no claim ${args.id}`);
+                return { id: args.id, state: boundClaim(created) };
+            }
+            const key = `${args.inputs.metadata.namespace}/${args.inputs.metadata.name}`;
+            this.claims.set(key, args.inputs);
+            // At creation a WaitForFirstConsumer claim is still Pending: the report must not use this.
+            return { id: key, state: { ...args.inputs, status: { phase: "Pending" } } };
+        }
+        if (args.type === "kubernetes:core/v1:PersistentVolume" && args.id) {
+            const claim = [...this.claims.values()].find((c) => boundClaim(c).spec.volumeName === args.id);
+            const staticVolume = this.resources.find((r) => r.type === args.type && !r.read && r.inputs.metadata?.name === args.id);
+            return {
+                id: args.id,
+                state: staticVolume ? staticVolume.inputs : {
+                    metadata: { name: args.id },
+                    spec: { persistentVolumeReclaimPolicy: this.reclaimPolicy, accessModes: claim?.spec?.accessModes, storageClassName: claim?.spec?.storageClassName },
+                },
+            };
+        }
+        if (args.type === "kubernetes:apps/v1:Deployment") {
+            const replicas = args.inputs.spec?.replicas ?? 1;
+            return { id: `${args.inputs.metadata.namespace}/${args.inputs.metadata.name}`, state: { ...args.inputs, status: { replicas, readyReplicas: replicas } } };
+        }
+        if (args.type === "pulumi-nodejs:dynamic:Resource") {
+            return { id: args.inputs.name, state: { ...args.inputs, kubeconfig: `apiVersion: v1\nkind: Config\n# kind ${args.inputs.name}\n` } };
+        }
+        if (args.type === "aws:eks/cluster:Cluster") {
+            return {
+                id: args.inputs.name,
+                state: {
+                    ...args.inputs,
+                    endpoint: "https://EXAMPLE.gr7.us-east-1.eks.amazonaws.com",
+                    certificateAuthority: { data: "Q0EtREFUQQ==" },
+                    vpcConfig: { ...args.inputs.vpcConfig, clusterSecurityGroupId: "sg-cluster" },
+                },
+            };
+        }
+        return { id: args.id ?? `${args.name}-id`, state: { ...args.inputs, arn: `arn:aws:mock::${args.name}`, name: args.inputs.name ?? args.name } };
+    }
+
+    call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+        return args.inputs;
+    }
+
+    /** Called from a stack transformation: remembers options the mocks cannot see. */
+    noteOptions(type: string, name: string, opts: pulumi.ResourceOptions): void {
+        this.options.set(`${type}::${name}`, {
+            retainOnDelete: opts.retainOnDelete,
+            deleteBeforeReplace: (opts as pulumi.CustomResourceOptions).deleteBeforeReplace,
+            parent: opts.parent ? (opts.parent as any).__name : undefined,
+            provider: (opts as pulumi.CustomResourceOptions).provider ? ((opts as pulumi.CustomResourceOptions).provider as any).__name : undefined,
+        });
+    }
+
+    ofType(type: string, opts: { read?: boolean } = {}): Recorded[] {
+        return this.resources.filter((r) => r.type === type && (opts.read === undefined || r.read === opts.read));
+    }
+
+    one(type: string, predicate: (r: Recorded) => boolean = () => true): Recorded {
+        const found = this.resources.filter((r) => r.type === type && !r.read && predicate(r));
+        if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
+        return found[0];
+    }
+}
+
+export function valueOf<T>(output: pulumi.Output<T> | T): Promise<T> {
+    if (!pulumi.Output.isInstance(output)) return Promise.resolve(output as T);
+    return new Promise((resolve) => (output as pulumi.Output<T>).apply((v) => { resolve(v); return v; }));
+}
+
+/**
+ * Builds a whole stack from a config object against the mock cluster, waits until the
+ * report is done, and returns what was registered.
+ */
+export async function buildWithMocks(raw: RawConfig, ctx: ResolveContext = testContext): Promise<{ cluster: MockCluster; outputs: StackOutputs }> {
+    const cluster = new MockCluster();
+    pulumi.runtime.setMocks(cluster, "agent-storage", "test", false);
+    let outputs: StackOutputs | undefined;
+    await pulumi.runtime.runInPulumiStack(async () => {
+        pulumi.runtime.registerStackTransformation((args) => {
+            cluster.noteOptions(args.type, args.name, args.opts);
+            return undefined;
+        });
+        outputs = buildStack(raw, ctx);
+        return {};
+    });
+    await valueOf(outputs!.boundVolumes);
+    return { cluster, outputs: outputs! };
+}
+
+export const fixturesDir = path.join(__dirname, "fixtures");

@@ -1,0 +1,142 @@
+import * as assert from "assert";
+import {
+    checkAccessModeName, checkDuration, checkEksNetwork, checkEmbeddingsVolume, checkExistingCluster, checkKeepVersions,
+    checkModeServedByClass, checkNamespace, checkRegion, checkReplicas, checkSchedule, checkSingleDefaultClass,
+    checkStorageSize, checkTarget, formatProblems, parseQuantity,
+} from "../stacks";
+
+describe("validation rules", () => {
+    describe("target", () => {
+        it("accepts kind, eks, existing and an unset target", () => {
+            for (const t of ["kind", "eks", "existing", undefined]) assert.deepStrictEqual(checkTarget(t), []);
+        });
+        it("rejects an unknown target, naming the key and the known targets", () => {
+            const [p] = checkTarget("gke");
+            assert.strictEqual(p.key, "agent-storage:target");
+            assert.match(p.message, /unknown target "gke".*kind, eks, existing/);
+            assert.match(p.fix, /pulumi config set agent-storage:target kind/);
+        });
+    });
+
+    describe("replicas", () => {
+        it("rejects zero, negative and fractional replica counts", () => {
+            for (const n of [0, -3, 1.5]) {
+                const [p] = checkReplicas("inferenceReplicas", n);
+                assert.strictEqual(p.key, "agent-storage:inferenceReplicas", `for ${n}`);
+            }
+        });
+        it("accepts one or more", () => {
+            assert.deepStrictEqual(checkReplicas("inferenceReplicas", 1), []);
+            assert.deepStrictEqual(checkReplicas("inferenceReplicas", 50), []);
+        });
+    });
+
+    describe("sizes", () => {
+        it("parses binary, decimal and exponent quantities", () => {
+            assert.strictEqual(parseQuantity("5Gi"), 5 * 2 ** 30);
+            assert.strictEqual(parseQuantity("500M"), 500e6);
+            assert.strictEqual(parseQuantity("1e9"), 1e9);
+            assert.strictEqual(parseQuantity("1.5Gi"), 1.5 * 2 ** 30);
+        });
+        it("rejects strings that are not Kubernetes quantities", () => {
+            for (const bad of ["5GB", "five", "-1Gi", "5 Gi", "", "Gi"]) {
+                assert.strictEqual(parseQuantity(bad), undefined, bad);
+                const [p] = checkStorageSize("embeddingsSize", bad);
+                assert.strictEqual(p.key, "agent-storage:embeddingsSize", bad);
+                assert.match(p.fix, /5Gi/);
+            }
+        });
+        it("rejects a size too small for any provisioner", () => {
+            assert.match(checkStorageSize("checkpointsSize", "10Ki")[0].message, /less than 1Mi/);
+        });
+    });
+
+    describe("access modes", () => {
+        it("rejects a name that is not an access mode", () => {
+            assert.match(checkAccessModeName("embeddingsAccessMode", "RWX")[0].message, /not an access mode/);
+        });
+        it("rejects ReadOnlyMany and ReadWriteMany on local-path", () => {
+            for (const mode of ["ReadOnlyMany", "ReadWriteMany"] as const) {
+                const [p] = checkModeServedByClass("embeddingsAccessMode", mode, "standard", "rancher.io/local-path");
+                assert.strictEqual(p.key, "agent-storage:embeddingsAccessMode");
+                assert.match(p.message, new RegExp(`${mode} cannot be served by class "standard"`));
+                assert.match(p.fix, /ReadWriteOnce/);
+            }
+        });
+        it("rejects ReadOnlyMany and ReadWriteMany on EBS", () => {
+            assert.strictEqual(checkModeServedByClass("k", "ReadOnlyMany", "gp3", "ebs.csi.aws.com").length, 1);
+            assert.strictEqual(checkModeServedByClass("k", "ReadWriteMany", "gp3", "ebs.csi.aws.com").length, 1);
+        });
+        it("rejects ReadOnlyMany on EFS and explains to use read-only mounts", () => {
+            const [p] = checkModeServedByClass("embeddingsAccessMode", "ReadOnlyMany", "efs", "efs.csi.aws.com");
+            assert.match(p.message, /volume capability not supported/);
+        });
+        it("accepts what each class serves, and anything on an unknown provisioner", () => {
+            assert.deepStrictEqual(checkModeServedByClass("k", "ReadWriteMany", "efs", "efs.csi.aws.com"), []);
+            assert.deepStrictEqual(checkModeServedByClass("k", "ReadWriteOncePod", "gp3", "ebs.csi.aws.com"), []);
+            assert.deepStrictEqual(checkModeServedByClass("k", "ReadOnlyMany", "nfs", "example.com/nfs"), []);
+        });
+    });
+
+    describe("EKS", () => {
+        it("requires a region for an EKS stack only", () => {
+            const [p] = checkRegion("eks", undefined);
+            assert.strictEqual(p.key, "aws:region");
+            assert.match(p.fix, /pulumi config set aws:region/);
+            assert.deepStrictEqual(checkRegion("kind", undefined), []);
+            assert.deepStrictEqual(checkRegion("eks", "eu-west-1"), []);
+        });
+        it("rejects two default StorageClasses, naming both keys", () => {
+            const [p] = checkSingleDefaultClass([
+                { name: "gp3", isDefault: true, defaultKey: "eksGp3Default" },
+                { name: "efs", isDefault: true, defaultKey: "eksEfsDefault" },
+            ]);
+            assert.match(p.key, /agent-storage:eksGp3Default, agent-storage:eksEfsDefault/);
+            assert.match(p.message, /"gp3" and "efs" would both be default/);
+        });
+        it("accepts one default or none", () => {
+            assert.deepStrictEqual(checkSingleDefaultClass([{ name: "gp3", isDefault: true }, { name: "efs", isDefault: false }]), []);
+            assert.deepStrictEqual(checkSingleDefaultClass([{ name: "gp3", isDefault: false }]), []);
+        });
+        it("needs two private subnets with an existing VPC, and a VPC for given subnets", () => {
+            assert.strictEqual(checkEksNetwork("eks", "vpc-1", undefined, ["subnet-a"], undefined)[0].key, "agent-storage:eksPrivateSubnetIds");
+            assert.strictEqual(checkEksNetwork("eks", undefined, ["subnet-a"], undefined, undefined)[0].key, "agent-storage:eksVpcId");
+            assert.strictEqual(checkEksNetwork("eks", undefined, undefined, undefined, ["us-east-1a"])[0].key, "agent-storage:eksAvailabilityZones");
+            assert.deepStrictEqual(checkEksNetwork("eks", "vpc-1", ["p1", "p2"], ["s1", "s2"], undefined), []);
+        });
+    });
+
+    describe("other keys", () => {
+        it("rejects a namespace that is not a DNS label", () => {
+            assert.strictEqual(checkNamespace("Agent_Data")[0].key, "agent-storage:namespace");
+            assert.deepStrictEqual(checkNamespace("agent-data"), []);
+        });
+        it("accepts the schedules the refresher understands and rejects others", () => {
+            for (const ok of ["@weekly", "@daily", "@every 6h", "0 3 * * 0", "*/15 * * * 1-5"]) assert.deepStrictEqual(checkSchedule(ok), [], ok);
+            for (const bad of ["weekly", "@every soon", "0 3 * *", "0 3 * * MON-X"]) assert.strictEqual(checkSchedule(bad).length, 1, bad);
+        });
+        it("checks durations and kept versions", () => {
+            assert.deepStrictEqual(checkDuration("refreshGracePeriod", "1h30m"), []);
+            assert.strictEqual(checkDuration("refreshGracePeriod", "10 minutes").length, 1);
+            assert.strictEqual(checkKeepVersions(0).length, 1);
+            assert.deepStrictEqual(checkKeepVersions(3), []);
+        });
+        it("refuses a host-path volume on EKS and a relative host path", () => {
+            assert.match(checkEmbeddingsVolume("eks", "static-hostpath", undefined)[0].message, /one node/);
+            assert.strictEqual(checkEmbeddingsVolume("kind", "static-hostpath", "data/emb")[0].key, "agent-storage:embeddingsHostPath");
+            assert.strictEqual(checkEmbeddingsVolume("kind", "nfs", undefined)[0].key, "agent-storage:embeddingsVolume");
+            assert.deepStrictEqual(checkEmbeddingsVolume("kind", "static-hostpath", "/var/local/emb"), []);
+        });
+        it("requires a kubeconfig for the existing target", () => {
+            assert.strictEqual(checkExistingCluster("existing", undefined)[0].key, "agent-storage:kubeconfig");
+            assert.deepStrictEqual(checkExistingCluster("kind", undefined), []);
+        });
+    });
+
+    it("formats every problem with its key and fix", () => {
+        const text = formatProblems([...checkTarget("x"), ...checkReplicas("inferenceReplicas", 0)]);
+        assert.match(text, /2 problems; nothing was created/);
+        assert.match(text, /- agent-storage:target: .*\n    fix: /);
+        assert.match(text, /- agent-storage:inferenceReplicas: /);
+    });
+});
