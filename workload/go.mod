@@ -1,0 +1,3 @@
+module agent-storage/workload
+
+go 1.22

@@ -1,0 +1,126 @@
+// Package embed makes the vectors the refresher writes: synthetic embeddings that are
+// deterministic from a seed, or a deterministic hash-based ("feature hashing") embedding
+// of text documents. Neither needs a model; both give unit-length float32 vectors with
+// the structure real embeddings have (documents cluster around topics).
+package embed
+
+import (
+	"encoding/binary"
+	"hash/fnv"
+	"io"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"unicode"
+)
+
+// Synthetic returns the vector of document doc for a given seed and dimension. Documents
+// are spread over a few topics: each vector is its topic's centroid plus noise,
+// normalised, so nearest-neighbour queries give meaningful answers.
+func Synthetic(seed uint64, doc, dim int) []float32 {
+	const topics = 12
+	topic := int(splitmix(seed^uint64(doc)*0x9e3779b97f4a7c15) % topics)
+	centroid := gaussian(rand.New(rand.NewPCG(seed, uint64(topic)+1)), dim)
+	noise := gaussian(rand.New(rand.NewPCG(seed, uint64(doc)+1<<32)), dim)
+	v := make([]float32, dim)
+	for i := range v {
+		v[i] = float32(centroid[i] + 0.35*noise[i])
+	}
+	Normalize(v)
+	return v
+}
+
+func gaussian(r *rand.Rand, n int) []float64 {
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = r.NormFloat64()
+	}
+	return out
+}
+
+func splitmix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+// Tokens splits text into lower-case words of letters and digits.
+func Tokens(text string) []string {
+	return strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	})
+}
+
+// Hashed embeds text by feature hashing: every word (weight 1) and word pair (weight 0.5)
+// adds a signed weight to one coordinate chosen by its FNV-1a hash. Same text, same
+// vector; texts sharing words point in similar directions. Text with no words gives the
+// zero vector.
+func Hashed(text string, dim int) []float32 {
+	v := make([]float32, dim)
+	toks := Tokens(text)
+	add := func(feature string, w float32) {
+		h := fnv.New64a()
+		io.WriteString(h, feature)
+		x := h.Sum64()
+		idx := int(x % uint64(dim))
+		if x>>63 == 1 {
+			w = -w
+		}
+		v[idx] += w
+	}
+	for i, t := range toks {
+		add(t, 1)
+		if i > 0 {
+			add(toks[i-1]+" "+t, 0.5)
+		}
+	}
+	Normalize(v)
+	return v
+}
+
+// Normalize scales v to unit length in place (the zero vector stays zero).
+func Normalize(v []float32) {
+	var sum float64
+	for _, x := range v {
+		sum += float64(x) * float64(x)
+	}
+	if sum == 0 {
+		return
+	}
+	inv := float32(1 / math.Sqrt(sum))
+	for i := range v {
+		v[i] *= inv
+	}
+}
+
+// Cosine returns the cosine similarity of two vectors of equal length.
+func Cosine(a, b []float32) float64 {
+	var dot, na, nb float64
+	for i := range a {
+		dot += float64(a[i]) * float64(b[i])
+		na += float64(a[i]) * float64(a[i])
+		nb += float64(b[i]) * float64(b[i])
+	}
+	if na == 0 || nb == 0 {
+		return 0
+	}
+	return dot / math.Sqrt(na*nb)
+}
+
+// AppendLE appends v as little-endian float32 values (the shard file format).
+func AppendLE(buf []byte, v []float32) []byte {
+	for _, x := range v {
+		buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(x))
+	}
+	return buf
+}
+
+// DecodeLE reads little-endian float32 values.
+func DecodeLE(b []byte) []float32 {
+	out := make([]float32, len(b)/4)
+	for i := range out {
+		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[i*4:]))
+	}
+	return out
+}

@@ -1,0 +1,89 @@
+package embed
+
+import (
+	"math"
+	"testing"
+)
+
+func norm(v []float32) float64 {
+	var s float64
+	for _, x := range v {
+		s += float64(x) * float64(x)
+	}
+	return math.Sqrt(s)
+}
+
+func TestSyntheticDeterministicAndUnit(t *testing.T) {
+	a := Synthetic(42, 7, 64)
+	b := Synthetic(42, 7, 64)
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("same seed and doc gave different vectors at %d", i)
+		}
+	}
+	if n := norm(a); math.Abs(n-1) > 1e-5 {
+		t.Fatalf("norm %v, want 1", n)
+	}
+	c := Synthetic(43, 7, 64)
+	if Cosine(a, c) > 0.99 {
+		t.Fatalf("different seeds gave (almost) the same vector")
+	}
+	d := Synthetic(42, 8, 64)
+	if Cosine(a, d) > 0.9999 {
+		t.Fatalf("different docs gave the same vector")
+	}
+}
+
+func TestSyntheticHasTopics(t *testing.T) {
+	// With 12 topics, among 60 docs each doc has a close neighbour (same topic) and a
+	// far one (different topic).
+	const n, dim = 60, 64
+	vs := make([][]float32, n)
+	for i := range vs {
+		vs[i] = Synthetic(1, i, dim)
+	}
+	maxSim, minSim := -1.0, 1.0
+	for j := 1; j < n; j++ {
+		s := Cosine(vs[0], vs[j])
+		maxSim = math.Max(maxSim, s)
+		minSim = math.Min(minSim, s)
+	}
+	if maxSim < 0.7 || minSim > 0.5 {
+		t.Fatalf("no topic structure: nearest %.2f, farthest %.2f", maxSim, minSim)
+	}
+}
+
+func TestHashed(t *testing.T) {
+	a := Hashed("Kubernetes volumes keep the agent's embeddings.", 128)
+	b := Hashed("kubernetes VOLUMES keep the agent's embeddings", 128)
+	if Cosine(a, b) < 0.9999 {
+		t.Fatalf("same words (case and punctuation aside) should embed the same: %v", Cosine(a, b))
+	}
+	if n := norm(a); math.Abs(n-1) > 1e-5 {
+		t.Fatalf("norm %v", n)
+	}
+	c := Hashed("Kubernetes volumes keep the agent's checkpoints.", 128)
+	d := Hashed("A recipe for lemon cake with poppy seeds", 128)
+	if !(Cosine(a, c) > Cosine(a, d)) {
+		t.Fatalf("shared words should be closer: sim(a,c)=%.2f sim(a,d)=%.2f", Cosine(a, c), Cosine(a, d))
+	}
+	if z := Hashed("  ... !!", 16); norm(z) != 0 {
+		t.Fatalf("text without words should give the zero vector")
+	}
+}
+
+func TestLERoundTrip(t *testing.T) {
+	v := []float32{0, 1, -1.5, float32(math.Pi)}
+	got := DecodeLE(AppendLE(nil, v))
+	if len(got) != len(v) {
+		t.Fatal(len(got))
+	}
+	for i := range v {
+		if got[i] != v[i] {
+			t.Fatalf("%d: %v != %v", i, got[i], v[i])
+		}
+	}
+	if b := AppendLE(nil, []float32{1}); b[3] != 0x3f || b[2] != 0x80 {
+		t.Fatalf("not little-endian: % x", b)
+	}
+}

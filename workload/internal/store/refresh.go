@@ -1,0 +1,545 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"agent-storage/workload/internal/embed"
+)
+
+// RefreshOptions says what one refresh writes and how it keeps old versions.
+type RefreshOptions struct {
+	Docs   int // synthetic documents (ignored with InputDir)
+	Dim    int // vector dimension
+	Shards int // number of shard files
+	// Seed makes synthetic vectors deterministic. 0 derives a seed from the version id,
+	// so each refresh writes new vectors.
+	Seed uint64
+	// InputDir, when set, embeds every regular file under it (hash-based embedding)
+	// instead of synthetic documents.
+	InputDir string
+	Keep     int           // complete versions to keep (>= 1)
+	Grace    time.Duration // minimum time a retired version stays on disk
+	// Checkpoints records progress (optional).
+	Checkpoints Checkpoints
+	// PauseAfterShard sleeps after each shard (tests and demos: makes a run slow enough to
+	// kill half-way).
+	PauseAfterShard time.Duration
+	// FailAfterShards > 0 makes the run fail after writing that many shards, as a crash
+	// would: the temporary directory is left for the next run to clean up.
+	FailAfterShards int
+}
+
+// Validate checks the options, naming the command-line flag in errors.
+func (o RefreshOptions) Validate() error {
+	switch {
+	case o.InputDir == "" && o.Docs < 1:
+		return fmt.Errorf("--docs must be at least 1 (got %d)", o.Docs)
+	case o.Dim < 1 || o.Dim > 65536:
+		return fmt.Errorf("--dim must be between 1 and 65536 (got %d)", o.Dim)
+	case o.Shards < 1:
+		return fmt.Errorf("--shards must be at least 1 (got %d)", o.Shards)
+	case o.InputDir == "" && o.Shards > o.Docs:
+		return fmt.Errorf("--shards (%d) cannot exceed --docs (%d)", o.Shards, o.Docs)
+	case o.Keep < 1:
+		return fmt.Errorf("--keep must be at least 1 (got %d)", o.Keep)
+	case o.Grace < 0:
+		return fmt.Errorf("--grace must not be negative (got %s)", o.Grace)
+	case o.FailAfterShards < 0:
+		return fmt.Errorf("--fail-after-shards must not be negative")
+	}
+	return nil
+}
+
+// Result reports a successful refresh.
+type Result struct {
+	Version   string
+	Previous  string
+	Manifest  *Manifest
+	CleanedUp []string // leftovers of earlier runs removed first
+	Deleted   []string // old versions removed by retention
+	Deferred  []string // old versions kept until their grace period ends
+	Duration  time.Duration
+}
+
+// ErrSimulatedFailure is returned by a run with FailAfterShards.
+var ErrSimulatedFailure = errors.New("simulated failure (--fail-after-shards)")
+
+// Refresh takes the lock (waiting up to lockWait, see Lock) and runs one refresh.
+func (s *Store) Refresh(ctx context.Context, opts RefreshOptions, lockWait time.Duration) (*Result, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	l, err := s.Lock(ctx, lockWait, "refresh")
+	if err != nil {
+		return nil, err
+	}
+	defer l.Unlock()
+	return s.RefreshLocked(ctx, opts)
+}
+
+type doc struct {
+	id, source, text string
+}
+
+// RefreshLocked runs one refresh; the caller holds the lock. The protocol:
+//
+//  1. remove leftovers of interrupted runs (.tmp-*, .del-*, stale temporary links);
+//  2. write every file into versions/.tmp-<id>/, fsync each;
+//  3. write manifest.json last, fsync it and the directory;
+//  4. rename .tmp-<id> to <id>, fsync versions/;
+//  5. make a temporary symlink to versions/<id> and rename(2) it over current, fsync root;
+//  6. apply retention.
+//
+// Until step 5 current is untouched; after it readers see the whole new version.
+func (s *Store) RefreshLocked(ctx context.Context, opts RefreshOptions) (res *Result, err error) {
+	start := s.now()
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	res = &Result{}
+	versions := filepath.Join(s.Root, VersionsDir)
+	if err := os.MkdirAll(versions, 0o755); err != nil {
+		return nil, writeErr(err)
+	}
+	if res.CleanedUp, err = s.cleanup(); err != nil {
+		return nil, fmt.Errorf("remove leftovers: %w", err)
+	}
+	if len(res.CleanedUp) > 0 {
+		s.logf("removed leftovers of earlier runs: %s", strings.Join(res.CleanedUp, ", "))
+	}
+	prevState, _ := opts.Checkpoints.Load()
+	if a := prevState.LastAttempt; a != nil && a.Status == StatusRunning {
+		s.logf("previous refresh %s (pid %d) was interrupted after %d of %d shards; current was left on %s",
+			a.Version, a.PID, a.ShardsWritten, a.ShardsTotal, orNone(prevState.Current))
+	}
+
+	res.Previous, _, _ = s.ResolveCurrent()
+	id := s.nextID()
+	res.Version = id
+	seed := opts.Seed
+	if seed == 0 {
+		h := fnv.New64a()
+		io.WriteString(h, id)
+		seed = h.Sum64() | 1
+	}
+	docs, source, err := loadDocs(opts)
+	if err != nil {
+		return nil, err
+	}
+	shards := opts.Shards
+	if shards > len(docs) {
+		shards = len(docs)
+	}
+
+	host, _ := os.Hostname()
+	attempt := &Attempt{Version: id, Status: StatusRunning, StartedAt: start.UTC(), ShardsTotal: shards,
+		Docs: len(docs), Dim: opts.Dim, PID: os.Getpid(), Host: host}
+	saveAttempt := func() {
+		if err := opts.Checkpoints.Update(func(st *State) {
+			a := *attempt
+			st.LastAttempt = &a
+			st.Current, _, _ = s.ResolveCurrent()
+			if a.Status == StatusSucceeded {
+				st.LastCompleted = &a
+				st.LastEvent = fmt.Sprintf("refresh %s succeeded; current %s -> %s", id, orNone(res.Previous), id)
+			} else if a.Status != StatusRunning {
+				st.LastEvent = fmt.Sprintf("refresh %s %s: %s; current stays %s", id, a.Status, a.Error, orNone(st.Current))
+			}
+		}); err != nil {
+			s.logf("warning: cannot write checkpoint: %v", err)
+		}
+	}
+	saveAttempt()
+
+	tmp := filepath.Join(versions, tmpPrefix+id)
+	if err := os.Mkdir(tmp, 0o755); err != nil {
+		return nil, writeErr(err)
+	}
+	keepTmp := false
+	defer func() {
+		if err == nil {
+			return
+		}
+		now := s.now().UTC()
+		attempt.EndedAt = &now
+		attempt.Error = err.Error()
+		attempt.Status = StatusFailed
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			attempt.Status = StatusInterrupted
+		}
+		if !keepTmp {
+			os.RemoveAll(tmp)
+		}
+		saveAttempt()
+	}()
+	s.logf("refresh %s: writing %d docs x %d dims in %d shards (%s)", id, len(docs), opts.Dim, shards, source)
+
+	m := &Manifest{Format: FormatVersion, Version: id, Docs: len(docs), Dim: opts.Dim,
+		DType: "float32le", Shards: shards, Seed: seed, Source: source}
+	var index []byte
+	for sh := 0; sh < shards; sh++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		lo, hi := sh*len(docs)/shards, (sh+1)*len(docs)/shards
+		buf := make([]byte, 0, (hi-lo)*opts.Dim*4)
+		for i := lo; i < hi; i++ {
+			var v []float32
+			if opts.InputDir != "" {
+				v = embed.Hashed(docs[i].text, opts.Dim)
+			} else {
+				v = embed.Synthetic(seed, i, opts.Dim)
+			}
+			buf = embed.AppendLE(buf, v)
+			line, _ := json.Marshal(map[string]any{"id": docs[i].id, "shard": sh, "row": i - lo, "source": docs[i].source})
+			index = append(append(index, line...), '\n')
+		}
+		name := fmt.Sprintf("shard-%04d.f32", sh)
+		fe, err := writeData(filepath.Join(tmp, name), buf)
+		if err != nil {
+			return nil, writeErr(err)
+		}
+		fe.Rows = hi - lo
+		m.Files = append(m.Files, fe)
+		attempt.ShardsWritten = sh + 1
+		saveAttempt()
+		if opts.FailAfterShards > 0 && sh+1 >= opts.FailAfterShards {
+			keepTmp = true
+			return nil, fmt.Errorf("%w after %d of %d shards; %s left for the next run to clean up",
+				ErrSimulatedFailure, sh+1, shards, filepath.Base(tmp))
+		}
+		if opts.PauseAfterShard > 0 {
+			s.logf("refresh %s: shard %d/%d written; pausing %s", id, sh+1, shards, opts.PauseAfterShard)
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(opts.PauseAfterShard):
+			}
+		}
+	}
+	fe, err := writeData(filepath.Join(tmp, "docs.jsonl"), index)
+	if err != nil {
+		return nil, writeErr(err)
+	}
+	m.Files = append(m.Files, fe)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	// The manifest goes last: its presence is what makes the version complete.
+	m.CreatedAt = s.now().UTC()
+	mb, _ := json.MarshalIndent(m, "", "  ")
+	if err := writeFileSync(filepath.Join(tmp, ManifestName), append(mb, '\n'), 0o644); err != nil {
+		return nil, writeErr(err)
+	}
+	if err := fsyncDir(tmp); err != nil {
+		return nil, err
+	}
+	final := s.VersionDir(id)
+	if err := os.Rename(tmp, final); err != nil {
+		return nil, writeErr(err)
+	}
+	if err := fsyncDir(versions); err != nil {
+		return nil, err
+	}
+	// Last chance to stop before readers see the new version; a stop here leaves a
+	// complete but unused version, which retention treats like any other.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := s.switchCurrent(id); err != nil {
+		return nil, fmt.Errorf("switch current: %w", err)
+	}
+	res.Manifest = m
+	s.logf("refresh %s: current %s -> %s", id, orNone(res.Previous), id)
+
+	now := s.now().UTC()
+	attempt.EndedAt = &now
+	attempt.Status = StatusSucceeded
+	saveAttempt()
+
+	res.Deleted, res.Deferred, err = s.prune(opts.Keep, opts.Grace)
+	if err != nil {
+		// The new version is live; a retention problem is reported, not fatal.
+		s.logf("warning: retention: %v", err)
+		err = nil
+	}
+	res.Duration = s.now().Sub(start)
+	return res, nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+// nextID returns a new id that sorts after every existing version, even if the clock
+// went backwards.
+func (s *Store) nextID() string {
+	now := s.now()
+	entries, _ := os.ReadDir(filepath.Join(s.Root, VersionsDir))
+	for _, e := range entries {
+		name := e.Name()
+		if !ValidID(name) || len(name) < len(idLayout) {
+			continue
+		}
+		if t, err := time.Parse(idLayout, name[:len(idLayout)]); err == nil && !now.After(t) {
+			now = t.Add(time.Millisecond)
+		}
+	}
+	return NewID(now)
+}
+
+func writeData(path string, data []byte) (FileEntry, error) {
+	sum := sha256.Sum256(data)
+	if err := writeFileSync(path, data, 0o644); err != nil {
+		return FileEntry{}, err
+	}
+	return FileEntry{Name: filepath.Base(path), Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}, nil
+}
+
+func loadDocs(opts RefreshOptions) ([]doc, string, error) {
+	if opts.InputDir == "" {
+		docs := make([]doc, opts.Docs)
+		for i := range docs {
+			docs[i] = doc{id: fmt.Sprintf("doc-%06d", i), source: "synthetic"}
+		}
+		return docs, "synthetic", nil
+	}
+	var docs []doc
+	err := filepath.WalkDir(opts.InputDir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if strings.HasPrefix(d.Name(), ".") && path != opts.InputDir {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(opts.InputDir, path)
+		docs = append(docs, doc{id: filepath.ToSlash(rel), source: "input", text: string(b)})
+		return nil
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("--input: %w", err)
+	}
+	if len(docs) == 0 {
+		return nil, "", fmt.Errorf("--input %s: no files to embed", opts.InputDir)
+	}
+	sort.Slice(docs, func(i, j int) bool { return docs[i].id < docs[j].id })
+	return docs, "input:" + filepath.Base(filepath.Clean(opts.InputDir)), nil
+}
+
+// cleanup removes what interrupted runs leave behind. The caller holds the lock, so
+// nothing else is writing them.
+func (s *Store) cleanup() ([]string, error) {
+	var removed []string
+	versions := filepath.Join(s.Root, VersionsDir)
+	entries, err := os.ReadDir(versions)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	for _, e := range entries {
+		n := e.Name()
+		if strings.HasPrefix(n, tmpPrefix) || strings.HasPrefix(n, delPrefix) {
+			if err := os.RemoveAll(filepath.Join(versions, n)); err != nil {
+				return removed, writeErr(err)
+			}
+			removed = append(removed, VersionsDir+"/"+n)
+		}
+	}
+	entries, err = os.ReadDir(s.Root)
+	if err != nil {
+		return removed, err
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), linkTmpPrefix) {
+			if err := os.Remove(filepath.Join(s.Root, e.Name())); err != nil {
+				return removed, writeErr(err)
+			}
+			removed = append(removed, e.Name())
+		}
+	}
+	return removed, nil
+}
+
+// switchCurrent points current at versions/<id> atomically: a new symlink under a
+// temporary name, renamed over current (rename(2) replaces it in one step), then the
+// directory is fsynced. The version being replaced gets its mtime set to now first: that
+// is when it stops being served, and retention counts the grace period from it.
+func (s *Store) switchCurrent(id string) error {
+	old, _, _ := s.ResolveCurrent()
+	if old == id {
+		return nil
+	}
+	if old != "" {
+		now := s.now()
+		if err := os.Chtimes(s.VersionDir(old), now, now); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return writeErr(err)
+		}
+	}
+	tmpLink := filepath.Join(s.Root, linkTmpPrefix+id+"-"+randHex(4))
+	if err := os.Symlink(filepath.Join(VersionsDir, id), tmpLink); err != nil {
+		return writeErr(err)
+	}
+	if err := os.Rename(tmpLink, filepath.Join(s.Root, CurrentLink)); err != nil {
+		os.Remove(tmpLink)
+		return writeErr(err)
+	}
+	return fsyncDir(s.Root)
+}
+
+// RollbackError explains a refused rollback and lists what exists.
+type RollbackError struct {
+	To, Reason string
+	Complete   []string
+	Current    string
+}
+
+func (e *RollbackError) Error() string {
+	var list []string
+	for _, id := range e.Complete {
+		if id == e.Current {
+			id += " (current)"
+		}
+		list = append(list, id)
+	}
+	avail := "none"
+	if len(list) > 0 {
+		avail = strings.Join(list, ", ")
+	}
+	return fmt.Sprintf("cannot roll back to %s: %s; complete versions: %s", e.To, e.Reason, avail)
+}
+
+// Rollback points current at an older (or any) kept, complete version after verifying
+// every checksum. It takes the lock, so it never races a refresh. It returns the version
+// current pointed at before.
+func (s *Store) Rollback(ctx context.Context, to string, lockWait time.Duration, cp Checkpoints) (string, error) {
+	if !ValidID(to) {
+		return "", fmt.Errorf("--to: %q is not a version id", to)
+	}
+	l, err := s.Lock(ctx, lockWait, "rollback")
+	if err != nil {
+		return "", err
+	}
+	defer l.Unlock()
+	prev, _, _ := s.ResolveCurrent()
+	vs, err := s.List()
+	if err != nil {
+		return prev, err
+	}
+	refuse := func(reason string) error {
+		return &RollbackError{To: to, Reason: reason, Complete: Complete(vs), Current: prev}
+	}
+	found := false
+	for _, v := range vs {
+		if v.ID == to {
+			found = true
+		}
+	}
+	if !found {
+		return prev, refuse("no such version")
+	}
+	if _, _, err := Verify(s.VersionDir(to), to, true); err != nil {
+		return prev, refuse(fmt.Sprintf("it does not verify (%v)", err))
+	}
+	if prev == to {
+		return prev, nil
+	}
+	if err := s.switchCurrent(to); err != nil {
+		return prev, err
+	}
+	s.logf("rollback: current %s -> %s", orNone(prev), to)
+	if err := cp.Update(func(st *State) {
+		st.Current = to
+		st.LastEvent = fmt.Sprintf("rollback at %s: current %s -> %s", s.now().UTC().Format(time.RFC3339), orNone(prev), to)
+	}); err != nil {
+		s.logf("warning: cannot write checkpoint: %v", err)
+	}
+	return prev, nil
+}
+
+// Prune applies retention under the lock: see prune.
+func (s *Store) Prune(ctx context.Context, keep int, grace, lockWait time.Duration) (deleted, deferred []string, err error) {
+	if keep < 1 {
+		return nil, nil, fmt.Errorf("--keep must be at least 1 (got %d)", keep)
+	}
+	l, err := s.Lock(ctx, lockWait, "prune")
+	if err != nil {
+		return nil, nil, err
+	}
+	defer l.Unlock()
+	if _, err := s.cleanup(); err != nil {
+		return nil, nil, err
+	}
+	return s.prune(keep, grace)
+}
+
+// prune keeps current and the newest keep complete versions. Every other version
+// directory (older complete ones, and incomplete ones) is deleted once it has been
+// retired for longer than grace: its mtime, set when it stopped being current, is older
+// than now-grace. A reader that resolved current just before a switch therefore has
+// grace to finish. Deletion renames the directory to .del-<id> first, so a half-deleted
+// version never looks like a version.
+func (s *Store) prune(keep int, grace time.Duration) (deleted, deferred []string, err error) {
+	vs, err := s.List()
+	if err != nil {
+		return nil, nil, err
+	}
+	cur, _, _ := s.ResolveCurrent()
+	keepSet := map[string]bool{}
+	if cur != "" {
+		keepSet[cur] = true
+	}
+	complete := Complete(vs)
+	for i := len(complete) - 1; i >= 0 && len(complete)-i <= keep; i-- {
+		keepSet[complete[i]] = true
+	}
+	now := s.now()
+	for _, v := range vs {
+		if keepSet[v.ID] {
+			continue
+		}
+		if age := now.Sub(v.RetiredAt); age < grace {
+			deferred = append(deferred, v.ID)
+			s.logf("retention: keeping %s for %s more (grace %s)", v.ID, (grace - age).Round(time.Second), grace)
+			continue
+		}
+		del := filepath.Join(s.Root, VersionsDir, delPrefix+v.ID)
+		if err := os.Rename(s.VersionDir(v.ID), del); err != nil {
+			return deleted, deferred, writeErr(err)
+		}
+		if err := os.RemoveAll(del); err != nil {
+			return deleted, deferred, writeErr(err)
+		}
+		deleted = append(deleted, v.ID)
+		s.logf("retention: deleted %s", v.ID)
+	}
+	if len(deleted) > 0 {
+		err = fsyncDir(filepath.Join(s.Root, VersionsDir))
+	}
+	return deleted, deferred, err
+}

@@ -1,0 +1,357 @@
+// Package store implements the versioned-directory protocol for the shared embeddings
+// volume:
+//
+//	<root>/
+//	  current -> versions/<id>        symlink, replaced atomically with rename(2)
+//	  versions/<id>/                   complete versions, manifest.json written last
+//	  versions/.tmp-<id>/              a refresh in progress (never read)
+//	  versions/.del-<id>/              a version being deleted (never read)
+//	  .current.tmp-<id>-<rand>         the new link, just before it is renamed over current
+//	  .refresh.lock                    flock(2)ed by the one refresh that may run
+//
+// Readers resolve current once per read and open every file under the directory it
+// names, so a concurrent switch cannot mix two versions in one read.
+package store
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+const (
+	VersionsDir   = "versions"
+	CurrentLink   = "current"
+	ManifestName  = "manifest.json"
+	LockName      = ".refresh.lock"
+	tmpPrefix     = ".tmp-"
+	delPrefix     = ".del-"
+	linkTmpPrefix = ".current.tmp-"
+	// FormatVersion is the manifest format this package writes and reads.
+	FormatVersion = 1
+	idLayout      = "20060102T150405.000Z"
+)
+
+var (
+	// ErrNoCurrent: the volume has no current link yet (first deploy, before the first
+	// refresh finished).
+	ErrNoCurrent = errors.New("no current version yet")
+	// ErrPartial: a version lacks its manifest or a file it lists is missing or short.
+	// The protocol makes this impossible for anything current points at.
+	ErrPartial = errors.New("partial version")
+	// ErrCorrupt: a file's checksum or the manifest's content does not match.
+	ErrCorrupt = errors.New("corrupt version")
+	// ErrNotFound: the version named does not exist.
+	ErrNotFound = errors.New("version not found")
+)
+
+// Store is an embeddings volume.
+type Store struct {
+	Root string
+	// Now is the clock (tests replace it). Nil means time.Now.
+	Now func() time.Time
+	// Logf receives progress lines. Nil means silent.
+	Logf func(format string, args ...any)
+}
+
+// New returns a Store for root.
+func New(root string) *Store { return &Store{Root: root} }
+
+func (s *Store) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Store) logf(format string, args ...any) {
+	if s.Logf != nil {
+		s.Logf(format, args...)
+	}
+}
+
+// VersionDir is the directory of a complete version.
+func (s *Store) VersionDir(id string) string { return filepath.Join(s.Root, VersionsDir, id) }
+
+// FileEntry describes one data file of a version.
+type FileEntry struct {
+	Name   string `json:"name"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+	// Rows is the number of vectors in a shard (0 for other files).
+	Rows int `json:"rows,omitempty"`
+}
+
+// Manifest is written last into a version; its presence marks the version complete.
+type Manifest struct {
+	Format    int         `json:"format"`
+	Version   string      `json:"version"`
+	CreatedAt time.Time   `json:"createdAt"`
+	Docs      int         `json:"docs"`
+	Dim       int         `json:"dim"`
+	DType     string      `json:"dtype"`
+	Shards    int         `json:"shards"`
+	Seed      uint64      `json:"seed"`
+	Source    string      `json:"source"`
+	Files     []FileEntry `json:"files"`
+}
+
+// NewID returns a sortable, unique version id: UTC time to the millisecond plus 6 random
+// hex digits, e.g. 20261124T184755.123Z-3fa9c1.
+func NewID(t time.Time) string {
+	return t.UTC().Format(idLayout) + "-" + randHex(3)
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// ValidID reports whether id can name a version directory (no path separators, not a
+// hidden or temporary name).
+func ValidID(id string) bool {
+	return id != "" && !strings.HasPrefix(id, ".") && !strings.ContainsAny(id, "/\\") && id != ".."
+}
+
+// ResolveCurrent reads the current link once and returns the version id and the directory
+// to read it from. Callers must open every file under dir, never through "current".
+func (s *Store) ResolveCurrent() (id, dir string, err error) {
+	target, err := os.Readlink(filepath.Join(s.Root, CurrentLink))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			if _, statErr := os.Stat(s.Root); statErr != nil {
+				return "", "", fmt.Errorf("embeddings directory: %w", statErr)
+			}
+			return "", "", ErrNoCurrent
+		}
+		return "", "", fmt.Errorf("read current link: %w", err)
+	}
+	dirPart, id := filepath.Split(filepath.Clean(target))
+	if filepath.Clean(dirPart) != VersionsDir || !ValidID(id) {
+		return "", "", fmt.Errorf("%w: current points at %q, not versions/<id>", ErrCorrupt, target)
+	}
+	return id, s.VersionDir(id), nil
+}
+
+// ReadManifest reads and parses dir/manifest.json and checks it names version id.
+func ReadManifest(dir, id string) (*Manifest, error) {
+	b, err := os.ReadFile(filepath.Join(dir, ManifestName))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			if _, derr := os.Stat(dir); derr != nil {
+				return nil, fmt.Errorf("%w: %s: version directory missing", ErrNotFound, id)
+			}
+			return nil, fmt.Errorf("%w: %s: manifest.json missing", ErrPartial, id)
+		}
+		return nil, fmt.Errorf("%s: %w", id, err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%w: %s: manifest.json: %v", ErrCorrupt, id, err)
+	}
+	if m.Format != FormatVersion {
+		return nil, fmt.Errorf("%w: %s: manifest format %d, want %d", ErrCorrupt, id, m.Format, FormatVersion)
+	}
+	if m.Version != id {
+		return nil, fmt.Errorf("%w: %s: manifest names version %q", ErrCorrupt, id, m.Version)
+	}
+	return &m, nil
+}
+
+// VerifyStats counts what a verification read.
+type VerifyStats struct {
+	Files int
+	Bytes int64
+}
+
+// Verify reads the manifest of the version in dir and checks every file's size and
+// sha256, and that the shards hold docs*dim float32 values. With checksums false it only
+// checks that the files exist with the right sizes.
+func Verify(dir, id string, checksums bool) (*Manifest, VerifyStats, error) {
+	var st VerifyStats
+	m, err := ReadManifest(dir, id)
+	if err != nil {
+		return nil, st, err
+	}
+	var shardBytes int64
+	for _, f := range m.Files {
+		if !ValidID(f.Name) {
+			return m, st, fmt.Errorf("%w: %s: bad file name %q in manifest", ErrCorrupt, id, f.Name)
+		}
+		n, sum, err := readFile(filepath.Join(dir, f.Name), checksums)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return m, st, fmt.Errorf("%w: %s: %s missing", ErrPartial, id, f.Name)
+			}
+			return m, st, fmt.Errorf("%s: %s: %w", id, f.Name, err)
+		}
+		st.Files++
+		st.Bytes += n
+		if n != f.Size {
+			return m, st, fmt.Errorf("%w: %s: %s has %d bytes, manifest says %d", ErrPartial, id, f.Name, n, f.Size)
+		}
+		if checksums && sum != f.SHA256 {
+			return m, st, fmt.Errorf("%w: %s: %s sha256 %s, manifest says %s", ErrCorrupt, id, f.Name, short(sum), short(f.SHA256))
+		}
+		if f.Rows > 0 {
+			shardBytes += f.Size
+		}
+	}
+	if want := int64(m.Docs) * int64(m.Dim) * 4; shardBytes != want {
+		return m, st, fmt.Errorf("%w: %s: shards hold %d bytes, %d docs x %d dims x 4 need %d", ErrCorrupt, id, shardBytes, m.Docs, m.Dim, want)
+	}
+	return m, st, nil
+}
+
+func short(s string) string {
+	if len(s) > 12 {
+		return s[:12]
+	}
+	return s
+}
+
+func readFile(path string, checksum bool) (int64, string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, "", err
+	}
+	defer f.Close()
+	if !checksum {
+		fi, err := f.Stat()
+		if err != nil {
+			return 0, "", err
+		}
+		return fi.Size(), "", nil
+	}
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return n, "", err
+	}
+	return n, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Read is one verified read of the current version.
+type Read struct {
+	Version  string
+	Manifest *Manifest
+	Stats    VerifyStats
+}
+
+// ReadCurrent is the reader rule: resolve current once, then verify the manifest and
+// every file under the resolved directory.
+func (s *Store) ReadCurrent() (*Read, error) {
+	id, dir, err := s.ResolveCurrent()
+	if err != nil {
+		return nil, err
+	}
+	m, st, err := Verify(dir, id, true)
+	if err != nil {
+		return &Read{Version: id, Manifest: m, Stats: st}, err
+	}
+	return &Read{Version: id, Manifest: m, Stats: st}, nil
+}
+
+// VersionInfo describes one directory under versions/.
+type VersionInfo struct {
+	ID       string    `json:"version"`
+	Complete bool      `json:"complete"`
+	Current  bool      `json:"current"`
+	Manifest *Manifest `json:"-"`
+	// CreatedAt comes from the manifest (zero when incomplete).
+	CreatedAt time.Time `json:"createdAt,omitempty"`
+	// RetiredAt is the directory's modification time: the moment it stopped being
+	// current (or was created, if it never was). Retention measures grace from it.
+	RetiredAt time.Time `json:"retiredAt"`
+	Problem   string    `json:"problem,omitempty"`
+}
+
+// List returns the version directories (temporary and deleting ones excluded), oldest
+// first. Complete means the manifest is valid and every file has the right size
+// (checksums are not read; use Verify for that).
+func (s *Store) List() ([]VersionInfo, error) {
+	entries, err := os.ReadDir(filepath.Join(s.Root, VersionsDir))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	cur, _, _ := s.ResolveCurrent()
+	var out []VersionInfo
+	for _, e := range entries {
+		if !e.IsDir() || !ValidID(e.Name()) {
+			continue
+		}
+		vi := VersionInfo{ID: e.Name(), Current: e.Name() == cur}
+		if fi, err := e.Info(); err == nil {
+			vi.RetiredAt = fi.ModTime()
+		}
+		m, _, err := Verify(s.VersionDir(e.Name()), e.Name(), false)
+		if err != nil {
+			vi.Problem = err.Error()
+		} else {
+			vi.Complete = true
+		}
+		if m != nil {
+			vi.Manifest = m
+			vi.CreatedAt = m.CreatedAt
+		}
+		out = append(out, vi)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// Complete returns the ids of complete versions in vs, oldest first.
+func Complete(vs []VersionInfo) []string {
+	var ids []string
+	for _, v := range vs {
+		if v.Complete {
+			ids = append(ids, v.ID)
+		}
+	}
+	return ids
+}
+
+func fsyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return fmt.Errorf("fsync %s: %w", dir, err)
+	}
+	return nil
+}
+
+// writeFileSync writes data to path (which must not exist), fsyncs and closes it.
+func writeFileSync(path string, data []byte, perm os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("fsync %s: %w", path, err)
+	}
+	return f.Close()
+}
