@@ -1,0 +1,22 @@
+// The pack's policies, in one list (imported by index.ts and by the tests; importing this
+// module does not start the policy server).
+import { Policies } from "@pulumi/policy";
+import { accessModeSupportedByClass } from "./rules/access-mode-supported-by-class";
+import { accessModeClassUnresolved } from "./rules/access-mode-class-unresolved";
+import { embeddingsReadersReadOnly } from "./rules/embeddings-readers-read-only";
+import { singleDefaultStorageClass } from "./rules/single-default-storage-class";
+import { dataClaimsSurviveDestroy } from "./rules/data-claims-survive-destroy";
+import { storageEncrypted } from "./rules/storage-encrypted";
+import { containersNonRoot } from "./rules/containers-non-root";
+
+export const PACK_NAME = "agent-storage-guardrails";
+
+export const policies: Policies = [
+    accessModeSupportedByClass,
+    accessModeClassUnresolved,
+    embeddingsReadersReadOnly,
+    singleDefaultStorageClass,
+    dataClaimsSurviveDestroy,
+    storageEncrypted,
+    containersNonRoot,
+];
