@@ -18,6 +18,18 @@ export interface Recorded {
 
 export const testContext: ResolveContext = { projectDir: "/project", homeDir: "/home/user" };
 
+const secretSig = "4dabf18193072939515e22adb298388d";
+
+/** Mocks see secrets in their wire form; tests want the values. */
+function unwrapSecrets(value: any): any {
+    if (Array.isArray(value)) return value.map(unwrapSecrets);
+    if (value && typeof value === "object") {
+        if (secretSig in value) return unwrapSecrets(value.value);
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+    }
+    return value;
+}
+
 /** The state a live cluster would report for a claim that bound to a dynamic volume. */
 function boundClaim(created: any) {
     return {
@@ -42,6 +54,7 @@ export class MockCluster implements pulumi.runtime.Mocks {
     public reclaimPolicy = "Delete";
 
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, any> } {
+        args = { ...args, inputs: unwrapSecrets(args.inputs) };
         const opts = this.options.get(`${args.type}::${args.name}`) ?? {};
         this.resources.push({ type: args.type, name: args.name, inputs: args.inputs, id: args.id, read: !!args.id, dependsOn: 0, ...opts });
         if (args.type === "kubernetes:core/v1:PersistentVolumeClaim") {
@@ -70,7 +83,7 @@ export class MockCluster implements pulumi.runtime.Mocks {
             const replicas = args.inputs.spec?.replicas ?? 1;
             return { id: `${args.inputs.metadata.namespace}/${args.inputs.metadata.name}`, state: { ...args.inputs, status: { replicas, readyReplicas: replicas } } };
         }
-        if (args.type === "pulumi-nodejs:dynamic:Resource") {
+        if (args.type.startsWith("pulumi-nodejs:dynamic")) {
             return { id: args.inputs.name, state: { ...args.inputs, kubeconfig: `apiVersion: v1\nkind: Config\n# kind ${args.inputs.name}\n` } };
         }
         if (args.type === "aws:eks/cluster:Cluster") {
@@ -84,7 +97,7 @@ export class MockCluster implements pulumi.runtime.Mocks {
                 },
             };
         }
-        return { id: args.id ?? `${args.name}-id`, state: { ...args.inputs, arn: `arn:aws:mock::${args.name}`, name: args.inputs.name ?? args.name } };
+        return { id: args.id || `${args.name}-id`, state: { ...args.inputs, arn: `arn:aws:mock::${args.name}`, name: args.inputs.name ?? args.name } };
     }
 
     call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
@@ -121,8 +134,9 @@ export function valueOf<T>(output: pulumi.Output<T> | T): Promise<T> {
  * Builds a whole stack from a config object against the mock cluster, waits until the
  * report is done, and returns what was registered.
  */
-export async function buildWithMocks(raw: RawConfig, ctx: ResolveContext = testContext): Promise<{ cluster: MockCluster; outputs: StackOutputs }> {
-    const cluster = new MockCluster();
+export async function buildWithMocks(
+    raw: RawConfig, ctx: ResolveContext = testContext, cluster: MockCluster = new MockCluster(),
+): Promise<{ cluster: MockCluster; outputs: StackOutputs }> {
     pulumi.runtime.setMocks(cluster, "agent-storage", "test", false);
     let outputs: StackOutputs | undefined;
     await pulumi.runtime.runInPulumiStack(async () => {
@@ -138,3 +152,12 @@ export async function buildWithMocks(raw: RawConfig, ctx: ResolveContext = testC
 }
 
 export const fixturesDir = path.join(__dirname, "fixtures");
+
+const built = new Map<string, Promise<{ cluster: MockCluster; outputs: StackOutputs }>>();
+
+/** Like buildWithMocks, but builds each distinct config once per test run (tests only read). */
+export function buildOnce(raw: RawConfig): Promise<{ cluster: MockCluster; outputs: StackOutputs }> {
+    const key = JSON.stringify(raw);
+    if (!built.has(key)) built.set(key, buildWithMocks(raw));
+    return built.get(key)!;
+}

@@ -1,0 +1,48 @@
+import * as assert from "assert";
+import { describeBinding } from "../components/report";
+import { buildOnce, valueOf } from "./harness";
+
+describe("boundVolumes output", () => {
+    it("reports one entry per claim with phase, volume, capacity, modes, class, reclaim policy and mounts", async () => {
+        const { outputs } = await buildOnce({});
+        const volumes = await valueOf(outputs.boundVolumes);
+        assert.deepStrictEqual(volumes.map((v) => v.claim), ["embeddings", "checkpoints"]);
+        const embeddings = volumes[0];
+        assert.deepStrictEqual(embeddings, {
+            namespace: "agent-data", claim: "embeddings", phase: "Bound", volume: "pvc-embeddings-0001", capacity: "2Gi",
+            accessModes: ["ReadWriteOnce"], storageClass: "standard", reclaimPolicy: "Delete",
+            mountedBy: [{ workload: "embeddings-generator", mode: "rw" }, { workload: "inference", mode: "ro" }],
+        });
+        assert.deepStrictEqual(volumes[1].mountedBy, [{ workload: "embeddings-generator", mode: "rw" }]);
+    });
+
+    it("reads the claims again instead of reporting their Pending creation snapshot", async () => {
+        const { cluster } = await buildOnce({});
+        const reads = cluster.ofType("kubernetes:core/v1:PersistentVolumeClaim", { read: true });
+        assert.deepStrictEqual(reads.map((r) => r.id).sort(), ["agent-data/checkpoints", "agent-data/embeddings"]);
+        assert.deepStrictEqual(cluster.ofType("kubernetes:core/v1:PersistentVolume", { read: true }).map((r) => r.id).sort(),
+            ["pvc-checkpoints-0001", "pvc-embeddings-0001"]);
+    });
+
+    it("reports the static volume's Retain policy when the lesson's host-path volume is used", async () => {
+        const { outputs } = await buildOnce({ embeddingsVolume: "static-hostpath" });
+        const [embeddings] = await valueOf(outputs.boundVolumes);
+        assert.strictEqual(embeddings.volume, "agent-storage-agent-data-embeddings");
+        assert.strictEqual(embeddings.reclaimPolicy, "Retain");
+        assert.strictEqual(embeddings.storageClass, "agent-static");
+    });
+
+    it("exports the namespace, the schedule and the kept versions", async () => {
+        const { outputs } = await buildOnce({});
+        assert.strictEqual(await valueOf(outputs.namespace), "agent-data");
+        assert.strictEqual(outputs.refreshSchedule, "@weekly");
+        assert.strictEqual(outputs.keepVersions, 3);
+    });
+
+    it("describes a claim that is not bound as such, with no volume", () => {
+        const line = describeBinding({ metadata: { name: "x", namespace: "n" }, spec: { accessModes: ["ReadWriteOnce"] }, status: { phase: "Pending" } }, undefined, []);
+        assert.strictEqual(line.phase, "Pending");
+        assert.strictEqual(line.volume, "");
+        assert.deepStrictEqual(line.accessModes, ["ReadWriteOnce"]);
+    });
+});

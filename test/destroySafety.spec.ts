@@ -1,0 +1,52 @@
+import * as assert from "assert";
+import { buildOnce } from "./harness";
+
+const dataResources = (c: Awaited<ReturnType<typeof buildOnce>>["cluster"]) => c.resources.filter((r) => !r.read && (
+    r.type === "kubernetes:core/v1:PersistentVolumeClaim" || r.type === "kubernetes:core/v1:Namespace" ||
+    r.type === "kubernetes:core/v1:PersistentVolume" || r.type === "aws:efs/fileSystem:FileSystem"));
+
+describe("destroy safety", () => {
+    it("keeps the claims, their namespace and a static volume on destroy by default", async () => {
+        const { cluster } = await buildOnce({ embeddingsVolume: "static-hostpath" });
+        const kept = dataResources(cluster);
+        assert.deepStrictEqual(kept.map((r) => r.type).sort(), [
+            "kubernetes:core/v1:Namespace", "kubernetes:core/v1:PersistentVolume",
+            "kubernetes:core/v1:PersistentVolumeClaim", "kubernetes:core/v1:PersistentVolumeClaim"]);
+        for (const r of kept) assert.strictEqual(r.retainOnDelete, true, `${r.type} ${r.name}`);
+    });
+
+    it("keeps the EFS file system and reclaims EBS and EFS volumes with Retain by default", async () => {
+        const { cluster } = await buildOnce({ target: "eks", awsRegion: "us-east-1" });
+        assert.strictEqual(cluster.one("aws:efs/fileSystem:FileSystem").retainOnDelete, true);
+        for (const c of cluster.ofType("kubernetes:storage.k8s.io/v1:StorageClass")) assert.strictEqual(c.inputs.reclaimPolicy, "Retain");
+    });
+
+    it("really deletes claims, namespace and file system when deleteDataOnDestroy is set, and marks the claims so", async () => {
+        const { cluster } = await buildOnce({ target: "eks", awsRegion: "us-east-1", deleteDataOnDestroy: true });
+        for (const r of dataResources(cluster)) assert.notStrictEqual(r.retainOnDelete, true, `${r.type} ${r.name}`);
+        for (const c of cluster.ofType("kubernetes:storage.k8s.io/v1:StorageClass")) assert.strictEqual(c.inputs.reclaimPolicy, "Delete");
+        for (const c of cluster.ofType("kubernetes:core/v1:PersistentVolumeClaim", { read: false })) {
+            assert.strictEqual(c.inputs.metadata.annotations["agent-storage.io/delete-on-destroy"], "true");
+        }
+    });
+
+    it("tells the kind provider to keep the host data folder unless data is to be deleted", async () => {
+        const kept = (await buildOnce({})).cluster.resources.find((r) => r.type.startsWith("pulumi-nodejs:dynamic"))!;
+        const deleted = (await buildOnce({ deleteDataOnDestroy: true })).cluster.resources.find((r) => r.type.startsWith("pulumi-nodejs:dynamic"))!;
+        assert.strictEqual(kept.inputs.deleteDataOnDestroy, false);
+        assert.strictEqual(deleted.inputs.deleteDataOnDestroy, true);
+    });
+
+    it("never forces replacement of a claim through Pulumi options (a size change is an in-place update)", async () => {
+        const { cluster } = await buildOnce({});
+        for (const c of cluster.ofType("kubernetes:core/v1:PersistentVolumeClaim", { read: false })) {
+            assert.notStrictEqual(c.deleteBeforeReplace, true);
+            assert.strictEqual(c.inputs.metadata.name, c.inputs.metadata.labels["agent-storage.io/role"], "stable, explicit names");
+        }
+    });
+
+    it("replaces a StorageClass (immutable) by deleting it first, since its name is fixed", async () => {
+        const { cluster } = await buildOnce({ target: "eks", awsRegion: "us-east-1" });
+        for (const c of cluster.ofType("kubernetes:storage.k8s.io/v1:StorageClass")) assert.strictEqual(c.deleteBeforeReplace, true);
+    });
+});

@@ -1,0 +1,73 @@
+import * as assert from "assert";
+import { ConfigError, resolveSettings } from "../stacks";
+import { testContext } from "./harness";
+
+const resolve = (raw: Parameters<typeof resolveSettings>[0]) => resolveSettings(raw, testContext);
+
+function problemKeys(raw: Parameters<typeof resolveSettings>[0]): string[] {
+    try {
+        resolve(raw);
+    } catch (e) {
+        assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${e}`);
+        return (e as ConfigError).problems.map((p) => p.key);
+    }
+    return [];
+}
+
+describe("settings", () => {
+    it("defaults to kind with five readers, an RWO embeddings claim on local-path, and data kept", () => {
+        const s = resolve({});
+        assert.strictEqual(s.target, "kind");
+        assert.strictEqual(s.inferenceReplicas, 5);
+        assert.strictEqual(s.embeddings.accessMode, "ReadWriteOnce");
+        assert.strictEqual(s.embeddings.storageClass, "standard");
+        assert.strictEqual(s.embeddings.provisioner, "rancher.io/local-path");
+        assert.strictEqual(s.deleteDataOnDestroy, false);
+        assert.strictEqual(s.image, "localhost/agent-storage/workload:0.1.0");
+        assert.strictEqual(s.kind!.dataDir, "/project/.kind-data/agent-storage");
+    });
+
+    it("puts shared embeddings on EFS with ReadWriteMany and checkpoints on gp3 with ReadWriteOncePod on EKS", () => {
+        const s = resolve({ target: "eks", awsRegion: "eu-west-1" });
+        assert.deepStrictEqual([s.embeddings.storageClass, s.embeddings.provisioner, s.embeddings.accessMode], ["efs", "efs.csi.aws.com", "ReadWriteMany"]);
+        assert.deepStrictEqual([s.checkpoints.storageClass, s.checkpoints.provisioner, s.checkpoints.accessMode], ["gp3", "ebs.csi.aws.com", "ReadWriteOncePod"]);
+        assert.deepStrictEqual(s.eks!.availabilityZones, ["eu-west-1a", "eu-west-1b"]);
+        assert.ok(s.embeddings.classIsOurs && s.checkpoints.classIsOurs);
+    });
+
+    it("uses the static class for the lesson's host-path volume", () => {
+        const s = resolve({ embeddingsVolume: "static-hostpath" });
+        assert.strictEqual(s.embeddings.storageClass, "agent-static");
+        assert.strictEqual(s.embeddings.provisioner, "kubernetes.io/no-provisioner");
+        assert.strictEqual(s.checkpoints.storageClass, "standard");
+    });
+
+    it("resolves the existing target's kubeconfig against the project and home folders", () => {
+        assert.strictEqual(resolve({ target: "existing", kubeconfig: ".local-cluster/kubeconfig" }).existing!.kubeconfig, "/project/.local-cluster/kubeconfig");
+        assert.strictEqual(resolve({ target: "existing", kubeconfig: "~/.kube/config" }).existing!.kubeconfig, "/home/user/.kube/config");
+    });
+
+    it("refuses ReadOnlyMany on kind's local class before anything is created", () => {
+        assert.deepStrictEqual(problemKeys({ embeddingsAccessMode: "ReadOnlyMany" }), ["agent-storage:embeddingsAccessMode"]);
+    });
+
+    it("refuses ReadWriteMany on an existing cluster whose provisioner is EBS", () => {
+        assert.deepStrictEqual(problemKeys({
+            target: "existing", kubeconfig: "k", storageClass: "gp3", storageProvisioner: "ebs.csi.aws.com", checkpointsAccessMode: "ReadWriteMany",
+        }), ["agent-storage:checkpointsAccessMode"]);
+    });
+
+    it("reports every problem at once", () => {
+        const keys = problemKeys({ inferenceReplicas: 0, embeddingsSize: "lots", namespace: "Bad Name" });
+        assert.deepStrictEqual(keys.sort(), ["agent-storage:embeddingsSize", "agent-storage:inferenceReplicas", "agent-storage:namespace"]);
+    });
+
+    it("refuses an EKS stack without a region and with two default classes", () => {
+        assert.deepStrictEqual(problemKeys({ target: "eks", eksEfsDefault: true }).sort(),
+            ["agent-storage:eksGp3Default, agent-storage:eksEfsDefault", "aws:region"]);
+    });
+
+    it("refuses an unknown target without looking at anything else", () => {
+        assert.deepStrictEqual(problemKeys({ target: "minikube", inferenceReplicas: -1 }), ["agent-storage:target"]);
+    });
+});

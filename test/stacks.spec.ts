@@ -1,0 +1,220 @@
+import * as assert from "assert";
+import * as path from "path";
+import { valueOf, buildOnce, buildWithMocks, fixturesDir, MockCluster } from "./harness";
+
+const kindType = "pulumi-nodejs:dynamic/agent-storage:KindCluster";
+const claims = (c: MockCluster) => c.ofType("kubernetes:core/v1:PersistentVolumeClaim", { read: false });
+const claimNamed = (c: MockCluster, name: string) => c.one("kubernetes:core/v1:PersistentVolumeClaim", (r) => r.inputs.metadata.name === name);
+const deployment = (c: MockCluster, name: string) => c.one("kubernetes:apps/v1:Deployment", (r) => r.inputs.metadata.name === name);
+
+describe("kind stack", () => {
+    it("creates a kind cluster from a config that mounts the host data folder into the node", async () => {
+        const { cluster, outputs } = await buildOnce({ target: "kind", kindClusterName: "demo" });
+        const kind = cluster.one(kindType);
+        assert.strictEqual(kind.inputs.name, "demo");
+        assert.match(kind.inputs.config, /hostPath: "\/project\/\.kind-data\/demo\/local-path"\n\s+containerPath: "\/var\/local-path-provisioner"/);
+        assert.deepStrictEqual(kind.inputs.images, ["localhost/agent-storage/workload:0.1.0"]);
+        assert.strictEqual(await valueOf(outputs.kindConfig!), kind.inputs.config);
+    });
+
+    it("hands every Kubernetes resource a provider built from the kind cluster's own kubeconfig", async () => {
+        const { cluster } = await buildOnce({ target: "kind" });
+        const provider = cluster.one("pulumi:providers:kubernetes");
+        assert.match(provider.inputs.kubeconfig, /# kind agent-storage/);
+        const k8sResources = cluster.resources.filter((r) => r.type.startsWith("kubernetes:") && !r.read);
+        assert.ok(k8sResources.length >= 5);
+        for (const r of k8sResources) assert.strictEqual(r.provider, "kind-k8s", `${r.type} ${r.name}`);
+    });
+
+    it("binds the lesson's static host-path volume to the embeddings claim with claimRef", async () => {
+        const { cluster } = await buildOnce({ target: "kind", embeddingsVolume: "static-hostpath" });
+        const pv = cluster.one("kubernetes:core/v1:PersistentVolume");
+        const claim = claimNamed(cluster, "embeddings");
+        assert.deepStrictEqual(pv.inputs.spec.claimRef, { namespace: "agent-data", name: "embeddings" });
+        assert.strictEqual(pv.inputs.spec.storageClassName, "agent-static");
+        assert.strictEqual(pv.inputs.spec.persistentVolumeReclaimPolicy, "Retain");
+        assert.strictEqual(claim.inputs.spec.storageClassName, "agent-static");
+        assert.strictEqual(claim.inputs.spec.volumeName, pv.inputs.metadata.name);
+        assert.strictEqual(cluster.one("kubernetes:storage.k8s.io/v1:StorageClass").inputs.provisioner, "kubernetes.io/no-provisioner");
+        const kind = cluster.one(kindType);
+        assert.match(kind.inputs.config, /containerPath: "\/var\/local\/agent-storage\/embeddings"/);
+    });
+});
+
+describe("existing-cluster stack", () => {
+    it("uses the kubeconfig file and context named in config", async () => {
+        const { cluster, outputs } = await buildOnce({ target: "existing", kubeconfig: path.join(fixturesDir, "kubeconfig"), kubeContext: "ctx" });
+        const provider = cluster.one("pulumi:providers:kubernetes");
+        assert.match(provider.inputs.kubeconfig, /kind: Config/);
+        assert.strictEqual(provider.inputs.context, "ctx");
+        assert.match(await valueOf(outputs.kubeconfig), /kind: Config/);
+        assert.strictEqual(cluster.ofType(kindType).length, 0);
+    });
+
+    it("fails before creating anything when the kubeconfig cannot be read, naming the key", async () => {
+        await assert.rejects(buildWithMocks({ target: "existing", kubeconfig: "/nonexistent/kubeconfig" }),
+            /agent-storage:kubeconfig: cannot read \/nonexistent\/kubeconfig \(ENOENT\)/);
+    });
+
+    it("creates nothing at all when the configuration is invalid", async () => {
+        const cluster = new MockCluster();
+        await assert.rejects(buildWithMocks({ target: "kind", embeddingsAccessMode: "ReadOnlyMany" }, undefined, cluster),
+            /embeddingsAccessMode: ReadOnlyMany cannot be served by class "standard"/);
+        assert.deepStrictEqual(cluster.resources.filter((r) => r.type !== "pulumi:pulumi:Stack").map((r) => r.type), []);
+    });
+});
+
+describe("EKS stack", () => {
+    const eks = { target: "eks", awsRegion: "us-east-1", eksAdminPrincipalArns: ["arn:aws:iam::111122223333:role/admin"] };
+
+    it("builds a VPC with public and private subnets in two zones and nodes in the private ones", async () => {
+        const { cluster } = await buildOnce(eks);
+        const subnets = cluster.ofType("aws:ec2/subnet:Subnet");
+        assert.deepStrictEqual(subnets.map((s) => s.inputs.availabilityZone).sort(), ["us-east-1a", "us-east-1a", "us-east-1b", "us-east-1b"]);
+        const nodeGroup = cluster.one("aws:eks/nodeGroup:NodeGroup");
+        const privateIds = subnets.filter((s) => s.inputs.mapPublicIpOnLaunch !== true).map((s) => `${s.name}-id`).sort();
+        assert.deepStrictEqual([...nodeGroup.inputs.subnetIds].sort(), privateIds);
+    });
+
+    it("uses access entries for cluster admins", async () => {
+        const { cluster } = await buildOnce(eks);
+        assert.strictEqual(cluster.one("aws:eks/cluster:Cluster").inputs.accessConfig.authenticationMode, "API");
+        assert.strictEqual(cluster.one("aws:eks/accessEntry:AccessEntry").inputs.principalArn, "arn:aws:iam::111122223333:role/admin");
+        assert.match(cluster.one("aws:eks/accessPolicyAssociation:AccessPolicyAssociation").inputs.policyArn, /AmazonEKSClusterAdminPolicy/);
+    });
+
+    it("gives the EBS and EFS drivers Pod Identity roles for exactly their service accounts", async () => {
+        const { cluster } = await buildOnce(eks);
+        const addons = cluster.ofType("aws:eks/addon:Addon").map((a) => a.inputs.addonName).sort();
+        assert.deepStrictEqual(addons, ["aws-ebs-csi-driver", "aws-efs-csi-driver", "eks-pod-identity-agent"]);
+        const associations = cluster.ofType("aws:eks/podIdentityAssociation:PodIdentityAssociation").map((a) => `${a.inputs.namespace}/${a.inputs.serviceAccount}`).sort();
+        assert.deepStrictEqual(associations, ["kube-system/ebs-csi-controller-sa", "kube-system/efs-csi-controller-sa", "kube-system/efs-csi-node-sa"]);
+        const policies = cluster.ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment").map((a) => a.inputs.policyArn);
+        assert.ok(policies.some((p) => p.endsWith("AmazonEBSCSIDriverPolicy")));
+        assert.ok(policies.some((p) => p.endsWith("AmazonEFSCSIDriverPolicy")));
+        const trust = cluster.ofType("aws:iam/role:Role").map((r) => JSON.parse(r.inputs.assumeRolePolicy));
+        assert.ok(trust.some((t) => t.Statement[0].Principal.Service === "pods.eks.amazonaws.com"));
+    });
+
+    it("creates one default gp3 class (encrypted, ext4, WaitForFirstConsumer, expandable) and a non-default efs-ap class", async () => {
+        const { cluster } = await buildOnce(eks);
+        const classes = cluster.ofType("kubernetes:storage.k8s.io/v1:StorageClass");
+        const gp3 = classes.find((c) => c.inputs.metadata.name === "gp3")!;
+        const efs = classes.find((c) => c.inputs.metadata.name === "efs")!;
+        assert.deepStrictEqual(gp3.inputs.parameters, { type: "gp3", encrypted: "true", "csi.storage.k8s.io/fstype": "ext4" });
+        assert.strictEqual(gp3.inputs.volumeBindingMode, "WaitForFirstConsumer");
+        assert.strictEqual(gp3.inputs.allowVolumeExpansion, true);
+        assert.strictEqual(efs.inputs.parameters.provisioningMode, "efs-ap");
+        const defaults = classes.filter((c) => c.inputs.metadata.annotations["storageclass.kubernetes.io/is-default-class"] === "true");
+        assert.deepStrictEqual(defaults.map((c) => c.inputs.metadata.name), ["gp3"]);
+    });
+
+    it("encrypts EFS, mounts it in every private subnet, and admits NFS only from the nodes", async () => {
+        const { cluster } = await buildOnce(eks);
+        assert.strictEqual(cluster.one("aws:efs/fileSystem:FileSystem").inputs.encrypted, true);
+        assert.strictEqual(cluster.ofType("aws:efs/mountTarget:MountTarget").length, 2);
+        const sg = cluster.one("aws:ec2/securityGroup:SecurityGroup");
+        assert.deepStrictEqual(sg.inputs.ingress.map((r: any) => [r.protocol, r.fromPort, r.toPort, r.securityGroups, r.cidrBlocks]),
+            [["tcp", 2049, 2049, ["sg-cluster"], undefined]]);
+    });
+
+    it("puts the shared embeddings on efs (ReadWriteMany) and checkpoints on gp3 (ReadWriteOncePod)", async () => {
+        const { cluster } = await buildOnce(eks);
+        assert.deepStrictEqual(claimNamed(cluster, "embeddings").inputs.spec.accessModes, ["ReadWriteMany"]);
+        assert.strictEqual(claimNamed(cluster, "embeddings").inputs.spec.storageClassName, "efs");
+        assert.deepStrictEqual(claimNamed(cluster, "checkpoints").inputs.spec.accessModes, ["ReadWriteOncePod"]);
+        assert.strictEqual(claimNamed(cluster, "checkpoints").inputs.spec.storageClassName, "gp3");
+    });
+
+    it("exports a kubeconfig that authenticates with aws eks get-token", async () => {
+        const { outputs } = await buildOnce(eks);
+        const kubeconfig = JSON.parse(await valueOf(outputs.kubeconfig));
+        assert.deepStrictEqual(kubeconfig.users[0].user.exec.args.slice(0, 5), ["eks", "get-token", "--cluster-name", "agent-storage", "--region"]);
+        assert.strictEqual(kubeconfig.clusters[0].cluster.server, "https://EXAMPLE.gr7.us-east-1.eks.amazonaws.com");
+    });
+
+    it("uses an existing VPC's subnets instead of creating a network", async () => {
+        const { cluster } = await buildOnce({ ...eks, eksVpcId: "vpc-1", eksPublicSubnetIds: ["pub-1", "pub-2"], eksPrivateSubnetIds: ["priv-1", "priv-2", "priv-3"] });
+        assert.strictEqual(cluster.ofType("aws:ec2/vpc:Vpc").length, 0);
+        assert.deepStrictEqual(cluster.one("aws:eks/nodeGroup:NodeGroup").inputs.subnetIds, ["priv-1", "priv-2", "priv-3"]);
+        assert.deepStrictEqual(cluster.ofType("aws:efs/mountTarget:MountTarget").map((m) => m.inputs.subnetId), ["priv-1", "priv-2", "priv-3"]);
+    });
+});
+
+describe("namespace and claims", () => {
+    it("enforces the restricted Pod Security Standard on the namespace", async () => {
+        const { cluster } = await buildOnce({});
+        const ns = cluster.one("kubernetes:core/v1:Namespace");
+        assert.strictEqual(ns.inputs.metadata.name, "agent-data");
+        assert.strictEqual(ns.inputs.metadata.labels["pod-security.kubernetes.io/enforce"], "restricted");
+    });
+
+    it("names the storage class on every claim and labels it as data with its role", async () => {
+        const { cluster } = await buildOnce({ embeddingsSize: "3Gi" });
+        for (const c of claims(cluster)) {
+            assert.strictEqual(c.inputs.spec.storageClassName, "standard");
+            assert.strictEqual(c.inputs.metadata.labels["agent-storage.io/data"], "true");
+            assert.strictEqual(c.inputs.metadata.labels["agent-storage.io/role"], c.inputs.metadata.name);
+        }
+        assert.strictEqual(claimNamed(cluster, "embeddings").inputs.spec.resources.requests.storage, "3Gi");
+    });
+});
+
+describe("workloads", () => {
+    it("runs one embeddings-generator that mounts embeddings and checkpoints read-write with the lesson's paths", async () => {
+        const { cluster } = await buildOnce({});
+        const gen = deployment(cluster, "embeddings-generator").inputs.spec;
+        assert.strictEqual(gen.replicas, 1);
+        assert.strictEqual(gen.strategy.type, "Recreate");
+        const container = gen.template.spec.containers[0];
+        const env = Object.fromEntries(container.env.map((e: any) => [e.name, e.value]));
+        assert.strictEqual(env.EMBEDDINGS_PATH, "/data/embeddings");
+        assert.strictEqual(env.CHECKPOINTS_PATH, "/data/checkpoints");
+        assert.ok(container.volumeMounts.every((m: any) => m.readOnly !== true));
+        assert.deepStrictEqual(gen.template.spec.volumes.filter((v: any) => v.persistentVolumeClaim).map((v: any) => v.persistentVolumeClaim),
+            [{ claimName: "embeddings" }, { claimName: "checkpoints" }]);
+    });
+
+    it("runs N inference pods that mount the embeddings read-only at the volume and the mount", async () => {
+        const { cluster } = await buildOnce({ inferenceReplicas: 7 });
+        const inf = deployment(cluster, "inference").inputs.spec;
+        assert.strictEqual(inf.replicas, 7);
+        const volume = inf.template.spec.volumes.find((v: any) => v.persistentVolumeClaim);
+        assert.deepStrictEqual(volume.persistentVolumeClaim, { claimName: "embeddings", readOnly: true });
+        const mount = inf.template.spec.containers[0].volumeMounts.find((m: any) => m.name === volume.name);
+        assert.strictEqual(mount.readOnly, true);
+    });
+
+    it("gives inference nothing writable but an emptyDir", async () => {
+        const { cluster } = await buildOnce({});
+        const spec = deployment(cluster, "inference").inputs.spec.template.spec;
+        const volumes = Object.fromEntries(spec.volumes.map((v: any) => [v.name, v]));
+        const writable = spec.containers[0].volumeMounts.filter((m: any) => m.readOnly !== true);
+        assert.ok(writable.length > 0);
+        for (const m of writable) assert.ok(volumes[m.name].emptyDir, `${m.name} is writable but not an emptyDir`);
+        assert.strictEqual(spec.containers[0].securityContext.readOnlyRootFilesystem, true);
+    });
+
+    it("runs every container non-root, without privilege escalation, read-only, capabilities dropped, RuntimeDefault seccomp, with requests and limits", async () => {
+        const { cluster } = await buildOnce({});
+        for (const d of cluster.ofType("kubernetes:apps/v1:Deployment", { read: false })) {
+            const pod = d.inputs.spec.template.spec;
+            assert.strictEqual(pod.securityContext.runAsNonRoot, true);
+            assert.strictEqual(pod.securityContext.seccompProfile.type, "RuntimeDefault");
+            for (const c of pod.containers) {
+                assert.strictEqual(c.securityContext.allowPrivilegeEscalation, false, d.name);
+                assert.strictEqual(c.securityContext.readOnlyRootFilesystem, true, d.name);
+                assert.deepStrictEqual(c.securityContext.capabilities.drop, ["ALL"], d.name);
+                assert.ok(c.resources.requests.cpu && c.resources.requests.memory && c.resources.limits.cpu && c.resources.limits.memory, d.name);
+                assert.strictEqual(c.imagePullPolicy, "IfNotPresent");
+            }
+        }
+    });
+
+    it("uses the configured image", async () => {
+        const { cluster } = await buildOnce({ image: "registry.example/agent:2" });
+        for (const d of cluster.ofType("kubernetes:apps/v1:Deployment", { read: false })) {
+            assert.strictEqual(d.inputs.spec.template.spec.containers[0].image, "registry.example/agent:2");
+        }
+    });
+});
