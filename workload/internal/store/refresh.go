@@ -40,6 +40,9 @@ type RefreshOptions struct {
 	// FailAfterShards > 0 makes the run fail after writing that many shards, as a crash
 	// would: the temporary directory is left for the next run to clean up.
 	FailAfterShards int
+	// AfterShard, when set, is called after each shard is written and fsynced (the CLI's
+	// --crash-after-shards uses it to SIGKILL itself).
+	AfterShard func(written, total int)
 }
 
 // Validate checks the options, naming the command-line flag in errors.
@@ -216,6 +219,9 @@ func (s *Store) RefreshLocked(ctx context.Context, opts RefreshOptions) (res *Re
 		m.Files = append(m.Files, fe)
 		attempt.ShardsWritten = sh + 1
 		saveAttempt()
+		if opts.AfterShard != nil {
+			opts.AfterShard(sh+1, shards)
+		}
 		if opts.FailAfterShards > 0 && sh+1 >= opts.FailAfterShards {
 			keepTmp = true
 			return nil, fmt.Errorf("%w after %d of %d shards; %s left for the next run to clean up",

@@ -64,6 +64,7 @@ func leftovers(t *testing.T, s *Store) []string {
 }
 
 func TestRefreshWritesProtocol(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	if _, _, err := s.ResolveCurrent(); !errors.Is(err, ErrNoCurrent) {
 		t.Fatalf("empty volume: want ErrNoCurrent, got %v", err)
@@ -145,6 +146,7 @@ func TestRefreshWritesProtocol(t *testing.T) {
 }
 
 func TestIDsIncreaseWhenClockGoesBack(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	t0 := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 	s.Now = func() time.Time { return t0 }
@@ -157,6 +159,7 @@ func TestIDsIncreaseWhenClockGoesBack(t *testing.T) {
 }
 
 func TestRefreshFromInputDir(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	in := t.TempDir()
 	texts := map[string]string{
@@ -195,6 +198,7 @@ func TestRefreshFromInputDir(t *testing.T) {
 }
 
 func TestOptionErrorsNameFlags(t *testing.T) {
+	t.Parallel()
 	for flag, mod := range map[string]func(*RefreshOptions){
 		"--docs":   func(o *RefreshOptions) { o.Docs = 0 },
 		"--dim":    func(o *RefreshOptions) { o.Dim = 0 },
@@ -211,6 +215,7 @@ func TestOptionErrorsNameFlags(t *testing.T) {
 }
 
 func TestFailedRunLeavesCurrentAndNextRunCleansUp(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	cp := Checkpoints{Dir: filepath.Join(t.TempDir(), "checkpoints")}
 	o := testOpts()
@@ -254,6 +259,7 @@ func TestFailedRunLeavesCurrentAndNextRunCleansUp(t *testing.T) {
 }
 
 func TestCanceledRunRemovesItsTmpDir(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	cp := Checkpoints{Dir: t.TempDir()}
 	o := testOpts()
@@ -279,6 +285,7 @@ func TestCanceledRunRemovesItsTmpDir(t *testing.T) {
 }
 
 func TestStaleLeftoversAreRemoved(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	good := mustRefresh(t, s, testOpts()).Version
 	// What a kill at each step can leave behind.
@@ -299,6 +306,7 @@ func TestStaleLeftoversAreRemoved(t *testing.T) {
 }
 
 func TestVerifyDetectsPartialAndCorrupt(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	id := mustRefresh(t, s, testOpts()).Version
 	dir := s.VersionDir(id)
@@ -357,6 +365,7 @@ func currentIsComplete(s *Store) error {
 }
 
 func TestCurrentNeverPointsAtIncompleteVersion(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	o := testOpts()
 	o.Keep, o.Grace = 2, 0
@@ -403,6 +412,7 @@ func TestCurrentNeverPointsAtIncompleteVersion(t *testing.T) {
 }
 
 func TestConcurrentReadersSeeOnlyWholeVersions(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	o := testOpts()
 	o.Docs, o.Dim, o.Shards, o.Keep = 400, 64, 8, 2
@@ -481,6 +491,7 @@ func TestConcurrentReadersSeeOnlyWholeVersions(t *testing.T) {
 }
 
 func TestRetentionKeepsKAndHonoursGrace(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	clock := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 	s.Now = func() time.Time { return clock }
@@ -542,6 +553,7 @@ func TestRetentionKeepsKAndHonoursGrace(t *testing.T) {
 }
 
 func TestRetentionDeletesIncompleteDirsAfterGrace(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	o := testOpts()
 	mustRefresh(t, s, o)
@@ -558,6 +570,7 @@ func TestRetentionDeletesIncompleteDirsAfterGrace(t *testing.T) {
 }
 
 func TestRollback(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	cp := Checkpoints{Dir: t.TempDir()}
 	o := testOpts()
@@ -606,6 +619,7 @@ func TestRollback(t *testing.T) {
 }
 
 func TestLockPreventsOverlap(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	ctx := context.Background()
 	l, err := s.Lock(ctx, 0, "test-holder")

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"agent-storage/workload/internal/schedule"
+	"agent-storage/workload/internal/store"
+)
+
+const defaultSchedule = "@weekly"
+
+func cmdGenerate(args []string, stdout, stderr io.Writer) int {
+	f := newFlags("generate", stderr)
+	rf := addRefreshFlags(f)
+	spec := f.envString("schedule", "REFRESH_SCHEDULE", defaultSchedule,
+		"when to refresh: @hourly, @daily, @weekly, @every <duration>, or 5-field cron, in UTC")
+	retry := f.Duration("retry-after", 5*time.Minute, "after a failed run, try again after this long (if that comes before the next scheduled run)")
+	if err := f.parse(args); err != nil {
+		return helpOr(err, stderr, "generate")
+	}
+	if *spec == "" { // --schedule "$REFRESH_SCHEDULE" with the variable empty
+		*spec = defaultSchedule
+	}
+	sched, err := schedule.Parse(*spec)
+	if err != nil {
+		return fail(stderr, "generate", usagef("--schedule: %v%s", err, f.source("schedule")))
+	}
+	if *retry <= 0 {
+		return fail(stderr, "generate", usagef("--retry-after must be positive"))
+	}
+	opts, err := rf.options(f)
+	if err != nil {
+		return fail(stderr, "generate", err)
+	}
+	ctx, cancel := signalContext()
+	defer cancel()
+	g := &generator{s: f.store(stderr), opts: opts, sched: sched, retry: *retry, logf: logger(stderr), out: stdout}
+	if err := g.run(ctx); err != nil {
+		return fail(stderr, "generate", err)
+	}
+	return exitOK
+}
+
+type generator struct {
+	s     *store.Store
+	opts  store.RefreshOptions
+	sched schedule.Schedule
+	retry time.Duration
+	logf  func(string, ...any)
+	out   io.Writer
+}
+
+// run refreshes at start when there is no complete current version, then on the
+// schedule, until ctx ends (SIGTERM). It returns nil on a clean stop.
+func (g *generator) run(ctx context.Context) error {
+	g.logf("generator starting: embeddings %s, checkpoints %s, schedule %q (UTC), keep %d, grace %s",
+		g.s.Root, orNone(g.opts.Checkpoints.Dir), g.sched.String(), g.opts.Keep, g.opts.Grace)
+	if st, err := g.opts.Checkpoints.Load(); err != nil {
+		g.logf("warning: checkpoints unreadable (%v); starting without them", err)
+	} else if st.LastAttempt != nil {
+		a := st.LastAttempt
+		g.logf("last run: %s %s (started %s, %d/%d shards)%s", a.Version, a.Status,
+			a.StartedAt.Format(time.RFC3339), a.ShardsWritten, a.ShardsTotal, errSuffix(a.Error))
+		if a.Status == store.StatusRunning {
+			g.logf("that run never finished (the process died); its leftovers go at the next refresh, current stays %s", orNone(st.Current))
+		}
+	}
+
+	var nextRetry time.Time
+	id, dir, err := g.s.ResolveCurrent()
+	if err == nil {
+		_, _, err = store.Verify(dir, id, true)
+	}
+	if err != nil {
+		g.logf("no complete current version (%v): refreshing now", err)
+		if !g.runOnce(ctx, time.Time{}) {
+			nextRetry = time.Now().Add(g.retry)
+		}
+	} else {
+		g.logf("current version %s verifies; waiting for the schedule", id)
+	}
+
+	last := time.Now()
+	for {
+		if ctx.Err() != nil {
+			g.logf("stopping (signal received)")
+			return nil
+		}
+		next := g.sched.Next(last)
+		if !nextRetry.IsZero() && nextRetry.Before(next) {
+			next = nextRetry
+		}
+		if next.IsZero() {
+			return errors.New("the schedule has no next run")
+		}
+		g.logf("next refresh at %s (in %s)", next.UTC().Format(time.RFC3339), time.Until(next).Round(time.Second))
+		t := time.NewTimer(time.Until(next))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			g.logf("stopping (signal received)")
+			return nil
+		case <-t.C:
+		}
+		last = next
+		nextRetry = time.Time{}
+		if !g.runOnce(ctx, next) && ctx.Err() == nil {
+			nextRetry = time.Now().Add(g.retry)
+		}
+	}
+}
+
+// runOnce waits for the lock (a kubectl-exec'd refresh may hold it), skips if a version
+// was made after the run fell due, and refreshes. It reports success.
+func (g *generator) runOnce(ctx context.Context, due time.Time) bool {
+	l, err := g.s.Lock(ctx, -1, "generate")
+	if err != nil {
+		if ctx.Err() == nil {
+			g.logf("refresh failed: %v", err)
+		}
+		return false
+	}
+	defer l.Unlock()
+	if !due.IsZero() {
+		if id, dir, err := g.s.ResolveCurrent(); err == nil {
+			if m, err := store.ReadManifest(dir, id); err == nil && !m.CreatedAt.Before(due) {
+				g.logf("skipping the run due at %s: %s was made since (%s)", due.UTC().Format(time.RFC3339), id, m.CreatedAt.Format(time.RFC3339))
+				return true
+			}
+		}
+	}
+	res, err := g.s.RefreshLocked(ctx, g.opts)
+	if err != nil {
+		cur, _, _ := g.s.ResolveCurrent()
+		if ctx.Err() != nil {
+			g.logf("refresh interrupted by signal: %v; current stays %s", err, orNone(cur))
+		} else {
+			g.logf("refresh failed: %v; current stays %s", err, orNone(cur))
+		}
+		return false
+	}
+	printResult(g.out, res)
+	return true
+}
+
+func errSuffix(e string) string {
+	if e == "" {
+		return ""
+	}
+	return fmt.Sprintf(": %s", e)
+}
