@@ -161,9 +161,13 @@ func cmdList(args []string, stdout, stderr io.Writer) int {
 	if err := f.parse(args); err != nil {
 		return helpOr(err, stderr, "list")
 	}
-	vs, err := store.New(*f.embeddings).List()
+	s := store.New(*f.embeddings)
+	vs, err := s.List()
 	if err != nil {
 		return fail(stderr, "list", err)
+	}
+	if p := s.Pending(); len(p) > 0 {
+		fmt.Fprintf(stderr, "in progress or left over by an interrupted run (never read; the next refresh removes leftovers): %s\n", strings.Join(p, ", "))
 	}
 	if *asJSON {
 		if vs == nil {

@@ -312,6 +312,9 @@ func TestKilledRefreshLeavesCurrentUntouched(t *testing.T) {
 	if len(tmpDirs(emb)) != 1 {
 		t.Fatal("a SIGKILLed run cannot clean up: its .tmp dir should still be there")
 	}
+	if r := cli(t, "list", "--embeddings", emb); !strings.Contains(r.stderr, "left over by an interrupted run") || strings.Contains(r.stdout, ".tmp-") {
+		t.Fatalf("list should mention the leftover apart from the versions: %+v", r)
+	}
 	st := loadState(t, cp)
 	if st.LastAttempt.Status != store.StatusRunning || st.LastCompleted.Version != good {
 		t.Fatalf("checkpoints after the kill: %+v", st.LastAttempt)
@@ -548,5 +551,48 @@ func TestGenerateSIGTERMDuringRefresh(t *testing.T) {
 	}
 	if !strings.Contains(p.stderr.String(), "refresh interrupted by signal") {
 		t.Fatalf("log: %s", p.stderr.String())
+	}
+}
+
+// Readers mount the volume read-only: serve and ready work there, refresh and rollback
+// refuse with a message that says why. Needs a private mount namespace (root).
+func TestReadOnlyMount(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Skip("unshare not installed: cannot make a read-only bind mount")
+	}
+	if out, err := exec.Command("unshare", "-m", "true").CombinedOutput(); err != nil {
+		t.Skipf("cannot create a mount namespace here (needs root): %v %s", err, out)
+	}
+	emb, _ := dirs(t)
+	cli(t, append([]string{"refresh", "--embeddings", emb}, small...)...)
+	id := current(t, emb)
+	ro := filepath.Join(t.TempDir(), "ro")
+	os.Mkdir(ro, 0o755)
+	bin := os.Args[0]
+	script := `set -e
+mount --bind "$1" "$2"
+mount -o remount,bind,ro "$2"
+echo "ready: $("$3" ready --embeddings "$2" 2>&1) rc=$?"
+"$3" serve --embeddings "$2" --count 3 --interval 1ms --status-file "$4" >/dev/null 2>&1 && echo "serve: ok"
+"$3" refresh --embeddings "$2" >/dev/null 2>"$4.refresh" && echo "refresh: exit 0" || echo "refresh: exit $?"
+"$3" rollback --embeddings "$2" --to "$5" >/dev/null 2>&1 || echo "rollback: exit $?"
+cat "$4.refresh"
+`
+	status := filepath.Join(t.TempDir(), "status.json")
+	cmd := exec.Command("unshare", "-m", "sh", "-c", script, "sh", emb, ro, bin, status, id)
+	cmd.Env = append(os.Environ(), "REFRESHER_RUN_MAIN=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, want := range []string{"ready: ready: " + id + " rc=0", "serve: ok", "refresh: exit 1", "rollback: exit 1",
+		"read-only file system (the embeddings volume is mounted read-only here"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if current(t, emb) != id || len(tmpDirs(emb)) != 0 {
+		t.Fatal("the read-only attempts changed the volume")
 	}
 }

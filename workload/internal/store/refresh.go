@@ -404,7 +404,8 @@ func (s *Store) switchCurrent(id string) error {
 	if old != "" {
 		now := s.now()
 		if err := os.Chtimes(s.VersionDir(old), now, now); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return writeErr(err)
+			// Not fatal: retention then counts grace from the version's creation instead.
+			s.logf("warning: cannot mark %s as retired now: %v", old, writeErr(err))
 		}
 	}
 	tmpLink := filepath.Join(s.Root, linkTmpPrefix+id+"-"+randHex(4))

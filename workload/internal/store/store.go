@@ -316,6 +316,19 @@ func (s *Store) List() ([]VersionInfo, error) {
 	return out, nil
 }
 
+// Pending lists the temporary and being-deleted directories under versions/ (a refresh
+// in progress, or leftovers the next refresh removes).
+func (s *Store) Pending() []string {
+	entries, _ := os.ReadDir(filepath.Join(s.Root, VersionsDir))
+	var out []string
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), tmpPrefix) || strings.HasPrefix(e.Name(), delPrefix) {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
 // Complete returns the ids of complete versions in vs, oldest first.
 func Complete(vs []VersionInfo) []string {
 	var ids []string

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -669,5 +670,13 @@ func TestLockPreventsOverlap(t *testing.T) {
 	defer cancel()
 	if _, err := s.Refresh(cctx, testOpts(), -1); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("want deadline exceeded, got %v", err)
+	}
+}
+
+func TestWriteErrExplainsReadOnlyVolume(t *testing.T) {
+	t.Parallel()
+	err := writeErr(&os.PathError{Op: "mkdir", Path: "/data/embeddings/versions", Err: syscall.EROFS})
+	if !errors.Is(err, syscall.EROFS) || !strings.Contains(err.Error(), "mounted read-only here") {
+		t.Fatalf("got %v", err)
 	}
 }
