@@ -1,8 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { BoundVolume, BoundVolumesReport } from "../components/report";
+import { BoundVolume, BoundVolumesReport, ServedVersion, ServedVersionReport } from "../components/report";
 import { DataVolumes } from "../components/storage";
-import { AgentNamespace, EmbeddingsGenerator, InferencePool, generatorName, inferenceName } from "../components/workloads";
+import { AgentNamespace, EmbeddingsGenerator, InferencePool, generatorName, inferenceName, statusConfigMapName } from "../components/workloads";
 import { Settings } from "./config";
 import { defaults } from "./settings";
 
@@ -16,6 +16,7 @@ export interface AgentDataArgs {
 export interface AgentData {
     namespace: pulumi.Output<string>;
     boundVolumes: pulumi.Output<BoundVolume[]>;
+    served: pulumi.Output<ServedVersion>;
     generatorReady: pulumi.Output<string>;
     inferenceReady: pulumi.Output<string>;
 }
@@ -70,9 +71,17 @@ export function deployAgentData(name: string, args: AgentDataArgs): AgentData {
         provider,
     });
 
+    const served = new ServedVersionReport(`${name}-served`, {
+        namespace: namespace.name,
+        configMapName: statusConfigMapName,
+        after: [generator.ready, inference.ready],
+        provider,
+    });
+
     return {
         namespace: namespace.name,
         boundVolumes: report.volumes,
+        served: served.served,
         generatorReady: generator.ready,
         inferenceReady: inference.ready,
     };

@@ -10,6 +10,10 @@ export interface StackOutputs {
     boundVolumes: pulumi.Output<BoundVolume[]>;
     /** Secret: it reaches the cluster. */
     kubeconfig: pulumi.Output<string>;
+    /** Embeddings version the generator has published as current, read from the cluster. */
+    servedVersion: pulumi.Output<string>;
+    /** Versions kept for rollback, newest first, as published. */
+    keptVersions: pulumi.Output<string[]>;
     refreshSchedule: string;
     keepVersions: number;
     kindConfig?: pulumi.Output<string>;
@@ -22,6 +26,8 @@ export function commonOutputs(settings: Settings, data: AgentData) {
         target: settings.target,
         namespace: data.namespace,
         boundVolumes: data.boundVolumes,
+        servedVersion: data.served.apply((s) => s.version),
+        keptVersions: data.served.apply((s) => s.keptVersions),
         refreshSchedule: settings.refresh.schedule,
         keepVersions: settings.refresh.keepVersions,
     };

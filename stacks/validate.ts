@@ -148,13 +148,13 @@ const cronField = /^(\*|[0-9]+(-[0-9]+)?)(\/[0-9]+)?(,(\*|[0-9]+(-[0-9]+)?)(\/[0
 export function checkSchedule(value: string | undefined): ConfigProblem[] {
     if (value === undefined) return [];
     const v = value.trim();
-    if (["@hourly", "@daily", "@midnight", "@weekly"].includes(v)) return [];
+    if (["@hourly", "@daily", "@weekly", "@monthly", "@yearly"].includes(v)) return [];
     if (v.startsWith("@every ") && goDuration.test(v.slice("@every ".length).trim())) return [];
     const fields = v.split(/\s+/);
     if (fields.length === 5 && fields.every((f) => cronField.test(f))) return [];
     return [{
         key: projectKey("refreshSchedule"),
-        message: `"${value}" is not a schedule; use @hourly, @daily, @weekly, "@every 6h" or five cron fields`,
+        message: `"${value}" is not a schedule; use @hourly, @daily, @weekly, @monthly, @yearly, "@every 6h" or five cron fields`,
         fix: `pulumi config set agent-storage:refreshSchedule "0 3 * * 0"`,
     }];
 }

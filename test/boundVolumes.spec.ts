@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { describeBinding } from "../components/report";
+import { describeBinding, parseServedVersion } from "../components/report";
 import { buildOnce, valueOf } from "./harness";
 
 describe("boundVolumes output", () => {
@@ -44,5 +44,18 @@ describe("boundVolumes output", () => {
         assert.strictEqual(line.phase, "Pending");
         assert.strictEqual(line.volume, "");
         assert.deepStrictEqual(line.accessModes, ["ReadWriteOnce"]);
+    });
+});
+
+describe("served version output", () => {
+    it("reads the version the generator published from the live cluster once the workloads are ready", async () => {
+        const { cluster, outputs } = await buildOnce({});
+        assert.strictEqual(await valueOf(outputs.servedVersion), "20261124T100000Z-ab12");
+        assert.deepStrictEqual(await valueOf(outputs.keptVersions), ["20261124T100000Z-ab12", "20261117T100000Z-cd34"]);
+        assert.deepStrictEqual(cluster.ofType("kubernetes:core/v1:ConfigMap", { read: true }).map((r) => r.id), ["agent-data/embeddings-status"]);
+    });
+
+    it("reports an empty version when nothing was published", () => {
+        assert.deepStrictEqual(parseServedVersion(undefined), { version: "", publishedAt: "", keptVersions: [] });
     });
 });

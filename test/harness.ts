@@ -52,6 +52,10 @@ export class MockCluster implements pulumi.runtime.Mocks {
     private readonly claims = new Map<string, any>();
     private readonly options = new Map<string, Partial<Recorded>>();
     public reclaimPolicy = "Delete";
+    /** What the generator would have published by the time it is Ready. */
+    public publishedStatus: Record<string, string> = {
+        currentVersion: "20261124T100000Z-ab12", publishedAt: "2026-11-24T10:00:01Z", keptVersions: "20261124T100000Z-ab12,20261117T100000Z-cd34",
+    };
 
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, any> } {
         args = { ...args, inputs: unwrapSecrets(args.inputs) };
@@ -78,6 +82,9 @@ export class MockCluster implements pulumi.runtime.Mocks {
                     spec: { persistentVolumeReclaimPolicy: this.reclaimPolicy, accessModes: claim?.spec?.accessModes, storageClassName: claim?.spec?.storageClassName },
                 },
             };
+        }
+        if (args.type === "kubernetes:core/v1:ConfigMap" && args.id) {
+            return { id: args.id, state: { metadata: { name: args.id.split("/")[1] }, data: this.publishedStatus } };
         }
         if (args.type === "kubernetes:apps/v1:Deployment") {
             const replicas = args.inputs.spec?.replicas ?? 1;

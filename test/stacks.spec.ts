@@ -218,3 +218,18 @@ describe("workloads", () => {
         }
     });
 });
+
+describe("generator API access", () => {
+    it("lets only the generator publish, and only to its status ConfigMap", async () => {
+        const { cluster } = await buildOnce({});
+        const role = cluster.one("kubernetes:rbac.authorization.k8s.io/v1:Role");
+        const named = role.inputs.rules.filter((r: any) => r.resourceNames);
+        assert.deepStrictEqual(named, [{ apiGroups: [""], resources: ["configmaps"], resourceNames: ["embeddings-status"], verbs: ["get", "update", "patch"] }]);
+        assert.ok(role.inputs.rules.every((r: any) => r.resources.length === 1 && r.resources[0] === "configmaps"));
+        const gen = deployment(cluster, "embeddings-generator").inputs.spec.template.spec;
+        const inf = deployment(cluster, "inference").inputs.spec.template.spec;
+        assert.strictEqual(gen.serviceAccountName, "embeddings-generator");
+        assert.strictEqual(inf.automountServiceAccountToken, false, "readers get no API token");
+        assert.strictEqual(inf.serviceAccountName, undefined);
+    });
+});

@@ -112,8 +112,8 @@ describe("validation rules", () => {
             assert.deepStrictEqual(checkNamespace("agent-data"), []);
         });
         it("accepts the schedules the refresher understands and rejects others", () => {
-            for (const ok of ["@weekly", "@daily", "@every 6h", "0 3 * * 0", "*/15 * * * 1-5"]) assert.deepStrictEqual(checkSchedule(ok), [], ok);
-            for (const bad of ["weekly", "@every soon", "0 3 * *", "0 3 * * MON-X"]) assert.strictEqual(checkSchedule(bad).length, 1, bad);
+            for (const ok of ["@weekly", "@daily", "@monthly", "@every 6h", "0 3 * * 0", "*/15 * * * 1-5"]) assert.deepStrictEqual(checkSchedule(ok), [], ok);
+            for (const bad of ["weekly", "@midnight", "@every soon", "0 3 * *", "0 3 * * MON-X"]) assert.strictEqual(checkSchedule(bad).length, 1, bad);
         });
         it("checks durations and kept versions", () => {
             assert.deepStrictEqual(checkDuration("refreshGracePeriod", "1h30m"), []);

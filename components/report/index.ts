@@ -1,1 +1,2 @@
 export * from "./boundVolumes";
+export * from "./servedVersion";

@@ -25,12 +25,26 @@ export interface EmbeddingsGeneratorArgs {
 
 export const generatorName = "embeddings-generator";
 
+/**
+ * ConfigMap the generator publishes the served version to. Readers have no API access at
+ * all; the generator may create this one ConfigMap and update only it.
+ */
+export const statusConfigMapName = "embeddings-status";
+
 /** The writer's pod spec: embeddings and checkpoints read-write, nothing else writable but /tmp. */
 export function generatorPodSpec(args: Omit<EmbeddingsGeneratorArgs, "namespace" | "provider">): k8s.types.input.core.v1.PodSpec {
-    const probe = { exec: { command: ["refresher", "ready", "--embeddings", mountPaths.embeddings] }, periodSeconds: 10, timeoutSeconds: 5 };
+    // Ready once a complete version exists and its id is published, so readers never start
+    // on an empty volume and the stack can report what is served.
+    const probe = {
+        exec: { command: ["refresher", "ready", "--embeddings", mountPaths.embeddings, "--published"] },
+        periodSeconds: 10,
+        timeoutSeconds: 5,
+    };
     return {
         securityContext: restrictedPodSecurity(),
-        automountServiceAccountToken: false,
+        serviceAccountName: generatorName,
+        // The token is only for publishing the served version (see statusConfigMapName).
+        automountServiceAccountToken: true,
         enableServiceLinks: false,
         containers: [{
             name: "generator",
@@ -43,10 +57,10 @@ export function generatorPodSpec(args: Omit<EmbeddingsGeneratorArgs, "namespace"
                 { name: "REFRESH_SCHEDULE", value: args.refresh.schedule },
                 { name: "KEEP_VERSIONS", value: String(args.refresh.keepVersions) },
                 { name: "GRACE_PERIOD", value: args.refresh.gracePeriod },
+                { name: "STATUS_CONFIGMAP", value: statusConfigMapName },
             ],
             securityContext: restrictedContainerSecurity(),
             resources: args.resources,
-            // Ready once a complete version exists, so readers never start on an empty volume.
             readinessProbe: { ...probe, initialDelaySeconds: 1 },
             volumeMounts: [
                 { name: "embeddings", mountPath: mountPaths.embeddings },
@@ -71,6 +85,24 @@ export class EmbeddingsGenerator extends pulumi.ComponentResource {
     constructor(name: string, args: EmbeddingsGeneratorArgs, opts?: pulumi.ComponentResourceOptions) {
         super("agent-storage:workloads:EmbeddingsGenerator", name, {}, opts);
         const labels = standardLabels(generatorName, "writer");
+        const k8sOpts = { parent: this, provider: args.provider };
+        const account = new k8s.core.v1.ServiceAccount(name, {
+            metadata: { name: generatorName, namespace: args.namespace, labels },
+            automountServiceAccountToken: false,
+        }, k8sOpts);
+        const role = new k8s.rbac.v1.Role(name, {
+            metadata: { name: `${generatorName}-status`, namespace: args.namespace, labels },
+            rules: [
+                // create cannot be limited to a name; get/update/patch are limited to the one ConfigMap.
+                { apiGroups: [""], resources: ["configmaps"], verbs: ["create"] },
+                { apiGroups: [""], resources: ["configmaps"], resourceNames: [statusConfigMapName], verbs: ["get", "update", "patch"] },
+            ],
+        }, k8sOpts);
+        const binding = new k8s.rbac.v1.RoleBinding(name, {
+            metadata: { name: `${generatorName}-status`, namespace: args.namespace, labels },
+            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+            subjects: [{ kind: "ServiceAccount", name: account.metadata.name, namespace: args.namespace }],
+        }, k8sOpts);
         this.deployment = new k8s.apps.v1.Deployment(name, {
             metadata: { name: generatorName, namespace: args.namespace, labels },
             spec: {
@@ -80,7 +112,7 @@ export class EmbeddingsGenerator extends pulumi.ComponentResource {
                 selector: { matchLabels: { "app.kubernetes.io/name": generatorName } },
                 template: { metadata: { labels }, spec: generatorPodSpec(args) },
             },
-        }, { parent: this, provider: args.provider });
+        }, { ...k8sOpts, dependsOn: [binding] });
         this.ready = this.deployment.status.apply((s) => `${s?.readyReplicas ?? 0}/${s?.replicas ?? 0}`);
         this.registerOutputs({ ready: this.ready });
     }

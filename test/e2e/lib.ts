@@ -1,0 +1,332 @@
+/**
+ * Helpers for the end-to-end tests: the project's Pulumi environment (scripts/env.sh), the
+ * real CLI through the Automation API, kubectl against the local cluster, and the checks
+ * that make the suite fail loudly (or skip loudly with AGENT_STORAGE_E2E=skip) when the
+ * toolchain or the cluster is missing.
+ */
+import { ChildProcess, spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { ConfigMap, LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+
+export const ROOT = path.resolve(__dirname, "../..");
+export const KUBECONFIG = path.join(ROOT, ".local-cluster", "kubeconfig");
+export const PULUMI_BIN = path.join(ROOT, ".tools", "bin", "pulumi");
+export const WORKLOAD_IMAGE = "localhost/agent-storage/workload:0.1.0";
+export const EMBEDDINGS_PATH = "/data/embeddings";
+export const CHECKPOINTS_PATH = "/data/checkpoints";
+export const GENERATOR = "embeddings-generator";
+export const INFERENCE = "inference";
+
+/** Milliseconds since `t0`, as seconds with one decimal, for progress lines. */
+export const secs = (t0: number) => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
+
+/** Progress lines go to stderr so mocha's spec output stays readable. */
+export function note(msg: string): void {
+    process.stderr.write(`      [e2e ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+}
+
+// ---------------------------------------------------------------------------------------
+// Environment
+
+let pulumiEnvCache: Record<string, string> | undefined;
+
+/**
+ * The variables scripts/env.sh sets (PATH with .tools/bin first, PULUMI_HOME,
+ * PULUMI_BACKEND_URL, the passphrase, no automatic plugin downloads), read by sourcing it
+ * in bash, so the tests use exactly what the scripts use.
+ */
+export function pulumiEnv(): Record<string, string> {
+    if (pulumiEnvCache) return pulumiEnvCache;
+    const envSh = path.join(ROOT, "scripts", "env.sh");
+    if (!fs.existsSync(envSh)) throw new Error(`${envSh} is missing (the toolchain helper's scripts/env.sh)`);
+    const r = spawnSync("bash", ["-c", `source "${envSh}" >/dev/null && env -0`], { cwd: ROOT, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`sourcing scripts/env.sh failed: ${r.stderr}`);
+    const env: Record<string, string> = {};
+    for (const entry of r.stdout.split("\0")) {
+        const i = entry.indexOf("=");
+        if (i > 0) env[entry.slice(0, i)] = entry.slice(i + 1);
+    }
+    const keep = ["PATH", "PULUMI_HOME", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "PULUMI_SKIP_UPDATE_CHECK", "PULUMI_DIY_BACKEND_NO_LEGACY_WARNING"];
+    const out: Record<string, string> = {};
+    for (const k of keep) if (env[k] !== undefined) out[k] = env[k];
+    out.KUBECONFIG = KUBECONFIG;
+    pulumiEnvCache = out;
+    return out;
+}
+
+/** Puts the Pulumi environment into this process too (the Automation API inherits it). */
+export function applyPulumiEnv(): void {
+    Object.assign(process.env, pulumiEnv());
+}
+
+/** kubectl: $KUBECTL, else the one built with the cluster, else .tools/bin, else PATH. */
+export function kubectlPath(): string | undefined {
+    const candidates: string[] = [];
+    if (process.env.KUBECTL) candidates.push(process.env.KUBECTL);
+    const cache = process.env.AGENT_STORAGE_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "agent-storage");
+    const k8sDir = path.join(cache, "k8s");
+    if (fs.existsSync(k8sDir)) {
+        for (const v of fs.readdirSync(k8sDir).sort().reverse()) candidates.push(path.join(k8sDir, v, "bin", "kubectl"));
+    }
+    candidates.push(path.join(ROOT, ".tools", "bin", "kubectl"));
+    for (const c of candidates) if (fs.existsSync(c)) return c;
+    const which = spawnSync("bash", ["-c", "command -v kubectl"], { encoding: "utf8" });
+    return which.status === 0 ? which.stdout.trim() : undefined;
+}
+
+// ---------------------------------------------------------------------------------------
+// Preflight: what the suite needs, and a clear list of what is missing.
+
+export function preflightProblems(opts: { needRefresher?: boolean } = {}): string[] {
+    const problems: string[] = [];
+    if (!fs.existsSync(PULUMI_BIN)) {
+        problems.push(`the Pulumi CLI is not built: ${path.relative(ROOT, PULUMI_BIN)} is missing (run scripts/toolchain)`);
+    } else {
+        const env = { ...process.env, ...pulumiEnv() };
+        const v = spawnSync(PULUMI_BIN, ["version"], { env, encoding: "utf8" });
+        if (v.status !== 0) problems.push(`${PULUMI_BIN} version failed: ${v.stderr.trim()}`);
+        const plugins = spawnSync(PULUMI_BIN, ["plugin", "ls", "--json"], { env, encoding: "utf8", cwd: ROOT });
+        const want = requiredKubernetesPluginVersion();
+        if (plugins.status !== 0) {
+            problems.push(`pulumi plugin ls failed: ${plugins.stderr.trim()}`);
+        } else {
+            let list: { name: string; kind: string; version: string }[] = [];
+            try { list = JSON.parse(plugins.stdout || "[]") ?? []; } catch { /* reported below */ }
+            const k8s = list.filter((p) => p.kind === "resource" && p.name === "kubernetes");
+            if (!k8s.some((p) => p.version === want)) {
+                problems.push(`the Pulumi Kubernetes provider ${want} is not installed in PULUMI_HOME (have: ${k8s.map((p) => p.version).join(", ") || "none"}; run scripts/toolchain)`);
+            }
+        }
+        const lang = spawnSync("bash", ["-c", "command -v pulumi-language-nodejs"], { env, encoding: "utf8" });
+        if (lang.status !== 0) problems.push("pulumi-language-nodejs (the Node.js language host) is not on PATH after scripts/env.sh (run scripts/toolchain)");
+    }
+    const kubectl = kubectlPath();
+    if (!kubectl) problems.push("kubectl is not installed (scripts/local-cluster build makes one; or apt-get install kubectl)");
+    if (!fs.existsSync(KUBECONFIG)) {
+        problems.push(`no kubeconfig at ${path.relative(ROOT, KUBECONFIG)}: the local cluster is not up (run scripts/local-cluster up)`);
+    } else if (kubectl) {
+        const ready = kubectlRun(["get", "--raw", "/readyz"], { allowFail: true, timeoutMs: 15000 });
+        if (ready.code !== 0) {
+            problems.push(`the local cluster does not answer (kubectl get --raw /readyz: ${oneLine(ready.stderr || ready.stdout)}); run scripts/local-cluster up / status`);
+        } else {
+            const nodes = kubectlJson<{ items: K8sObject[] }>(["get", "nodes"]);
+            const readyNodes = nodes.items.filter((n) => (n.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === "Ready" && c.status === "True"));
+            if (readyNodes.length === 0) problems.push("the local cluster has no Ready node (scripts/local-cluster status)");
+            const sc = kubectlRun(["get", "storageclass", "standard", "-o", "jsonpath={.provisioner}"], { allowFail: true });
+            if (sc.code !== 0 || sc.stdout.trim() !== "rancher.io/local-path") {
+                problems.push(`StorageClass standard with provisioner rancher.io/local-path is missing (got: ${oneLine(sc.stdout || sc.stderr)})`);
+            }
+        }
+    }
+    if (opts.needRefresher && !fs.existsSync(path.join(ROOT, "workload", "cmd", "refresher"))) {
+        problems.push("workload/cmd/refresher does not exist: the image has no refresher");
+    }
+    return problems;
+}
+
+export function requiredKubernetesPluginVersion(): string {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules", "@pulumi", "kubernetes", "package.json"), "utf8"));
+    return String(pkg.pulumi?.version ?? pkg.version).replace(/^v/, "");
+}
+
+/**
+ * For a suite's `before` hook: with AGENT_STORAGE_E2E=skip, prints one loud line and skips
+ * the suite; otherwise throws (so mocha reports a FAILED hook) when anything is missing.
+ */
+export function requireEnvironment(ctx: Mocha.Context, suite: string, opts: { needRefresher?: boolean } = {}): void {
+    if (process.env.AGENT_STORAGE_E2E === "skip") {
+        process.stderr.write(`\n!!! E2E SKIPPED (${suite}): AGENT_STORAGE_E2E=skip is set, so the real Pulumi CLI and the local cluster were NOT exercised !!!\n\n`);
+        ctx.skip();
+    }
+    const problems = preflightProblems(opts);
+    if (problems.length > 0) {
+        const msg = `the end-to-end suite "${suite}" cannot run; missing:\n` + problems.map((p) => `  - ${p}`).join("\n") +
+            "\n(set AGENT_STORAGE_E2E=skip to leave the e2e tests out on purpose)";
+        process.stderr.write(`\n!!! E2E CANNOT RUN: ${msg}\n\n`);
+        throw new Error(msg);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// kubectl
+
+export interface RunResult { code: number; stdout: string; stderr: string }
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type K8sObject = { metadata: { name: string; namespace?: string; uid?: string; labels?: Record<string, string>; annotations?: Record<string, string>; deletionTimestamp?: string }; spec?: any; status?: any; kind?: string };
+
+export function oneLine(s: string): string {
+    return s.replace(/\s+/g, " ").trim().slice(0, 400);
+}
+
+export function kubectlRun(args: string[], opts: { input?: string; allowFail?: boolean; timeoutMs?: number } = {}): RunResult {
+    const bin = kubectlPath();
+    if (!bin) throw new Error("kubectl not found");
+    const r = spawnSync(bin, ["--kubeconfig", KUBECONFIG, ...args], {
+        encoding: "utf8", input: opts.input, timeout: opts.timeoutMs ?? 120000, maxBuffer: 64 * 1024 * 1024,
+    });
+    const res = { code: r.status ?? (r.signal ? 128 : 1), stdout: r.stdout ?? "", stderr: (r.stderr ?? "") + (r.error ? String(r.error) : "") };
+    if (!opts.allowFail && res.code !== 0) {
+        throw new Error(`kubectl ${args.join(" ")} failed (exit ${res.code}): ${res.stderr.trim() || res.stdout.trim()}`);
+    }
+    return res;
+}
+
+export function kubectlJson<T = K8sObject>(args: string[]): T {
+    return JSON.parse(kubectlRun([...args, "-o", "json"]).stdout) as T;
+}
+
+/** Exists? (kubectl get returns NotFound => false) */
+export function exists(kind: string, name: string, namespace?: string): boolean {
+    const ns = namespace ? ["-n", namespace] : [];
+    const r = kubectlRun(["get", kind, name, ...ns, "-o", "name"], { allowFail: true });
+    if (r.code === 0) return true;
+    if (/NotFound|not found/.test(r.stderr)) return false;
+    throw new Error(`kubectl get ${kind} ${name}: ${r.stderr}`);
+}
+
+/** Runs a command in a pod (or deploy/NAME); returns the result without throwing. */
+export function execIn(namespace: string, target: string, command: string[], opts: { container?: string; timeoutMs?: number } = {}): RunResult {
+    const c = opts.container ? ["-c", opts.container] : [];
+    return kubectlRun(["exec", "-n", namespace, target, ...c, "--", ...command], { allowFail: true, timeoutMs: opts.timeoutMs ?? 120000 });
+}
+
+/** Like execIn but throws with the output when the command fails. */
+export function execOk(namespace: string, target: string, command: string[], opts: { timeoutMs?: number } = {}): string {
+    const r = execIn(namespace, target, command, opts);
+    if (r.code !== 0) throw new Error(`kubectl exec ${target} -- ${command.join(" ")} failed (exit ${r.code}): ${r.stderr.trim() || r.stdout.trim()}`);
+    return r.stdout;
+}
+
+/** Starts kubectl in the background (for readers and refreshes that run concurrently). */
+export function kubectlSpawn(args: string[]): { child: ChildProcess; done: Promise<RunResult> } {
+    const bin = kubectlPath();
+    if (!bin) throw new Error("kubectl not found");
+    const child = spawn(bin, ["--kubeconfig", KUBECONFIG, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "", stderr = "";
+    child.stdout!.on("data", (d) => { stdout += d; });
+    child.stderr!.on("data", (d) => { stderr += d; });
+    const done = new Promise<RunResult>((resolve) => {
+        child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
+        child.on("error", (e) => resolve({ code: 127, stdout, stderr: stderr + String(e) }));
+    });
+    return { child, done };
+}
+
+/** Pods of a workload that are Running, Ready and not being deleted. */
+export function readyPods(namespace: string, name: string): K8sObject[] {
+    const pods = kubectlJson<{ items: K8sObject[] }>(["get", "pods", "-n", namespace, "-l", `app.kubernetes.io/name=${name}`]);
+    return pods.items.filter((p) => !p.metadata.deletionTimestamp && p.status?.phase === "Running" &&
+        (p.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === "Ready" && c.status === "True"));
+}
+
+export function allPods(namespace: string, selector?: string): K8sObject[] {
+    const sel = selector ? ["-l", selector] : [];
+    return kubectlJson<{ items: K8sObject[] }>(["get", "pods", "-n", namespace, ...sel]).items;
+}
+
+/** Polls `check` until it returns a value that is not undefined/false, or times out. */
+export async function waitFor<T>(what: string, timeoutMs: number, check: () => T | undefined | false, intervalMs = 1000): Promise<T> {
+    const t0 = Date.now();
+    let last: unknown;
+    for (;;) {
+        try {
+            const v = check();
+            if (v !== undefined && v !== false) return v;
+        } catch (e) {
+            last = e;
+        }
+        if (Date.now() - t0 > timeoutMs) {
+            throw new Error(`timed out after ${Math.round(timeoutMs / 1000)}s waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ""}`);
+        }
+        await sleep(intervalMs);
+    }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** What is in a namespace, for failure messages. */
+export function describeNamespace(namespace: string): string {
+    const parts: string[] = [];
+    const get = kubectlRun(["get", "all,pvc,events", "-n", namespace, "-o", "wide"], { allowFail: true });
+    parts.push(get.stdout || get.stderr);
+    return parts.join("\n");
+}
+
+/** Deletes a namespace and waits until it is gone (no-op when it does not exist). */
+export function deleteNamespace(namespace: string): void {
+    kubectlRun(["delete", "namespace", namespace, "--ignore-not-found", "--wait=true", "--timeout=300s"], { allowFail: true, timeoutMs: 330000 });
+}
+
+// ---------------------------------------------------------------------------------------
+// Data checks shared by the suites
+
+/** Shell that prints the current version id, then `sha256  file` for every file of it. */
+export const checksumScript = (embeddings = EMBEDDINGS_PATH) =>
+    `set -e; id=$(refresher current --embeddings ${embeddings}); echo "version $id"; cd ${embeddings}/versions/$id; sha256sum $(ls | sort)`;
+
+export interface DataFingerprint { version: string; sums: string }
+
+export function parseFingerprint(out: string): DataFingerprint {
+    const lines = out.trim().split("\n");
+    const m = /^version (\S+)$/.exec(lines[0] ?? "");
+    if (!m) throw new Error(`unexpected checksum output: ${out}`);
+    return { version: m[1], sums: lines.slice(1).join("\n") };
+}
+
+export function fingerprintOf(namespace: string, target: string): DataFingerprint {
+    return parseFingerprint(execOk(namespace, target, ["sh", "-c", checksumScript()]));
+}
+
+// ---------------------------------------------------------------------------------------
+// Pulumi through the Automation API
+
+export async function pulumiCommand(): Promise<PulumiCommand> {
+    return PulumiCommand.get({ root: path.join(ROOT, ".tools") });
+}
+
+/** Creates or selects a stack of this project (workDir = the checkout) with the given config. */
+export async function openStack(stackName: string, config: Record<string, string>): Promise<Stack> {
+    applyPulumiEnv();
+    const env = pulumiEnv();
+    const stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir: ROOT }, {
+        envVars: env,
+        pulumiHome: env.PULUMI_HOME,
+        pulumiCommand: await pulumiCommand(),
+        secretsProvider: "passphrase",
+    });
+    await setConfig(stack, config);
+    return stack;
+}
+
+export async function setConfig(stack: Stack, config: Record<string, string>): Promise<void> {
+    const map: ConfigMap = {};
+    for (const [k, v] of Object.entries(config)) map[k.includes(":") ? k : `agent-storage:${k}`] = { value: v };
+    await stack.setAllConfig(map);
+}
+
+/** Removes a stack and its Pulumi.<stack>.yaml; never throws. */
+export async function removeStack(stack: Stack | undefined, stackName: string): Promise<void> {
+    try {
+        if (stack) await stack.workspace.removeStack(stackName, { force: true });
+    } catch (e) {
+        note(`stack rm ${stackName}: ${(e as Error).message.split("\n")[0]}`);
+    }
+    const file = path.join(ROOT, `Pulumi.${stackName}.yaml`);
+    if (fs.existsSync(file)) fs.rmSync(file);
+}
+
+/** Resources in the stack's state (the root Stack resource and providers excluded). */
+export async function stateResources(stack: Stack): Promise<{ type: string; urn: string }[]> {
+    const d = await stack.exportStack();
+    const resources: { type: string; urn: string }[] = d.deployment?.resources ?? [];
+    return resources.filter((r) => r.type !== "pulumi:pulumi:Stack" && !r.type.startsWith("pulumi:providers:"));
+}
+
+/** Streams engine output to stderr with a prefix, only when E2E_VERBOSE is set. */
+export function engineOutput(prefix: string): ((out: string) => void) | undefined {
+    if (!process.env.E2E_VERBOSE) return undefined;
+    return (out: string) => process.stderr.write(out.split("\n").map((l) => (l ? `        ${prefix}| ${l}` : l)).join("\n"));
+}
