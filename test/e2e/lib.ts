@@ -136,9 +136,14 @@ export function requiredKubernetesPluginVersion(): string {
  * For a suite's `before` hook: with AGENT_STORAGE_E2E=skip, prints one loud line and skips
  * the suite; otherwise throws (so mocha reports a FAILED hook) when anything is missing.
  */
+let skipAnnounced = false;
+
 export function requireEnvironment(ctx: Mocha.Context, suite: string, opts: { needRefresher?: boolean } = {}): void {
     if (process.env.AGENT_STORAGE_E2E === "skip") {
-        process.stderr.write(`\n!!! E2E SKIPPED (${suite}): AGENT_STORAGE_E2E=skip is set, so the real Pulumi CLI and the local cluster were NOT exercised !!!\n\n`);
+        if (!skipAnnounced) {
+            process.stderr.write("\n!!! E2E SKIPPED: AGENT_STORAGE_E2E=skip is set, so the real Pulumi CLI and the local cluster were NOT exercised (every e2e test below is pending) !!!\n\n");
+            skipAnnounced = true;
+        }
         ctx.skip();
     }
     const problems = preflightProblems(opts);
