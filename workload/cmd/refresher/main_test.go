@@ -354,7 +354,7 @@ func TestCrashAfterShardsFlag(t *testing.T) {
 func TestLockRefusesOrWaits(t *testing.T) {
 	t.Parallel()
 	emb, _ := dirs(t)
-	p := start(t, append([]string{"refresh", "--embeddings", emb, "--pause-after-shard", "150ms"}, small...)...)
+	p := start(t, append([]string{"refresh", "--embeddings", emb, "--pause-after-shard", "300ms"}, small...)...)
 	waitFor(t, "the first refresh to start", 10*time.Second, func() bool { return len(tmpDirs(emb)) == 1 })
 	r := runCLI(append([]string{"refresh", "--embeddings", emb}, small...)...)
 	want := fmt.Sprintf("another refresh is running: refresh (pid %d", p.cmd.Process.Pid)
@@ -417,7 +417,7 @@ func TestReadersDuringRefreshes(t *testing.T) {
 		}
 		return true
 	})
-	opts := []string{"--embeddings", emb, "--checkpoints", cp, "--keep", "2", "--grace", "300ms", "--docs", "300", "--dim", "64", "--shards", "6"}
+	opts := []string{"--embeddings", emb, "--checkpoints", cp, "--keep", "2", "--grace", "1s", "--docs", "300", "--dim", "64", "--shards", "6"}
 	cli(t, append([]string{"refresh"}, opts...)...)
 	cli(t, append([]string{"refresh"}, opts...)...)
 	killed := start(t, append([]string{"refresh", "--pause-after-shard", "300ms"}, opts...)...)

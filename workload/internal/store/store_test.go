@@ -416,9 +416,10 @@ func TestConcurrentReadersSeeOnlyWholeVersions(t *testing.T) {
 	t.Parallel()
 	s := newStore(t)
 	o := testOpts()
-	o.Docs, o.Dim, o.Shards, o.Keep = 400, 64, 8, 2
-	// Grace must exceed a reader's longest read; reads here take milliseconds.
-	o.Grace = 300 * time.Millisecond
+	o.Docs, o.Dim, o.Shards, o.Keep = 400, 64, 8, 1 // keep 1: only grace protects in-flight reads
+	// Grace must exceed a reader's longest read; reads here take milliseconds, but the
+	// machine may be loaded and the race detector slow.
+	o.Grace = time.Second
 	first := mustRefresh(t, s, o).Version
 
 	const readers = 4
@@ -457,7 +458,16 @@ func TestConcurrentReadersSeeOnlyWholeVersions(t *testing.T) {
 		}()
 	}
 	var made []string
+	var secondAt time.Time
 	for i := 0; i < 6; i++ {
+		if i == 1 {
+			secondAt = time.Now() // the first version retires now
+		}
+		if i == 5 {
+			// Let the first version's grace run out so this run's retention deletes it
+			// while the readers keep going.
+			time.Sleep(time.Until(secondAt.Add(o.Grace + 50*time.Millisecond)))
+		}
 		oo := o
 		if i == 3 {
 			oo.FailAfterShards = 4 // one run dies half-way among them
@@ -467,7 +477,7 @@ func TestConcurrentReadersSeeOnlyWholeVersions(t *testing.T) {
 			continue
 		}
 		made = append(made, mustRefresh(t, s, oo).Version)
-		time.Sleep(100 * time.Millisecond) // let retention's grace expire for some
+		time.Sleep(50 * time.Millisecond)
 	}
 	time.Sleep(50 * time.Millisecond)
 	close(stop)
