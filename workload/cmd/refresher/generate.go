@@ -125,7 +125,14 @@ func (g *generator) runOnce(ctx context.Context, due time.Time) bool {
 		return false
 	}
 	defer l.Unlock()
-	if !due.IsZero() {
+	if due.IsZero() { // the start-up run: a refresh we waited for may have made one
+		if id, dir, err := g.s.ResolveCurrent(); err == nil {
+			if _, _, err := store.Verify(dir, id, true); err == nil {
+				g.logf("skipping the start-up refresh: %s was made meanwhile and verifies", id)
+				return true
+			}
+		}
+	} else {
 		if id, dir, err := g.s.ResolveCurrent(); err == nil {
 			if m, err := store.ReadManifest(dir, id); err == nil && !m.CreatedAt.Before(due) {
 				g.logf("skipping the run due at %s: %s was made since (%s)", due.UTC().Format(time.RFC3339), id, m.CreatedAt.Format(time.RFC3339))

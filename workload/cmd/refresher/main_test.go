@@ -596,3 +596,26 @@ cat "$4.refresh"
 		t.Fatal("the read-only attempts changed the volume")
 	}
 }
+
+// A generator that starts while a refresh started by hand is running waits for it and,
+// since that refresh made a complete version, does not refresh again.
+func TestGenerateSkipsStartupRunAfterManualRefresh(t *testing.T) {
+	t.Parallel()
+	emb, _ := dirs(t)
+	manual := start(t, append([]string{"refresh", "--embeddings", emb, "--pause-after-shard", "200ms"}, small...)...)
+	waitFor(t, "the manual refresh to start", 10*time.Second, func() bool { return len(tmpDirs(emb)) == 1 })
+	p := start(t, append([]string{"generate", "--embeddings", emb, "--schedule", "@weekly"}, small...)...)
+	if code := manual.wait(t, 10*time.Second); code != 0 {
+		t.Fatalf("manual refresh: %s", manual.stderr.String())
+	}
+	waitFor(t, "the generator to settle", 10*time.Second, func() bool { return strings.Contains(p.stderr.String(), "next refresh at") })
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.wait(t, 5*time.Second)
+	log := p.stderr.String()
+	if !strings.Contains(log, "waiting for the running refresh to finish: refresh (pid") || !strings.Contains(log, "skipping the start-up refresh") {
+		t.Fatalf("generator log:\n%s", log)
+	}
+	if vs, _ := store.New(emb).List(); len(vs) != 1 {
+		t.Fatalf("want only the manual refresh's version, got %d", len(vs))
+	}
+}
