@@ -1,6 +1,7 @@
 package schedule
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -128,5 +129,49 @@ func TestStringKeepsSpec(t *testing.T) {
 		if s.String() == "" {
 			t.Errorf("String() of %q is empty", spec)
 		}
+	}
+}
+
+// matches is the definition of a cron match, checked minute by minute.
+func (c *Cron) matches(t time.Time) bool {
+	return c.minute&(1<<uint(t.Minute())) != 0 && c.hour&(1<<uint(t.Hour())) != 0 &&
+		c.month&(1<<uint(t.Month())) != 0 && c.dayMatches(t)
+}
+
+// Next must agree with a brute-force scan on random expressions.
+func TestNextAgreesWithBruteForce(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	pick := func(opts ...string) string { return opts[r.IntN(len(opts))] }
+	from := time.Date(2026, 11, 24, 18, 47, 0, 0, time.UTC)
+	checked := 0
+	for i := 0; i < 150; i++ {
+		spec := strings.Join([]string{
+			pick("*", "0", "*/7", "5,35", "10-20/3", "59"),
+			pick("*", "3", "*/5", "9-17", "0,12"),
+			pick("*", "*", "1", "15", "28-31", "*/10"),
+			pick("*", "*", "2", "jan,jun", "*/4", "11-12"),
+			pick("*", "*", "0", "mon-fri", "6,7", "*/3"),
+		}, " ")
+		s, err := Parse(spec)
+		if err != nil {
+			continue // e.g. day 31 in February only
+		}
+		c := s.(*Cron)
+		checked++
+		at := from
+		for k := 0; k < 3; k++ {
+			got := c.Next(at)
+			want := at.Truncate(time.Minute).Add(time.Minute)
+			for limit := want.AddDate(2, 0, 0); !c.matches(want) && want.Before(limit); {
+				want = want.Add(time.Minute)
+			}
+			if !got.Equal(want) {
+				t.Fatalf("%q after %s: Next %s, brute force %s", spec, at, got, want)
+			}
+			at = got
+		}
+	}
+	if checked < 100 {
+		t.Fatalf("only %d of 150 random expressions were valid", checked)
 	}
 }
