@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+// bench/render-manifests.js --namespace NS [--replicas N] < live.json > manifests.json
+//
+// Turns `kubectl get namespace,pvc,deployment -o json` of a stack that Pulumi deployed into
+// plain manifests that `kubectl apply -f` can create from empty: the same objects, specs,
+// labels and annotations the program set, without anything the cluster or Pulumi added
+// (status, uid, resourceVersion, managedFields, bound volume name, controller annotations),
+// moved to namespace NS, with N inference replicas. Output: a v1 List (JSON), namespace
+// first, then claims, then deployments (the order kubectl applies them in).
+"use strict";
+
+const args = process.argv.slice(2);
+function flag(name, def) {
+    const i = args.indexOf(`--${name}`);
+    return i >= 0 && i + 1 < args.length ? args[i + 1] : def;
+}
+const namespace = flag("namespace");
+const replicas = flag("replicas");
+if (!namespace) {
+    console.error("usage: render-manifests.js --namespace NS [--replicas N] < kubectl-get.json");
+    process.exit(2);
+}
+
+const input = JSON.parse(require("fs").readFileSync(0, "utf8"));
+const items = input.kind === "List" ? input.items : [input];
+
+const dropAnnotation = (k) =>
+    k === "kubectl.kubernetes.io/last-applied-configuration" ||
+    k === "deployment.kubernetes.io/revision" ||
+    k.startsWith("pv.kubernetes.io/") ||
+    k.startsWith("volume.kubernetes.io/") ||
+    k.startsWith("volume.beta.kubernetes.io/") ||
+    k.startsWith("pulumi.com/");
+
+function cleanMeta(meta, ns) {
+    const out = { name: meta.name };
+    if (ns !== undefined) out.namespace = ns;
+    const labels = { ...(meta.labels || {}) };
+    delete labels["kubernetes.io/metadata.name"];
+    if (labels["app.kubernetes.io/managed-by"] === "pulumi") labels["app.kubernetes.io/managed-by"] = "kubectl";
+    if (Object.keys(labels).length) out.labels = labels;
+    const ann = Object.fromEntries(Object.entries(meta.annotations || {}).filter(([k]) => !dropAnnotation(k)));
+    if (Object.keys(ann).length) out.annotations = ann;
+    return out;
+}
+
+const order = { Namespace: 0, PersistentVolumeClaim: 1, Deployment: 2 };
+const out = [];
+for (const o of items) {
+    switch (o.kind) {
+        case "Namespace":
+            out.push({ apiVersion: "v1", kind: "Namespace", metadata: cleanMeta({ ...o.metadata, name: namespace }) });
+            break;
+        case "PersistentVolumeClaim": {
+            const spec = { ...o.spec };
+            delete spec.volumeName; // a fresh claim gets a fresh volume
+            out.push({ apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: cleanMeta(o.metadata, namespace), spec });
+            break;
+        }
+        case "Deployment": {
+            const spec = JSON.parse(JSON.stringify(o.spec));
+            if (spec.template && spec.template.metadata) delete spec.template.metadata.creationTimestamp;
+            if (spec.template && spec.template.metadata && spec.template.metadata.labels &&
+                spec.template.metadata.labels["app.kubernetes.io/managed-by"] === "pulumi") {
+                spec.template.metadata.labels["app.kubernetes.io/managed-by"] = "kubectl";
+            }
+            if (replicas !== undefined && o.metadata.name === "inference") spec.replicas = Number(replicas);
+            out.push({ apiVersion: "apps/v1", kind: "Deployment", metadata: cleanMeta(o.metadata, namespace), spec });
+            break;
+        }
+        default:
+            console.error(`render-manifests.js: skipping ${o.kind} ${o.metadata && o.metadata.name}`);
+    }
+}
+out.sort((a, b) => order[a.kind] - order[b.kind] || a.metadata.name.localeCompare(b.metadata.name));
+const kinds = out.map((o) => o.kind);
+for (const k of ["Namespace", "PersistentVolumeClaim", "Deployment"]) {
+    if (!kinds.includes(k)) {
+        console.error(`render-manifests.js: no ${k} in the input`);
+        process.exit(1);
+    }
+}
+process.stdout.write(JSON.stringify({ apiVersion: "v1", kind: "List", items: out }, null, 2) + "\n");
