@@ -194,6 +194,9 @@ func Verify(dir, id string, checksums bool) (*Manifest, VerifyStats, error) {
 		n, sum, err := readFile(filepath.Join(dir, f.Name), checksums)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
+				if _, derr := os.Stat(dir); errors.Is(derr, fs.ErrNotExist) {
+					return m, st, fmt.Errorf("%w: %s was deleted while being read (is --grace longer than the longest read?)", ErrNotFound, id)
+				}
 				return m, st, fmt.Errorf("%w: %s: %s missing", ErrPartial, id, f.Name)
 			}
 			return m, st, fmt.Errorf("%s: %s: %w", id, f.Name, err)
