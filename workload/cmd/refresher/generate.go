@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"agent-storage/workload/internal/schedule"
@@ -19,6 +20,7 @@ func cmdGenerate(args []string, stdout, stderr io.Writer) int {
 	spec := f.envString("schedule", "REFRESH_SCHEDULE", defaultSchedule,
 		"when to refresh: @hourly, @daily, @weekly, @every <duration>, or 5-field cron, in UTC")
 	retry := f.Duration("retry-after", 5*time.Minute, "after a failed run, try again after this long (if that comes before the next scheduled run)")
+	pf := addPublishFlags(f)
 	if err := f.parse(args); err != nil {
 		return helpOr(err, stderr, "generate")
 	}
@@ -36,10 +38,30 @@ func cmdGenerate(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "generate", err)
 	}
+	logf := logger(stderr)
+	s := f.store(stderr)
+	pub, err := pf.publisher(f, s, logf)
+	if err != nil {
+		return fail(stderr, "generate", err)
+	}
 	ctx, cancel := signalContext()
 	defer cancel()
-	g := &generator{s: f.store(stderr), opts: opts, sched: sched, retry: *retry, logf: logger(stderr), out: stdout}
-	if err := g.run(ctx); err != nil {
+	g := &generator{s: s, opts: opts, sched: sched, retry: *retry, logf: logf, out: stdout}
+	var wg sync.WaitGroup
+	if pub != nil {
+		// The publisher runs beside the schedule loop: a slow or unreachable API server
+		// never delays a refresh, and a refresh never delays a publish of a rollback.
+		g.afterRefresh = pub.trigger
+		g.publishing = pub.describe()
+		wg.Add(1)
+		go func() { defer wg.Done(); pub.run(ctx) }()
+	} else {
+		g.publishing = "publishing off (no --status-configmap / STATUS_CONFIGMAP): ready --published stays false"
+	}
+	err = g.run(ctx)
+	cancel() // stops the publisher if the loop ended on its own
+	wg.Wait()
+	if err != nil {
 		return fail(stderr, "generate", err)
 	}
 	return exitOK
@@ -52,6 +74,11 @@ type generator struct {
 	retry time.Duration
 	logf  func(string, ...any)
 	out   io.Writer
+	// afterRefresh, if set, is called after each successful refresh (the publisher's
+	// trigger).
+	afterRefresh func()
+	// publishing is logged at start: what the publisher does, or that it is off.
+	publishing string
 }
 
 // run refreshes at start when there is no complete current version, then on the
@@ -59,6 +86,9 @@ type generator struct {
 func (g *generator) run(ctx context.Context) error {
 	g.logf("generator starting: embeddings %s, checkpoints %s, schedule %q (UTC), keep %d, grace %s",
 		g.s.Root, orNone(g.opts.Checkpoints.Dir), g.sched.String(), g.opts.Keep, g.opts.Grace)
+	if g.publishing != "" {
+		g.logf("%s", g.publishing)
+	}
 	if st, err := g.opts.Checkpoints.Load(); err != nil {
 		g.logf("warning: checkpoints unreadable (%v); starting without them", err)
 	} else if st.LastAttempt != nil {
@@ -151,6 +181,9 @@ func (g *generator) runOnce(ctx context.Context, due time.Time) bool {
 		return false
 	}
 	printResult(g.out, res)
+	if g.afterRefresh != nil {
+		g.afterRefresh()
+	}
 	return true
 }
 

@@ -23,7 +23,8 @@ func TestMain(m *testing.M) {
 	if os.Getenv("REFRESHER_RUN_MAIN") == "1" {
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}
-	for _, env := range []string{"EMBEDDINGS_PATH", "CHECKPOINTS_PATH", "KEEP_VERSIONS", "GRACE_PERIOD", "REFRESH_SCHEDULE", "STATUS_FILE"} {
+	for _, env := range []string{"EMBEDDINGS_PATH", "CHECKPOINTS_PATH", "KEEP_VERSIONS", "GRACE_PERIOD", "REFRESH_SCHEDULE", "STATUS_FILE",
+		"STATUS_CONFIGMAP", "KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT"} {
 		os.Unsetenv(env)
 	}
 	os.Exit(m.Run())
@@ -78,8 +79,14 @@ func (p *proc) exited() bool {
 
 func start(t *testing.T, args ...string) *proc {
 	t.Helper()
+	return startEnv(t, nil, args...)
+}
+
+// startEnv starts the refresher with extra environment variables ("NAME=value").
+func startEnv(t *testing.T, env []string, args ...string) *proc {
+	t.Helper()
 	p := &proc{cmd: exec.Command(os.Args[0], args...), stdout: &syncBuf{}, stderr: &syncBuf{}, done: make(chan struct{})}
-	p.cmd.Env = append(os.Environ(), "REFRESHER_RUN_MAIN=1")
+	p.cmd.Env = append(append(os.Environ(), "REFRESHER_RUN_MAIN=1"), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
