@@ -4,7 +4,7 @@
 //	refresher generate   long-running generator: refresh at start if needed, then on a schedule
 //	refresher refresh    one refresh now
 //	refresher serve      reader loop: verify the current version on every read
-//	refresher ready      readiness probe: exit 0 only if current verifies
+//	refresher ready      readiness probe: exit 0 only if current verifies (and, with --published, is published)
 //	refresher current    print the version current points at
 //	refresher list       kept versions
 //	refresher rollback   point current at another kept, complete version
@@ -38,11 +38,13 @@ const usageText = `usage: refresher <command> [flags]
 
 commands:
   generate   long-running generator: refresh once at start if there is no complete
-             current version, then on --schedule; never two refreshes at once
+             current version, then on --schedule; never two refreshes at once; with
+             --status-configmap (STATUS_CONFIGMAP) publishes the served version there
   refresh    one refresh now (refuses if one is running, unless --wait)
   serve      reader loop: resolve current on each read, verify manifest and checksums,
              write status JSON (default /tmp/refresher-status.json)
-  ready      exit 0 only if current is a complete version that verifies
+  ready      exit 0 only if current is a complete version that verifies (--published:
+             and generate has published it to the status ConfigMap)
   current    print the version id current points at
   list       kept versions, their creation time and which is current
   rollback   --to VERSION: point current at another kept, complete version
