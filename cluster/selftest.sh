@@ -47,6 +47,9 @@ spec:
   resources: {requests: {storage: 16Mi}}
 EOF
 
+# bare pods are refused until the namespace's default service account exists
+for ((i = 0; i < 60; i++)); do kc -n "$NS" get serviceaccount default >/dev/null 2>&1 && break; sleep 0.5; done
+
 pod() { # NAME READONLY(true|false) SCRIPT
   kc apply -f - >/dev/null <<EOF
 apiVersion: v1
@@ -115,7 +118,7 @@ phase="$(wait_done reader)"
 out="$(kc -n "$NS" logs reader 2>&1 || true)"
 check "second pod reads the same bytes" "$([ "$phase" = Succeeded ] && [ "$out" = "$TOKEN" ]; echo $?)" "read '$out'"
 
-pod readonly true "cat /data/embeddings/probe.txt; if echo x > /data/embeddings/ro-write.txt 2>/tmp/err; then echo WROTE; exit 1; fi; cat /tmp/err"
+pod readonly true "cat /data/embeddings/probe.txt; if (echo x > /data/embeddings/ro-write.txt) 2>&1; then echo WROTE; exit 1; fi; exit 0"
 phase="$(wait_done readonly)"
 out="$(kc -n "$NS" logs readonly 2>&1 || true)"
 check "read-only mount reads the file" "$(grep -qx "$TOKEN" <<<"$out"; echo $?)"
