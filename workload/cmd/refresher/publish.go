@@ -109,9 +109,10 @@ type publisher struct {
 	attempts     int
 	lastLogged   time.Time
 	lastProblem  string
+	remindEvery  time.Duration // 0 means defaultRemindEvery
 }
 
-const remindEvery = 10 * time.Minute
+const defaultRemindEvery = 10 * time.Minute
 
 // trigger asks for a publish now (after a refresh); it never blocks.
 func (p *publisher) trigger() {
@@ -142,8 +143,15 @@ func (p *publisher) run(ctx context.Context) {
 	}
 }
 
+func (p *publisher) remind() time.Duration {
+	if p.remindEvery > 0 {
+		return p.remindEvery
+	}
+	return defaultRemindEvery
+}
+
 // problem logs msg unless it was logged since the last success (then at most a
-// reminder every remindEvery). failure says whether it is a failure to publish (as
+// reminder every 10 minutes). failure says whether it is a failure to publish (as
 // opposed to nothing to publish yet).
 func (p *publisher) problem(msg string, failure bool) {
 	now := time.Now()
@@ -165,7 +173,7 @@ func (p *publisher) problem(msg string, failure bool) {
 		p.seen[msg] = true
 		p.logf("%s", msg)
 		p.lastLogged = now
-	case failure && now.Sub(p.lastLogged) >= remindEvery:
+	case failure && now.Sub(p.lastLogged) >= p.remind():
 		p.logf("publisher: still failing (%d attempts since %s); last error: %s", p.attempts, p.failingSince.UTC().Format(time.RFC3339), msg)
 		p.lastLogged = now
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -264,5 +265,38 @@ func TestPublishFlagsAreChecked(t *testing.T) {
 	t.Setenv("STATUS_CONFIGMAP", "-bad")
 	if r := runCLI("generate", "--embeddings", emb); r.code != exitUsage || !strings.Contains(r.stderr, "(from STATUS_CONFIGMAP)") {
 		t.Errorf("env value: %+v", r)
+	}
+}
+
+// Each distinct problem is logged once until a publish succeeds, even when two alternate;
+// a reminder follows while failures last.
+func TestPublisherLogsEachProblemOnce(t *testing.T) {
+	var lines []string
+	p := &publisher{logf: func(f string, a ...any) { lines = append(lines, fmt.Sprintf(f, a...)) }, remindEvery: time.Hour}
+	for i := 0; i < 5; i++ {
+		p.problem("A", true)
+		p.problem("B", true)
+	}
+	if len(lines) != 2 || lines[0] != "A" || lines[1] != "B" || p.attempts != 10 {
+		t.Fatalf("alternating failures: %q, %d attempts", lines, p.attempts)
+	}
+	p.remindEvery = time.Nanosecond
+	p.problem("B", true)
+	if len(lines) != 3 || !strings.HasPrefix(lines[2], "publisher: still failing (11 attempts since ") || !strings.HasSuffix(lines[2], "last error: B") {
+		t.Fatalf("reminder: %q", lines)
+	}
+	p.problem("nothing yet", false)
+	p.problem("nothing yet", false)
+	if len(lines) != 4 || p.attempts != 11 {
+		t.Fatalf("a non-failure is logged once and not counted: %q, %d", lines, p.attempts)
+	}
+}
+
+func TestValidConfigMapName(t *testing.T) {
+	for n, want := range map[string]bool{"embeddings-status": true, "a.b-c": true, "x": true, "": false, "Upper": false,
+		"-lead": false, "trail-": false, "under_score": false, strings.Repeat("a", 254): false} {
+		if validConfigMapName(n) != want {
+			t.Errorf("validConfigMapName(%q) != %v", n, want)
+		}
 	}
 }
