@@ -50,8 +50,8 @@ describe("boundVolumes output", () => {
 describe("served version output", () => {
     it("reads the version the generator published from the live cluster once the workloads are ready", async () => {
         const { cluster, outputs } = await buildOnce({});
-        assert.strictEqual(await valueOf(outputs.servedVersion), "20261124T100000Z-ab12");
-        assert.deepStrictEqual(await valueOf(outputs.keptVersions), ["20261124T100000Z-ab12", "20261117T100000Z-cd34"]);
+        assert.strictEqual(await valueOf(outputs.servedVersion), "20261124T100000.000Z-ab12c3");
+        assert.deepStrictEqual(await valueOf(outputs.keptVersions), ["20261124T100000.000Z-ab12c3", "20261117T100000.000Z-cd34e5"]);
         assert.deepStrictEqual(cluster.ofType("kubernetes:core/v1:ConfigMap", { read: true }).map((r) => r.id), ["agent-data/embeddings-status"]);
     });
 

@@ -13,6 +13,9 @@ describe("destroy safety", () => {
             "kubernetes:core/v1:Namespace", "kubernetes:core/v1:PersistentVolume",
             "kubernetes:core/v1:PersistentVolumeClaim", "kubernetes:core/v1:PersistentVolumeClaim"]);
         for (const r of kept) assert.strictEqual(r.retainOnDelete, true, `${r.type} ${r.name}`);
+        for (const c of cluster.ofType("kubernetes:core/v1:PersistentVolumeClaim", { read: false })) {
+            assert.strictEqual(c.inputs.metadata.annotations["agent-storage.io/delete-on-destroy"], "false");
+        }
     });
 
     it("keeps the EFS file system and reclaims EBS and EFS volumes with Retain by default", async () => {

@@ -54,7 +54,7 @@ export class MockCluster implements pulumi.runtime.Mocks {
     public reclaimPolicy = "Delete";
     /** What the generator would have published by the time it is Ready. */
     public publishedStatus: Record<string, string> = {
-        currentVersion: "20261124T100000Z-ab12", publishedAt: "2026-11-24T10:00:01Z", keptVersions: "20261124T100000Z-ab12,20261117T100000Z-cd34",
+        currentVersion: "20261124T100000.000Z-ab12c3", publishedAt: "2026-11-24T10:00:01Z", keptVersions: "20261124T100000.000Z-ab12c3,20261117T100000.000Z-cd34e5",
     };
 
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, any> } {

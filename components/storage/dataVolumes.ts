@@ -92,7 +92,8 @@ export class DataVolumes extends pulumi.ComponentResource {
                     name: spec.name,
                     namespace: args.namespace,
                     labels: { [dataLabel]: "true", [roleLabel]: spec.role, "app.kubernetes.io/part-of": "agent-storage" },
-                    annotations: args.deleteDataOnDestroy ? { [deleteOnDestroyAnnotation]: "true" } : undefined,
+                    // Said both ways: policies cannot see retainOnDelete, so the claim states what destroy does.
+                    annotations: { [deleteOnDestroyAnnotation]: String(args.deleteDataOnDestroy) },
                 },
                 spec: {
                     accessModes: [spec.accessMode],
