@@ -18,10 +18,25 @@ K8S_DIR="$CACHE/k8s/$K8S_VERSION"
 K8S_BIN="$K8S_DIR/bin"
 K8S_CMDS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl)
 
+# Version stamps the release build puts in with -X (kubectl version, node info, skew checks).
+version_ldflags() {
+  local mm="${K8S_VERSION#v}" p x=""
+  local major="${mm%%.*}" rest="${mm#*.}"
+  local minor="${rest%%.*}"
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    x+=" -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=$major -X $p.gitMinor=$minor"
+    x+=" -X $p.gitTreeState=clean -X $p.gitCommit=module-$K8S_VERSION -X $p.buildDate=1970-01-01T00:00:00Z"
+  done
+  echo "$x"
+}
+LDFLAGS="-s -w$(version_ldflags)"
+# What the binaries were built with; a change rebuilds (Go's build cache makes that a relink).
+RECIPE="k8s=$K8S_VERSION lpp=$LPP_VERSION go=$("$GO" env GOVERSION) ldflags=$LDFLAGS tags=providerless"
+
 have_all() {
   local c
   for c in "${K8S_CMDS[@]}" local-path-provisioner; do [ -x "$K8S_BIN/$c" ] || return 1; done
-  [ -f "$K8S_BIN/.complete" ]
+  [ "$(cat "$K8S_BIN/.complete" 2>/dev/null)" = "$RECIPE" ]
 }
 
 write_gomod() {
@@ -74,7 +89,7 @@ build_k8s() {
   log "go build ${K8S_CMDS[*]} (one invocation, shared compile; this is the long part)"
   local start=$SECONDS
   # One go build with several main packages and -o <dir> writes one binary per package.
-  CGO_ENABLED=0 GOFLAGS=-mod=mod nice -n 10 "$GO" build -trimpath -ldflags "-s -w" \
+  CGO_ENABLED=0 GOFLAGS=-mod=mod nice -n 10 "$GO" build -trimpath -ldflags "$LDFLAGS" \
     -tags "providerless" -o "$K8S_BIN.tmp/" "${pkgs[@]}"
   log "kubernetes binaries built in $((SECONDS - start))s"
   echo "$((SECONDS - start))" > "$K8S_BIN.tmp/.build-seconds-k8s"
@@ -95,12 +110,12 @@ main() {
     echo "$K8S_BIN"; return 0
   fi
   rm -rf "$K8S_BIN.tmp"
-  if [ -d "$K8S_BIN" ]; then cp -a "$K8S_BIN" "$K8S_BIN.tmp"; fi
   local c need=0
+  if [ -d "$K8S_BIN" ] && [ "$(cat "$K8S_BIN/.complete" 2>/dev/null)" = "$RECIPE" ]; then cp -a "$K8S_BIN" "$K8S_BIN.tmp"; fi
   for c in "${K8S_CMDS[@]}"; do [ -x "$K8S_BIN.tmp/$c" ] || need=1; done
   if [ $need = 1 ]; then step "build Kubernetes $K8S_VERSION" build_k8s >&2; fi
   [ -x "$K8S_BIN.tmp/local-path-provisioner" ] || step "build local-path-provisioner $LPP_VERSION" build_lpp >&2
-  touch "$K8S_BIN.tmp/.complete"
+  echo "$RECIPE" > "$K8S_BIN.tmp/.complete"
   rm -rf "$K8S_BIN"; mv "$K8S_BIN.tmp" "$K8S_BIN"
   echo "$K8S_BIN"
 }
