@@ -137,8 +137,8 @@ describe("e2e: pulumi up / preview / refresh / destroy on the local cluster (sta
             assert.strictEqual(pvc.status.capacity?.storage, v.capacity);
             assert.strictEqual(pvc.metadata.labels?.["agent-storage.io/data"], "true");
             assert.strictEqual(pvc.metadata.labels?.["agent-storage.io/role"], v.claim);
-            assert.strictEqual(pvc.metadata.annotations?.["agent-storage.io/delete-on-destroy"], undefined,
-                "deleteDataOnDestroy=false: no delete-on-destroy annotation");
+            assert.notStrictEqual(pvc.metadata.annotations?.["agent-storage.io/delete-on-destroy"], "true",
+                "deleteDataOnDestroy=false: the claim is not marked for deletion on destroy");
             state.claimUids[v.claim] = pvc.metadata.uid!;
         }
         // The pods really mount what the report says: readers read-only twice over.
