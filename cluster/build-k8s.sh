@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the Kubernetes binaries (kube-apiserver, kube-controller-manager, kube-scheduler,
-# kubelet, and kubectl) from the Go module k8s.io/kubernetes at one pinned version, plus the
+# kubelet, kube-proxy and kubectl) from the Go module k8s.io/kubernetes at one pinned version, plus the
 # local-path-provisioner from its Go module, with the machine's Go. Cached by version under
 # $CACHE/k8s/<version>/bin; a second run with the binaries present does nothing.
 #
@@ -16,7 +16,7 @@ GO="${GO:-$(command -v go || echo /usr/local/go/bin/go)}"
 
 K8S_DIR="$CACHE/k8s/$K8S_VERSION"
 K8S_BIN="$K8S_DIR/bin"
-K8S_CMDS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl)
+K8S_CMDS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
 
 # Version stamps the release build puts in with -X (kubectl version, node info, skew checks).
 version_ldflags() {
@@ -31,7 +31,7 @@ version_ldflags() {
 }
 LDFLAGS="-s -w$(version_ldflags)"
 # What the binaries were built with; a change rebuilds (Go's build cache makes that a relink).
-RECIPE="k8s=$K8S_VERSION lpp=$LPP_VERSION go=$("$GO" env GOVERSION) ldflags=$LDFLAGS tags=providerless"
+RECIPE="k8s=$K8S_VERSION cmds=${K8S_CMDS[*]} lpp=$LPP_VERSION go=$("$GO" env GOVERSION) ldflags=$LDFLAGS tags=providerless"
 
 have_all() {
   local c

@@ -126,6 +126,16 @@ check "read-only mount refuses writes with 'Read-only file system'" \
   "$([ "$phase" = Succeeded ] && grep -q 'Read-only file system' <<<"$out" && ! grep -q WROTE <<<"$out"; echo $?)" \
   "$(grep -i 'read-only' <<<"$out" | head -1)"
 
+# In-cluster clients (the refresher's ConfigMap publisher) reach the API server through the
+# `kubernetes` Service: needs kube-proxy's rules and the API server on the node IP.
+# (busybox's TLS client crashes on the API server's TLS, so speak plain HTTP to the TLS port:
+# only a Go TLS server answers "Client sent an HTTP request to an HTTPS server".)
+pod apicheck true 'printf "GET /readyz HTTP/1.0\r\n\r\n" | nc -w 5 "$KUBERNETES_SERVICE_HOST" "$KUBERNETES_SERVICE_PORT"; echo; echo "via $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT"'
+phase="$(wait_done apicheck)"
+out="$(kc -n "$NS" logs apicheck 2>&1 || true)"
+check "a pod reaches the API server through the kubernetes Service" \
+  "$([ "$phase" = Succeeded ] && grep -q 'HTTP request to an HTTPS server' <<<"$out"; echo $?)" "$(tr '\r\n' '  ' <<<"$out" | cut -c1-160)"
+
 # Clean up: deleting the claim must delete the volume (reclaim Delete) and its host folder.
 kc delete namespace "$NS" --wait=true >/dev/null
 gone=1
