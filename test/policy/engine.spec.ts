@@ -107,9 +107,12 @@ describe("policy pack under the real engine (pulumi preview --policy-pack policy
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "policy-engine-"));
         fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
         fs.writeFileSync(path.join(dir, "Pulumi.yaml"),
-            "name: policy-engine-check\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n    nodeargs: \"--require ts-node/register/transpile-only\"\n");
+            "name: policy-engine-check\nruntime:\n  name: nodejs\n  options:\n    # transpile-only through nodeargs; the runner must not compile a second time\n    typescript: false\n    nodeargs: \"--require ts-node/register/transpile-only\"\n");
         fs.writeFileSync(path.join(dir, "package.json"), '{ "name": "policy-engine-check", "version": "0.0.0", "private": true, "main": "index.ts" }\n');
         fs.writeFileSync(path.join(dir, "index.ts"), PROGRAM);
+        fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({
+            compilerOptions: { strict: true, target: "ES2020", module: "commonjs", moduleResolution: "node", esModuleInterop: true, skipLibCheck: true },
+        }));
         fs.mkdirSync(path.join(dir, "state"));
         env = {
             ...process.env,
