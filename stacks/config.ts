@@ -126,8 +126,15 @@ export interface ConfigSource {
     getObject<T>(key: string): T | undefined;
 }
 
-/** Reads every key the program knows; no checks, no defaults (see settings.ts). */
-export function readRawConfig(config: ConfigSource, awsConfig: ConfigSource): RawConfig {
+/**
+ * Reads every key the program knows; no checks, no defaults (see settings.ts).
+ *
+ * Pulumi.yaml gives optional keys an empty default ("" or []) because the engine treats a
+ * schema key without a default as required; empty therefore means "not set" here.
+ */
+export function readRawConfig(source: ConfigSource, awsSource: ConfigSource): RawConfig {
+    const config = ignoringEmpty(source);
+    const awsConfig = ignoringEmpty(awsSource);
     return {
         target: config.get("target"),
         namespace: config.get("namespace"),
@@ -164,5 +171,20 @@ export function readRawConfig(config: ConfigSource, awsConfig: ConfigSource): Ra
         eksAdminPrincipalArns: config.getObject<string[]>("eksAdminPrincipalArns"),
         eksGp3Default: config.getBoolean("eksGp3Default"),
         eksEfsDefault: config.getBoolean("eksEfsDefault"),
+    };
+}
+
+function ignoringEmpty(source: ConfigSource): ConfigSource {
+    return {
+        get: (key) => {
+            const value = source.get(key);
+            return value === "" ? undefined : value;
+        },
+        getNumber: (key) => source.getNumber(key),
+        getBoolean: (key) => source.getBoolean(key),
+        getObject: <T>(key: string) => {
+            const value = source.getObject<T>(key);
+            return Array.isArray(value) && value.length === 0 ? undefined : value;
+        },
     };
 }

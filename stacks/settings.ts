@@ -1,6 +1,6 @@
 import * as path from "path";
 import { AccessMode, canServe } from "../components/storage/capabilities";
-import { ClaimSettings, EksSettings, RawConfig, Settings, Target } from "./config";
+import { ClaimSettings, EksSettings, EmbeddingsVolumeKind, RawConfig, Settings, Target } from "./config";
 import {
     ConfigError, ConfigProblem, PlannedStorageClass, checkAccessModeName, checkClusterName, checkDuration,
     checkEksNetwork, checkEmbeddingsVolume, checkExistingCluster, checkKeepVersions, checkModeServedByClass,
@@ -15,6 +15,7 @@ export const defaults = {
     inferenceReplicas: 5,
     embeddingsSize: "2Gi",
     checkpointsSize: "1Gi",
+    embeddingsVolume: "dynamic" as EmbeddingsVolumeKind,
     embeddingsHostPath: "/var/local/agent-storage/embeddings",
     deleteDataOnDestroy: false,
     refreshSchedule: "@weekly",
@@ -95,7 +96,7 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
     }
     if (problems.length > 0) throw new ConfigError(problems);
 
-    const embeddingsVolume = raw.embeddingsVolume === "static-hostpath" ? "static-hostpath" : "dynamic";
+    const embeddingsVolume = (raw.embeddingsVolume ?? defaults.embeddingsVolume) as EmbeddingsVolumeKind;
     const { embeddingsClass, checkpointsClass } = chooseClasses(target, embeddingsVolume, raw);
 
     const embeddings: ClaimSettings = {
@@ -156,7 +157,7 @@ function sharedMode(provisioner: string): AccessMode {
 
 interface ChosenClass { name: string; provisioner: string; ours: boolean }
 
-function chooseClasses(target: Target, volume: "dynamic" | "static-hostpath", raw: RawConfig) {
+function chooseClasses(target: Target, volume: EmbeddingsVolumeKind, raw: RawConfig) {
     let dataClass: ChosenClass;
     if (target === "eks") {
         const { blocks, files } = defaults.eksStorageClasses;
