@@ -41,7 +41,7 @@ interface BoundVolume {
 /** Shell run in a pod: checkpoints files and their checksums. */
 const checkpointsScript = `cd ${CHECKPOINTS_PATH} && find . -type f | sort | xargs -r sha256sum`;
 
-describe("e2e: pulumi up / preview / refresh / destroy on the local cluster (stack e2e)", function () {
+describe("e2e deploy: pulumi up / preview / refresh / destroy on the local cluster (stack e2e)", function () {
     let stack: Stack | undefined;
     const state: {
         up?: boolean; data?: DataFingerprint; volumes?: BoundVolume[];

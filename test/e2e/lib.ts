@@ -41,17 +41,26 @@ export function pulumiEnv(): Record<string, string> {
     if (pulumiEnvCache) return pulumiEnvCache;
     const envSh = path.join(ROOT, "scripts", "env.sh");
     if (!fs.existsSync(envSh)) throw new Error(`${envSh} is missing (the toolchain helper's scripts/env.sh)`);
-    const r = spawnSync("bash", ["-c", `source "${envSh}" >/dev/null && env -0`], { cwd: ROOT, encoding: "utf8" });
+    // Everything env.sh adds or changes (compared with the environment before sourcing it).
+    const r = spawnSync("bash", ["-c", `env -0; printf '\\0--AFTER--\\0'; source "${envSh}" >/dev/null && env -0`], { cwd: ROOT, encoding: "utf8" });
     if (r.status !== 0) throw new Error(`sourcing scripts/env.sh failed: ${r.stderr}`);
-    const env: Record<string, string> = {};
-    for (const entry of r.stdout.split("\0")) {
-        const i = entry.indexOf("=");
-        if (i > 0) env[entry.slice(0, i)] = entry.slice(i + 1);
-    }
-    const keep = ["PATH", "PULUMI_HOME", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE",
-        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "PULUMI_SKIP_UPDATE_CHECK", "PULUMI_DIY_BACKEND_NO_LEGACY_WARNING"];
+    const [beforeText, afterText] = r.stdout.split("\0--AFTER--\0");
+    const parse = (text: string) => {
+        const env: Record<string, string> = {};
+        for (const entry of text.split("\0")) {
+            const i = entry.indexOf("=");
+            if (i > 0) env[entry.slice(0, i)] = entry.slice(i + 1);
+        }
+        return env;
+    };
+    const before = parse(beforeText), after = parse(afterText);
     const out: Record<string, string> = {};
-    for (const k of keep) if (env[k] !== undefined) out[k] = env[k];
+    for (const [k, v] of Object.entries(after)) {
+        if (before[k] !== v && k !== "_" && k !== "SHLVL" && k !== "OLDPWD" && k !== "PWD") out[k] = v;
+    }
+    for (const k of ["PATH", "PULUMI_HOME", "PULUMI_BACKEND_URL"]) {
+        if (!out[k] && after[k]) out[k] = after[k];
+    }
     out.KUBECONFIG = KUBECONFIG;
     pulumiEnvCache = out;
     return out;

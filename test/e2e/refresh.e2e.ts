@@ -52,7 +52,7 @@ const pidOf = (pattern: string) =>
     `for d in /proc/[0-9]*; do c=$(tr '\\0' ' ' < $d/cmdline 2>/dev/null) || continue; ` +
     `case "$c" in *"${pattern}"*) case "$c" in *"for d in"*) ;; *) echo \${d#/proc/};; esac;; esac; done`;
 
-describe("e2e: refreshes while readers read (stack e2e-refresh)", function () {
+describe("e2e refresh: refreshes while readers read (stack e2e-refresh)", function () {
     let stack: Stack | undefined;
     const pods: string[] = [];
     const readers: { pod: string; done: Promise<RunResult> }[] = [];
