@@ -48,6 +48,22 @@ describe("destroy safety", () => {
         }
     });
 
+    it("lets a claim that is already Bound (adopted after destroy, or expanded) finish its update: it waits for any phase, not for Pending", async () => {
+        for (const raw of [{}, { target: "eks", awsRegion: "us-east-1" }, { embeddingsVolume: "static-hostpath" }]) {
+            const { cluster } = await buildOnce(raw);
+            for (const c of cluster.ofType("kubernetes:core/v1:PersistentVolumeClaim", { read: false })) {
+                assert.strictEqual(c.inputs.metadata.annotations["pulumi.com/waitFor"], "jsonpath={.status.phase}", `${JSON.stringify(raw)} ${c.name}`);
+            }
+        }
+    });
+
+    it("forces its applies on every object that outlives destroy, so a later up can change what it adopted", async () => {
+        const { cluster } = await buildOnce({ embeddingsVolume: "static-hostpath" });
+        const kept = dataResources(cluster);
+        assert.strictEqual(kept.length, 4);
+        for (const r of kept) assert.strictEqual(r.inputs.metadata.annotations?.["pulumi.com/patchForce"], "true", `${r.type} ${r.name}`);
+    });
+
     it("replaces a StorageClass (immutable) by deleting it first, since its name is fixed", async () => {
         const { cluster } = await buildOnce({ target: "eks", awsRegion: "us-east-1" });
         for (const c of cluster.ofType("kubernetes:storage.k8s.io/v1:StorageClass")) assert.strictEqual(c.deleteBeforeReplace, true);

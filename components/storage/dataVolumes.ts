@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AccessMode } from "./capabilities";
+import { adoptableAnnotations } from "../adoption";
 
 /** One claim to create. */
 export interface ClaimSpec {
@@ -41,6 +42,7 @@ export interface DataVolumesArgs {
 export const dataLabel = "agent-storage.io/data";
 export const roleLabel = "agent-storage.io/role";
 export const deleteOnDestroyAnnotation = "agent-storage.io/delete-on-destroy";
+export const awaitAnnotation = "pulumi.com/waitFor";
 
 /** Name of the static volume; volumes are cluster-scoped, so it carries the namespace. */
 export function staticVolumeName(namespace: string, claim: string): string {
@@ -70,6 +72,7 @@ export class DataVolumes extends pulumi.ComponentResource {
                 metadata: {
                     name: pulumi.output(args.namespace).apply((ns) => staticVolumeName(ns, args.embeddings.name)),
                     labels: { [dataLabel]: "true", [roleLabel]: args.embeddings.role },
+                    annotations: { ...adoptableAnnotations },
                 },
                 spec: {
                     capacity: { storage: args.embeddings.size },
@@ -93,7 +96,16 @@ export class DataVolumes extends pulumi.ComponentResource {
                     namespace: args.namespace,
                     labels: { [dataLabel]: "true", [roleLabel]: spec.role, "app.kubernetes.io/part-of": "agent-storage" },
                     // Said both ways: policies cannot see retainOnDelete, so the claim states what destroy does.
-                    annotations: { [deleteOnDestroyAnnotation]: String(args.deleteDataOnDestroy) },
+                    annotations: {
+                        [deleteOnDestroyAnnotation]: String(args.deleteDataOnDestroy),
+                        // The provider's own claim awaiter (4.25) waits for Pending on
+                        // WaitForFirstConsumer classes, which a claim that is already Bound never
+                        // reaches: adopting a kept claim or expanding one then times out after 5
+                        // minutes (pulumi/pulumi-kubernetes#4179). Any phase will do here; binding
+                        // is proven by the workloads' readiness and the boundVolumes report.
+                        [awaitAnnotation]: "jsonpath={.status.phase}",
+                        ...adoptableAnnotations,
+                    },
                 },
                 spec: {
                     accessModes: [spec.accessMode],

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { adoptableAnnotations } from "../adoption";
 
 export interface AgentNamespaceArgs {
     /** Namespace name. */
@@ -28,6 +29,7 @@ export class AgentNamespace extends pulumi.ComponentResource {
                     "pod-security.kubernetes.io/audit": "restricted",
                     "app.kubernetes.io/part-of": "agent-storage",
                 },
+                annotations: { ...adoptableAnnotations },
             },
         }, { parent: this, provider: args.provider, retainOnDelete: args.retainOnDelete });
         this.name = namespace.metadata.name;

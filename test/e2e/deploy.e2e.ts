@@ -240,13 +240,24 @@ describe("e2e deploy: pulumi up / preview / refresh / destroy on the local clust
         }
         assert.ok(((pre.changeSummary as Record<string, number>).same ?? 0) > 0, "preview saw the deployed resources as unchanged");
 
-        const ref = await stack!.refresh({ onOutput: engineOutput("refresh") });
+        // Read-only observations (the report's `.get` of claims, volumes and the status
+        // ConfigMap) are re-read by every refresh and counted as "update" by the engine; drift
+        // means a change to something the stack manages.
+        const observed = new Set((await stack!.exportStack()).deployment.resources
+            .filter((r: { external?: boolean }) => r.external).map((r: { urn: string }) => r.urn));
+        const changedByRefresh: { urn: string; op: string }[] = [];
+        const ref = await stack!.refresh({
+            onOutput: engineOutput("refresh"),
+            onEvent: (e) => {
+                const m = e.resOutputsEvent?.metadata;
+                if (m && m.op !== "same" && m.op !== "read") changedByRefresh.push({ urn: m.urn, op: m.op });
+            },
+        });
         const refChanges = (ref.summary.resourceChanges ?? {}) as Record<string, number>;
-        note(`refresh resourceChanges: ${JSON.stringify(refChanges)}`);
         assert.strictEqual(ref.summary.result, "succeeded");
-        for (const op of ["update", "delete", "create", "replace"]) {
-            assert.ok(!refChanges[op], `refresh found drift (${op}: ${refChanges[op]}): ${ref.stdout}`);
-        }
+        const drift = changedByRefresh.filter((c) => !observed.has(c.urn));
+        note(`refresh resourceChanges: ${JSON.stringify(refChanges)}; ${changedByRefresh.length - drift.length} read-only observation(s) re-read, ${drift.length} managed resource(s) drifted`);
+        assert.deepStrictEqual(drift, [], `refresh found drift in managed resources: ${ref.stdout}`);
         // And after the refresh, still nothing to do.
         const again = await stack!.preview();
         for (const op of changing) assert.ok(!(again.changeSummary as Record<string, number>)[op], `preview after refresh wants to ${op}`);
@@ -288,7 +299,7 @@ describe("e2e deploy: pulumi up / preview / refresh / destroy on the local clust
         for (const v of up2.outputs.boundVolumes.value as BoundVolume[]) {
             const before = state.volumes!.find((x) => x.claim === v.claim)!;
             assert.strictEqual(v.volume, before.volume, `claim ${v.claim} reuses volume ${before.volume}`);
-            const pvc = kubectlJson(["get", "pvc", v.claim, "-n", NS]);
+            const pvc = kubectlJson(["get", "pvc", v.claim, "-n", NS, "--show-managed-fields"]);
             assert.strictEqual(pvc.metadata.uid, state.claimUids![v.claim], `claim ${v.claim} was adopted (same uid), not recreated`);
             const managers = (pvc.metadata as { managedFields?: { manager: string }[] }).managedFields?.map((m) => m.manager) ?? [];
             assert.ok(managers.some((m) => /pulumi/i.test(m)), `claim ${v.claim} is managed by Pulumi again (field managers: ${managers.join(", ")})`);

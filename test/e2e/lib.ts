@@ -301,10 +301,35 @@ export async function pulumiCommand(): Promise<PulumiCommand> {
     return PulumiCommand.get({ root: path.join(ROOT, ".tools") });
 }
 
+/**
+ * Removes this host's lock files of a test stack whose process is gone (a run killed by a
+ * timeout or Ctrl-C leaves one, and every later run would fail on "the stack is locked").
+ */
+export function clearStaleLocks(stackName: string): void {
+    const backend = pulumiEnv().PULUMI_BACKEND_URL ?? "";
+    if (!backend.startsWith("file://")) return;
+    const dir = path.join(backend.slice("file://".length).split("?")[0], ".pulumi", "locks", "organization", "agent-storage", stackName);
+    if (!fs.existsSync(dir)) return;
+    for (const file of fs.readdirSync(dir)) {
+        const lockPath = path.join(dir, file);
+        let lock: { pid?: number; hostname?: string };
+        try { lock = JSON.parse(fs.readFileSync(lockPath, "utf8")); } catch { continue; }
+        if (lock.hostname !== os.hostname() || typeof lock.pid !== "number") continue;
+        let alive = true;
+        try { process.kill(lock.pid, 0); } catch { alive = false; }
+        if (!alive) {
+            fs.rmSync(lockPath);
+            fs.rmSync(`${lockPath}.attrs`, { force: true });
+            note(`removed stale lock of stack ${stackName} (pid ${lock.pid} is gone)`);
+        }
+    }
+}
+
 /** Creates or selects a stack of this project (workDir = the checkout) with the given config. */
 export async function openStack(stackName: string, config: Record<string, string>): Promise<Stack> {
     applyPulumiEnv();
     const env = pulumiEnv();
+    clearStaleLocks(stackName);
     const stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir: ROOT }, {
         envVars: env,
         pulumiHome: env.PULUMI_HOME,
