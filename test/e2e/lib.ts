@@ -169,7 +169,7 @@ export function requireEnvironment(ctx: Mocha.Context, suite: string, opts: { ne
 
 export interface RunResult { code: number; stdout: string; stderr: string }
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type K8sObject = { metadata: { name: string; namespace?: string; uid?: string; labels?: Record<string, string>; annotations?: Record<string, string>; deletionTimestamp?: string }; spec?: any; status?: any; kind?: string };
+export type K8sObject = { metadata: { name: string; namespace?: string; uid?: string; labels?: Record<string, string>; annotations?: Record<string, string>; deletionTimestamp?: string }; spec?: any; status?: any; data?: Record<string, string>; kind?: string };
 
 export function oneLine(s: string): string {
     return s.replace(/\s+/g, " ").trim().slice(0, 400);

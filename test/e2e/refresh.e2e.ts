@@ -10,7 +10,7 @@ import * as assert from "assert";
 import { Stack } from "@pulumi/pulumi/automation";
 import {
     EMBEDDINGS_PATH, GENERATOR, INFERENCE, RunResult, deleteNamespace, describeNamespace, engineOutput, execIn, execOk, exists,
-    fingerprintOf, kubectlSpawn, note, openStack, readyPods, removeStack, requireEnvironment, secs, setConfig, sleep,
+    fingerprintOf, kubectlJson, kubectlSpawn, note, openStack, readyPods, removeStack, requireEnvironment, secs, setConfig, sleep,
     stateResources, waitFor,
 } from "./lib";
 
@@ -59,6 +59,7 @@ describe("e2e refresh: refreshes while readers read (stack e2e-refresh)", functi
     const base: Record<string, ServeStatus> = {};
     const v: { initial?: string; a?: string; b?: string; killed?: string; d?: string } = {};
     let deployed = false;
+    let firstUpServed: string | undefined;
     const needs = (ok: unknown, what: string) => {
         if (!ok) throw new Error(`not checked: ${what} did not succeed earlier in this suite (see the first failure above)`);
     };
@@ -75,6 +76,7 @@ describe("e2e refresh: refreshes while readers read (stack e2e-refresh)", functi
         try {
             const res = await stack.up({ onOutput: engineOutput("up") });
             assert.strictEqual(res.summary.result, "succeeded");
+            firstUpServed = res.outputs.servedVersion?.value;
         } catch (e) {
             note(`up failed; namespace ${NS}:\n${describeNamespace(NS)}`);
             throw e;
@@ -83,6 +85,7 @@ describe("e2e refresh: refreshes while readers read (stack e2e-refresh)", functi
         assert.strictEqual(pods.length, REPLICAS, `${REPLICAS} ready inference pods`);
         v.initial = current(`deploy/${GENERATOR}`);
         note(`deployed in ${secs(t0)}; initial version ${v.initial}; readers ${pods.join(", ")}`);
+        assert.strictEqual(firstUpServed, v.initial, "the first up's servedVersion output is the version the generator made (read from the live cluster)");
         deployed = true;
     });
 
@@ -224,5 +227,22 @@ describe("e2e refresh: refreshes while readers read (stack e2e-refresh)", functi
         const list = JSON.parse(execOk(NS, `deploy/${GENERATOR}`, ["refresher", "list", "--json"])) as { version: string; complete: boolean; current: boolean }[];
         assert.ok(list.every((x) => x.complete), `every kept version is complete: ${JSON.stringify(list)}`);
         assert.deepStrictEqual(list.filter((x) => x.current).map((x) => x.version), [v.d]);
+    });
+
+    it("a later up reports the newest version as servedVersion and the kept versions, read from the live cluster, and changes nothing it manages", async function () {
+        needs(v.d, "the refreshes");
+        const t0 = Date.now();
+        // The generator publishes a new current within its publish interval.
+        await waitFor(`the ${GENERATOR} to publish ${v.d}`, 120000, () =>
+            kubectlJson(["get", "configmap", "embeddings-status", "-n", NS]).data?.currentVersion === v.d, 2000);
+        const res = await stack!.up({ onOutput: engineOutput("up-after-refresh") });
+        const changes = (res.summary.resourceChanges ?? {}) as Record<string, number>;
+        note(`up after the refreshes: ${secs(t0)}; ${JSON.stringify(changes)}; servedVersion ${res.outputs.servedVersion?.value}; keptVersions ${JSON.stringify(res.outputs.keptVersions?.value)}`);
+        for (const op of ["create", "delete", "replace", "update"]) assert.ok(!changes[op], `up wanted to ${op}: ${JSON.stringify(changes)}`);
+        assert.strictEqual(res.outputs.servedVersion?.value, v.d);
+        const kept = res.outputs.keptVersions?.value as string[];
+        const live = (JSON.parse(execOk(NS, `deploy/${GENERATOR}`, ["refresher", "list", "--json"])) as { version: string }[]).map((x) => x.version);
+        assert.ok(kept.includes(v.d!), `keptVersions includes the newest: ${kept}`);
+        assert.deepStrictEqual([...kept].sort(), [...live].sort(), "keptVersions matches what is on the claim");
     });
 });
