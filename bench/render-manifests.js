@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // bench/render-manifests.js --namespace NS [--replicas N] < live.json > manifests.json
 //
-// Turns `kubectl get namespace,pvc,deployment -o json` of a stack that Pulumi deployed into
+// Turns `kubectl get namespace,pvc,deployment,serviceaccount,role,rolebinding -o json` of a stack that Pulumi deployed into
 // plain manifests that `kubectl apply -f` can create from empty: the same objects, specs,
 // labels and annotations the program set, without anything the cluster or Pulumi added
 // (status, uid, resourceVersion, managedFields, bound volume name, controller annotations),
-// moved to namespace NS, with N inference replicas. Output: a v1 List (JSON), namespace
-// first, then claims, then deployments (the order kubectl applies them in).
+// moved to namespace NS, with N inference replicas. Output: a v1 List (JSON) in the order
+// kubectl applies it: namespace, service accounts and RBAC, claims, deployments.
 "use strict";
 
 const args = process.argv.slice(2);
@@ -44,7 +44,7 @@ function cleanMeta(meta, ns) {
     return out;
 }
 
-const order = { Namespace: 0, PersistentVolumeClaim: 1, Deployment: 2 };
+const order = { Namespace: 0, ServiceAccount: 1, Role: 1, RoleBinding: 2, PersistentVolumeClaim: 3, Deployment: 4 };
 const out = [];
 for (const o of items) {
     switch (o.kind) {
@@ -68,13 +68,26 @@ for (const o of items) {
             out.push({ apiVersion: "apps/v1", kind: "Deployment", metadata: cleanMeta(o.metadata, namespace), spec });
             break;
         }
+        case "ServiceAccount":
+            out.push({ apiVersion: "v1", kind: "ServiceAccount", metadata: cleanMeta(o.metadata, namespace) });
+            break;
+        case "Role":
+            out.push({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: cleanMeta(o.metadata, namespace), rules: o.rules });
+            break;
+        case "RoleBinding":
+            out.push({
+                apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", metadata: cleanMeta(o.metadata, namespace),
+                roleRef: o.roleRef,
+                subjects: (o.subjects || []).map((sub) => (sub.namespace ? { ...sub, namespace } : sub)),
+            });
+            break;
         default:
             console.error(`render-manifests.js: skipping ${o.kind} ${o.metadata && o.metadata.name}`);
     }
 }
 out.sort((a, b) => order[a.kind] - order[b.kind] || a.metadata.name.localeCompare(b.metadata.name));
 const kinds = out.map((o) => o.kind);
-for (const k of ["Namespace", "PersistentVolumeClaim", "Deployment"]) {
+for (const k of ["Namespace", "ServiceAccount", "Role", "RoleBinding", "PersistentVolumeClaim", "Deployment"]) {
     if (!kinds.includes(k)) {
         console.error(`render-manifests.js: no ${k} in the input`);
         process.exit(1);
