@@ -15,6 +15,4 @@ export const refreshSchedule = stack.refreshSchedule;
 export const keepVersions = stack.keepVersions;
 export const servedVersion = stack.servedVersion;
 export const keptVersions = stack.keptVersions;
-export const kindConfig = stack.kindConfig;
-export const clusterName = stack.clusterName;
-export const fileSystemId = stack.fileSystemId;
+export const cluster = stack.cluster;

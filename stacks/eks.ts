@@ -1,3 +1,4 @@
+import * as pulumi from "@pulumi/pulumi";
 import { EksCluster } from "../components/cluster";
 import { EksStorage } from "../components/storage";
 import { Settings } from "./config";
@@ -34,5 +35,8 @@ export function buildEksStack(settings: Settings): StackOutputs {
         podIdentityAgent: cluster.podIdentityAgent,
     });
     const data = deployAgentData("agent", { settings, provider: cluster.provider, storageReady: storage.ready });
-    return { ...commonOutputs(settings, data), kubeconfig: cluster.kubeconfig, clusterName: cluster.clusterName, fileSystemId: storage.fileSystem.id };
+    return {
+        ...commonOutputs(settings, data), kubeconfig: cluster.kubeconfig,
+        cluster: pulumi.output({ name: cluster.clusterName, efsFileSystemId: storage.fileSystem.id }),
+    };
 }

@@ -1,9 +1,10 @@
+import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import { ExistingCluster } from "../components/cluster";
 import { ConfigError } from "../components/problems";
 import { Settings } from "./config";
 import { deployAgentData } from "./agentData";
-import { StackOutputs, commonOutputs } from "./outputs";
+import { ClusterDetails, StackOutputs, commonOutputs } from "./outputs";
 
 /** Reads the kubeconfig up front, so a wrong path fails before anything is created. */
 export function readKubeconfig(path: string): string {
@@ -27,5 +28,7 @@ export function buildExistingStack(settings: Settings): StackOutputs {
         context: existing.context,
     });
     const data = deployAgentData("agent", { settings, provider: cluster.provider });
-    return { ...commonOutputs(settings, data), kubeconfig: cluster.kubeconfig };
+    const details: ClusterDetails = { kubeconfigPath: existing.kubeconfig };
+    if (existing.context) details.kubeContext = existing.context;
+    return { ...commonOutputs(settings, data), kubeconfig: cluster.kubeconfig, cluster: pulumi.output(details) };
 }

@@ -17,5 +17,8 @@ export function buildKindStack(settings: Settings, opts?: { runner?: import("../
         runner: opts?.runner,
     });
     const data = deployAgentData("agent", { settings, provider: cluster.provider });
-    return { ...commonOutputs(settings, data), kubeconfig: cluster.kubeconfig, kindConfig: pulumi.output(cluster.kindConfig) };
+    return {
+        ...commonOutputs(settings, data), kubeconfig: cluster.kubeconfig,
+        cluster: pulumi.output({ name: kind.clusterName, kindConfig: cluster.kindConfig }),
+    };
 }

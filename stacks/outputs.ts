@@ -16,9 +16,21 @@ export interface StackOutputs {
     keptVersions: pulumi.Output<string[]>;
     refreshSchedule: string;
     keepVersions: number;
-    kindConfig?: pulumi.Output<string>;
-    clusterName?: pulumi.Output<string>;
-    fileSystemId?: pulumi.Output<string>;
+    /** What is particular to the target (one output for all, so no target exports undefined values). */
+    cluster: pulumi.Output<ClusterDetails>;
+}
+
+/** Target-specific details; only the target's own keys are present. */
+export interface ClusterDetails {
+    /** kind: the generated kind config (also visible in `pulumi preview --diff`). */
+    kindConfig?: string;
+    /** kind and eks: the cluster's name. */
+    name?: string;
+    /** eks: the EFS file system that holds the shared embeddings. */
+    efsFileSystemId?: string;
+    /** existing: the kubeconfig file and context used. */
+    kubeconfigPath?: string;
+    kubeContext?: string;
 }
 
 export function commonOutputs(settings: Settings, data: AgentData) {

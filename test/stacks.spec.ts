@@ -14,7 +14,7 @@ describe("kind stack", () => {
         assert.strictEqual(kind.inputs.name, "demo");
         assert.match(kind.inputs.config, /hostPath: "\/project\/\.kind-data\/demo\/local-path"\n\s+containerPath: "\/var\/local-path-provisioner"/);
         assert.deepStrictEqual(kind.inputs.images, ["localhost/agent-storage/workload:0.1.0"]);
-        assert.strictEqual(await valueOf(outputs.kindConfig!), kind.inputs.config);
+        assert.deepStrictEqual(await valueOf(outputs.cluster), { name: "demo", kindConfig: kind.inputs.config });
     });
 
     it("hands every Kubernetes resource a provider built from the kind cluster's own kubeconfig", async () => {
@@ -48,6 +48,7 @@ describe("existing-cluster stack", () => {
         assert.match(provider.inputs.kubeconfig, /kind: Config/);
         assert.strictEqual(provider.inputs.context, "ctx");
         assert.match(await valueOf(outputs.kubeconfig), /kind: Config/);
+        assert.deepStrictEqual(await valueOf(outputs.cluster), { kubeconfigPath: path.join(fixturesDir, "kubeconfig"), kubeContext: "ctx" });
         assert.strictEqual(cluster.ofType(kindType).length, 0);
     });
 
@@ -131,6 +132,14 @@ describe("EKS stack", () => {
         const kubeconfig = JSON.parse(await valueOf(outputs.kubeconfig));
         assert.deepStrictEqual(kubeconfig.users[0].user.exec.args.slice(0, 5), ["eks", "get-token", "--cluster-name", "agent-storage", "--region"]);
         assert.strictEqual(kubeconfig.clusters[0].cluster.server, "https://EXAMPLE.gr7.us-east-1.eks.amazonaws.com");
+    });
+
+    it("exports the cluster name and the EFS file system id in its cluster output, and nothing kind-specific", async () => {
+        const { outputs } = await buildOnce(eks);
+        const details = await valueOf(outputs.cluster);
+        assert.deepStrictEqual(Object.keys(details).sort(), ["efsFileSystemId", "name"]);
+        assert.strictEqual(details.name, "agent-storage");
+        assert.match(details.efsFileSystemId ?? "", /\S/);
     });
 
     it("uses an existing VPC's subnets instead of creating a network", async () => {
