@@ -10,23 +10,17 @@ import { Stack } from "@pulumi/pulumi/automation";
 import {
     CHECKPOINTS_PATH, DataFingerprint, EMBEDDINGS_PATH, GENERATOR, INFERENCE, K8sObject, WORKLOAD_IMAGE,
     allPods, deleteNamespace, describeNamespace, engineOutput, execIn, execOk, exists, fingerprintOf, kubectlJson,
-    kubectlRun, note, openStack, readyPods, removeStack, requireEnvironment, secs, setConfig, stateResources, waitFor,
+    kubectlRun, localClusterConfig, note, openStack, readyPods, removeStack, requireEnvironment, secs, setConfig, stateResources, waitFor,
 } from "./lib";
 
 const STACK = "e2e";
 const NS = "agent-e2e";
 const REPLICAS = 3;
-const baseConfig: Record<string, string> = {
-    target: "existing",
-    kubeconfig: ".local-cluster/kubeconfig",
-    storageClass: "standard",
-    storageProvisioner: "rancher.io/local-path",
-    namespace: NS,
-    inferenceReplicas: String(REPLICAS),
+const baseConfig = localClusterConfig(NS, REPLICAS, {
     // Long enough that no scheduled refresh changes the version while this suite runs.
     refreshSchedule: "@every 6h",
     deleteDataOnDestroy: "false",
-};
+});
 /** What the program must ask for on a local-path class (one node: RWO, readers read-only). */
 const expected: Record<string, { accessModes: string[]; mountedBy: { workload: string; mode: string }[] }> = {
     embeddings: { accessModes: ["ReadWriteOnce"], mountedBy: [{ workload: GENERATOR, mode: "rw" }, { workload: INFERENCE, mode: "ro" }] },

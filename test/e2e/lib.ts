@@ -325,6 +325,19 @@ export function clearStaleLocks(stackName: string): void {
     }
 }
 
+/** Config of a stack on the local cluster (target existing, its local-path class `standard`). */
+export function localClusterConfig(namespace: string, replicas: number, extra: Record<string, string>): Record<string, string> {
+    return {
+        target: "existing",
+        kubeconfig: ".local-cluster/kubeconfig",
+        storageClass: "standard",
+        storageProvisioner: "rancher.io/local-path",
+        namespace,
+        inferenceReplicas: String(replicas),
+        ...extra,
+    };
+}
+
 /** Creates or selects a stack of this project (workDir = the checkout) with the given config. */
 export async function openStack(stackName: string, config: Record<string, string>): Promise<Stack> {
     applyPulumiEnv();

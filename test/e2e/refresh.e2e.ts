@@ -10,25 +10,19 @@ import * as assert from "assert";
 import { Stack } from "@pulumi/pulumi/automation";
 import {
     EMBEDDINGS_PATH, GENERATOR, INFERENCE, RunResult, deleteNamespace, describeNamespace, engineOutput, execIn, execOk, exists,
-    fingerprintOf, kubectlJson, kubectlSpawn, note, openStack, readyPods, removeStack, requireEnvironment, secs, setConfig, sleep,
+    fingerprintOf, kubectlJson, kubectlSpawn, localClusterConfig, note, openStack, readyPods, removeStack, requireEnvironment, secs, setConfig, sleep,
     stateResources, waitFor,
 } from "./lib";
 
 const STACK = "e2e-refresh";
 const NS = "agent-e2e-refresh";
 const REPLICAS = 3;
-const config: Record<string, string> = {
-    target: "existing",
-    kubeconfig: ".local-cluster/kubeconfig",
-    storageClass: "standard",
-    storageProvisioner: "rancher.io/local-path",
-    namespace: NS,
-    inferenceReplicas: String(REPLICAS),
+const config = localClusterConfig(NS, REPLICAS, {
     refreshSchedule: "@every 6h",
     keepVersions: "3",
     refreshGracePeriod: "10m",
     deleteDataOnDestroy: "true",
-};
+});
 /** The extra, fast reader this suite runs in every inference pod beside the pod's own. */
 const FAST_STATUS = "/tmp/e2e-fast-reader.json";
 const FAST_INTERVAL = "50ms";
