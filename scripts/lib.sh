@@ -47,3 +47,16 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
     || die "apt-get install ${missing[*]} failed"
 }
+
+# build_go_tool NAME: builds the command images/NAME (module agent-storage.local/images) into
+# $CACHE/bin/NAME, again only when its sources or Go changed.
+build_go_tool() {
+  local name="$1" go="${GO:-$(command -v go || echo /usr/local/go/bin/go)}"
+  local out="$CACHE/bin/$name" sum
+  sum="$( (cat "$ROOT/images/$name"/*.go "$ROOT/images/go.mod"; "$go" version) | sha256sum | cut -c1-16)"
+  if [ -x "$out" ] && [ "$(cat "$out.sum" 2>/dev/null)" = "$sum" ]; then return 0; fi
+  mkdir -p "$CACHE/bin"
+  (cd "$ROOT/images" && CGO_ENABLED=0 "$go" build -trimpath -ldflags "-s -w" -o "$out" "./$name") \
+    || die "go build of images/$name failed"
+  echo "$sum" > "$out.sum"
+}
