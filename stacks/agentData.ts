@@ -35,7 +35,7 @@ export function deployAgentData(name: string, args: AgentDataArgs): AgentData {
         embeddings: { ...settings.embeddings, role: "embeddings" },
         checkpoints: { ...settings.checkpoints, role: "checkpoints" },
         staticEmbeddings: settings.embeddingsVolume === "static-hostpath"
-            ? { hostPath: settings.embeddingsHostPath, storageClass: settings.embeddings.storageClass }
+            ? { hostPath: settings.embeddingsHostPath, node: settings.embeddingsHostPathNode, storageClass: settings.embeddings.storageClass }
             : undefined,
         deleteDataOnDestroy: settings.deleteDataOnDestroy,
         provider,

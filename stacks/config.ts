@@ -29,6 +29,7 @@ export interface RawConfig {
     kindClusterName?: string;
     kindNodeImage?: string;
     kindDataDir?: string;
+    kindWorkers?: number;
     // existing cluster
     kubeconfig?: string;
     kubeContext?: string;
@@ -69,8 +70,10 @@ export interface ClaimSettings {
 export interface KindSettings {
     clusterName: string;
     nodeImage: string;
-    /** Host folder mounted into the node, so volume bytes outlive the kind cluster. */
+    /** Host folder whose subfolders are mounted into the nodes, so volume bytes outlive the kind cluster. */
     dataDir: string;
+    /** Worker nodes besides the control plane (0: one node that also runs the pods). */
+    workers: number;
 }
 
 export interface ExistingSettings {
@@ -112,6 +115,11 @@ export interface Settings {
     embeddingsVolume: EmbeddingsVolumeKind;
     /** Node path of the static embeddings volume (static-hostpath only). */
     embeddingsHostPath: string;
+    /**
+     * The one node whose folder backs the static embeddings volume, when the cluster has
+     * several nodes (static-hostpath on kind with workers); every pod that mounts it runs there.
+     */
+    embeddingsHostPathNode?: string;
     refresh: RefreshSettings;
     kind?: KindSettings;
     existing?: ExistingSettings;
@@ -153,6 +161,7 @@ export function readRawConfig(source: ConfigSource, awsSource: ConfigSource): Ra
         kindClusterName: config.get("kindClusterName"),
         kindNodeImage: config.get("kindNodeImage"),
         kindDataDir: config.get("kindDataDir"),
+        kindWorkers: config.getNumber("kindWorkers"),
         kubeconfig: config.get("kubeconfig"),
         kubeContext: config.get("kubeContext"),
         storageClass: config.get("storageClass"),

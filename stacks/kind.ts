@@ -10,6 +10,7 @@ export function buildKindStack(settings: Settings, opts?: { runner?: import("../
     const cluster = new KindCluster("kind", {
         clusterName: kind.clusterName,
         nodeImage: kind.nodeImage,
+        workers: kind.workers,
         dataDir: kind.dataDir,
         staticVolumePaths: settings.embeddingsVolume === "static-hostpath" ? [settings.embeddingsHostPath] : [],
         images: [settings.image],

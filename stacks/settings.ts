@@ -1,9 +1,10 @@
 import * as path from "path";
+import { kindStaticVolumeNode } from "../components/cluster/kindConfig";
 import { AccessMode, canServe } from "../components/storage/capabilities";
 import { ClaimSettings, EksSettings, EmbeddingsVolumeKind, RawConfig, Settings, Target } from "./config";
 import {
     ConfigError, ConfigProblem, PlannedStorageClass, checkAccessModeName, checkClusterName, checkDuration,
-    checkEksNetwork, checkEmbeddingsVolume, checkExistingCluster, checkKeepVersions, checkModeServedByClass,
+    checkEksNetwork, checkEmbeddingsVolume, checkExistingCluster, checkKeepVersions, checkKindWorkers, checkModeServedByClass,
     checkNamespace, checkRegion, checkReplicas, checkSchedule, checkSingleDefaultClass, checkStorageSize, checkTarget, checkVpcCidr,
 } from "./validate";
 
@@ -24,6 +25,7 @@ export const defaults = {
     kindClusterName: "agent-storage",
     kindNodeImage: "kindest/node:v1.34.0",
     kindDataDir: ".kind-data",
+    kindWorkers: 2,
     kindStorageClass: { name: "standard", provisioner: "rancher.io/local-path" },
     staticStorageClass: { name: "agent-static", provisioner: "kubernetes.io/no-provisioner" },
     existingStorageClass: { name: "standard", provisioner: "rancher.io/local-path" },
@@ -82,6 +84,7 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
         ...checkKeepVersions(raw.keepVersions),
         ...checkDuration("refreshGracePeriod", raw.refreshGracePeriod),
         ...checkClusterName("kindClusterName", raw.kindClusterName),
+        ...checkKindWorkers(raw.kindWorkers),
         ...checkClusterName("eksClusterName", raw.eksClusterName),
         ...checkRegion(target, raw.awsRegion),
         ...checkExistingCluster(target, raw.kubeconfig),
@@ -122,6 +125,7 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
     if (problems.length > 0) throw new ConfigError(problems);
 
     const clusterName = raw.kindClusterName ?? defaults.kindClusterName;
+    const kindWorkers = raw.kindWorkers ?? defaults.kindWorkers;
     return {
         target,
         namespace: raw.namespace ?? defaults.namespace,
@@ -132,6 +136,8 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
         checkpoints,
         embeddingsVolume,
         embeddingsHostPath: raw.embeddingsHostPath ?? defaults.embeddingsHostPath,
+        embeddingsHostPathNode: target === "kind" && embeddingsVolume === "static-hostpath" && kindWorkers > 0
+            ? kindStaticVolumeNode(clusterName, kindWorkers) : undefined,
         refresh: {
             schedule: raw.refreshSchedule ?? defaults.refreshSchedule,
             keepVersions: raw.keepVersions ?? defaults.keepVersions,
@@ -141,6 +147,7 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
             clusterName,
             nodeImage: raw.kindNodeImage ?? defaults.kindNodeImage,
             dataDir: expandPath(raw.kindDataDir ?? path.join(defaults.kindDataDir, clusterName), ctx),
+            workers: kindWorkers,
         } : undefined,
         existing: target === "existing" ? {
             kubeconfig: expandPath(raw.kubeconfig as string, ctx),

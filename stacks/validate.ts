@@ -131,6 +131,18 @@ export function checkClusterName(key: string, value: string | undefined): Config
     }];
 }
 
+/** The most workers a kind cluster may have: each node is a container with its own kubelet. */
+export const maxKindWorkers = 10;
+
+export function checkKindWorkers(value: number | undefined): ConfigProblem[] {
+    if (value === undefined || (Number.isInteger(value) && value >= 0 && value <= maxKindWorkers)) return [];
+    return [{
+        key: projectKey("kindWorkers"),
+        message: `must be a whole number from 0 to ${maxKindWorkers} (got ${value}); it is how many worker nodes the kind cluster has besides its control plane (0: one node)`,
+        fix: "pulumi config set agent-storage:kindWorkers 2   (or 0 for a single-node cluster)",
+    }];
+}
+
 const goDuration = /^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/;
 
 export function checkDuration(key: string, value: string | undefined): ConfigProblem[] {

@@ -27,6 +27,12 @@ describe("settings", () => {
         assert.strictEqual(s.kind!.dataDir, "/project/.kind-data/agent-storage");
     });
 
+    it("gives kind one control plane and two workers unless kindWorkers says otherwise", () => {
+        assert.strictEqual(resolve({}).kind!.workers, 2);
+        assert.strictEqual(resolve({ kindWorkers: 0 }).kind!.workers, 0);
+        assert.deepStrictEqual(problemKeys({ kindWorkers: 11 }), ["agent-storage:kindWorkers"]);
+    });
+
     it("puts shared embeddings on EFS with ReadWriteMany and checkpoints on gp3 with ReadWriteOncePod on EKS", () => {
         const s = resolve({ target: "eks", awsRegion: "eu-west-1" });
         assert.deepStrictEqual([s.embeddings.storageClass, s.embeddings.provisioner, s.embeddings.accessMode], ["efs", "efs.csi.aws.com", "ReadWriteMany"]);

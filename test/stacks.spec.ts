@@ -17,6 +17,22 @@ describe("kind stack", () => {
         assert.deepStrictEqual(await valueOf(outputs.cluster), { name: "demo", kindConfig: kind.inputs.config });
     });
 
+    it("creates a control plane and two workers by default, each with its own local-path folder and the one shared folder", async () => {
+        const { cluster } = await buildOnce({ target: "kind", kindClusterName: "demo" });
+        const kind = cluster.one(kindType);
+        assert.deepStrictEqual(kind.inputs.config.match(/role: \S+/g), ["role: control-plane", "role: worker", "role: worker"]);
+        assert.deepStrictEqual(kind.inputs.hostDirs.sort(), [
+            "/project/.kind-data/demo/local-path", "/project/.kind-data/demo/nodes/worker/local-path",
+            "/project/.kind-data/demo/nodes/worker2/local-path", "/project/.kind-data/demo/shared",
+        ]);
+        assert.strictEqual(kind.inputs.config.match(/containerPath: "\/var\/local-path-shared"/g)!.length, 3);
+    });
+
+    it("creates a single node when kindWorkers is 0", async () => {
+        const { cluster } = await buildOnce({ target: "kind", kindWorkers: 0 });
+        assert.deepStrictEqual(cluster.one(kindType).inputs.config.match(/role: \S+/g), ["role: control-plane"]);
+    });
+
     it("hands every Kubernetes resource a provider built from the kind cluster's own kubeconfig", async () => {
         const { cluster } = await buildOnce({ target: "kind" });
         const provider = cluster.one("pulumi:providers:kubernetes");
@@ -38,6 +54,22 @@ describe("kind stack", () => {
         assert.strictEqual(cluster.one("kubernetes:storage.k8s.io/v1:StorageClass").inputs.provisioner, "kubernetes.io/no-provisioner");
         const kind = cluster.one(kindType);
         assert.match(kind.inputs.config, /containerPath: "\/var\/local\/agent-storage\/embeddings"/);
+    });
+
+    it("pins the static volume to the one node whose container mounts its folder, when there are several nodes", async () => {
+        const { cluster } = await buildOnce({ target: "kind", embeddingsVolume: "static-hostpath" });
+        const pv = cluster.one("kubernetes:core/v1:PersistentVolume");
+        assert.deepStrictEqual(pv.inputs.spec.nodeAffinity.required.nodeSelectorTerms,
+            [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: ["agent-storage-worker"] }] }]);
+        const config = cluster.one(kindType).inputs.config as string;
+        const nodeBlocks = config.split(/\n  - role: /).slice(1);
+        assert.deepStrictEqual(nodeBlocks.map((b) => b.includes('containerPath: "/var/local/agent-storage/embeddings"')), [false, true, false],
+            "only the first worker (agent-storage-worker) mounts the static folder");
+    });
+
+    it("leaves the static volume unpinned on a single-node cluster", async () => {
+        const { cluster } = await buildOnce({ target: "kind", kindWorkers: 0, embeddingsVolume: "static-hostpath" });
+        assert.strictEqual(cluster.one("kubernetes:core/v1:PersistentVolume").inputs.spec.nodeAffinity, undefined);
     });
 });
 

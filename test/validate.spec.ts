@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import {
-    checkAccessModeName, checkDuration, checkEksNetwork, checkEmbeddingsVolume, checkExistingCluster, checkKeepVersions,
+    checkAccessModeName, checkDuration, checkEksNetwork, checkEmbeddingsVolume, checkExistingCluster, checkKeepVersions, checkKindWorkers,
     checkModeServedByClass, checkNamespace, checkRegion, checkReplicas, checkSchedule, checkSingleDefaultClass,
     checkStorageSize, checkTarget, formatProblems, parseQuantity,
 } from "../stacks";
@@ -28,6 +28,20 @@ describe("validation rules", () => {
         it("accepts one or more", () => {
             assert.deepStrictEqual(checkReplicas("inferenceReplicas", 1), []);
             assert.deepStrictEqual(checkReplicas("inferenceReplicas", 50), []);
+        });
+    });
+
+    describe("kind workers", () => {
+        it("accepts 0 to 10 workers and an unset value", () => {
+            for (const n of [undefined, 0, 2, 10]) assert.deepStrictEqual(checkKindWorkers(n), [], `for ${n}`);
+        });
+        it("rejects negative, fractional and too many workers, naming the key and a fix", () => {
+            for (const n of [-1, 1.5, 11]) {
+                const [p] = checkKindWorkers(n);
+                assert.strictEqual(p.key, "agent-storage:kindWorkers", `for ${n}`);
+                assert.match(p.message, /from 0 to 10/);
+                assert.match(p.fix, /pulumi config set agent-storage:kindWorkers 2/);
+            }
         });
     });
 
