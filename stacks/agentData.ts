@@ -9,8 +9,11 @@ import { defaults } from "./settings";
 export interface AgentDataArgs {
     settings: Settings;
     provider: k8s.Provider;
-    /** StorageClasses or drivers the claims need before they can bind. */
-    storageReady?: pulumi.Resource[];
+    /**
+     * What a claim needs before it can bind, by StorageClass name: the class and the
+     * provisioner or driver behind it. Classes not listed need nothing (they exist already).
+     */
+    storageReady?: Readonly<Record<string, pulumi.Resource[]>>;
 }
 
 export interface AgentData {
@@ -32,14 +35,13 @@ export function deployAgentData(name: string, args: AgentDataArgs): AgentData {
 
     const volumes = new DataVolumes(`${name}-data`, {
         namespace: namespace.name,
-        embeddings: { ...settings.embeddings, role: "embeddings" },
-        checkpoints: { ...settings.checkpoints, role: "checkpoints" },
+        embeddings: { ...settings.embeddings, role: "embeddings", dependsOn: args.storageReady?.[settings.embeddings.storageClass] },
+        checkpoints: { ...settings.checkpoints, role: "checkpoints", dependsOn: args.storageReady?.[settings.checkpoints.storageClass] },
         staticEmbeddings: settings.embeddingsVolume === "static-hostpath"
             ? { hostPath: settings.embeddingsHostPath, node: settings.embeddingsHostPathNode, storageClass: settings.embeddings.storageClass }
             : undefined,
         deleteDataOnDestroy: settings.deleteDataOnDestroy,
         provider,
-        dependsOn: args.storageReady,
     });
 
     const generator = new EmbeddingsGenerator(`${name}-generator`, {

@@ -74,6 +74,8 @@ export interface KindSettings {
     dataDir: string;
     /** Worker nodes besides the control plane (0: one node that also runs the pods). */
     workers: number;
+    /** The class whose volumes every node reaches, and the provisioner image behind it. */
+    sharedStorage: { className: string; image: string };
 }
 
 export interface ExistingSettings {

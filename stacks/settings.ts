@@ -1,6 +1,6 @@
 import * as path from "path";
 import { kindStaticVolumeNode } from "../components/cluster/kindConfig";
-import { AccessMode, canServe } from "../components/storage/capabilities";
+import { AccessMode, canServe, sharedPathProvisioner } from "../components/storage/capabilities";
 import { ClaimSettings, EksSettings, EmbeddingsVolumeKind, RawConfig, Settings, Target } from "./config";
 import {
     ConfigError, ConfigProblem, PlannedStorageClass, checkAccessModeName, checkClusterName, checkDuration,
@@ -26,7 +26,14 @@ export const defaults = {
     kindNodeImage: "kindest/node:v1.34.0",
     kindDataDir: ".kind-data",
     kindWorkers: 2,
-    kindStorageClass: { name: "standard", provisioner: "rancher.io/local-path" },
+    kindStorageClasses: {
+        /** Ships with kind: volumes on the node the first pod runs on. */
+        nodeLocal: { name: "standard", provisioner: "rancher.io/local-path" },
+        /** Created by the program (KindSharedStorage): volumes every node reaches, standing for EFS. */
+        shared: { name: "shared", provisioner: sharedPathProvisioner },
+    },
+    /** Must be the version cluster/versions.sh builds for the local cluster (LPP_VERSION); a test keeps them together. */
+    kindSharedPathImage: "docker.io/rancher/local-path-provisioner:v0.0.30",
     staticStorageClass: { name: "agent-static", provisioner: "kubernetes.io/no-provisioner" },
     existingStorageClass: { name: "standard", provisioner: "rancher.io/local-path" },
     eksStorageClasses: {
@@ -148,6 +155,7 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
             nodeImage: raw.kindNodeImage ?? defaults.kindNodeImage,
             dataDir: expandPath(raw.kindDataDir ?? path.join(defaults.kindDataDir, clusterName), ctx),
             workers: kindWorkers,
+            sharedStorage: { className: defaults.kindStorageClasses.shared.name, image: defaults.kindSharedPathImage },
         } : undefined,
         existing: target === "existing" ? {
             kubeconfig: expandPath(raw.kubeconfig as string, ctx),
@@ -176,7 +184,10 @@ function chooseClasses(target: Target, volume: EmbeddingsVolumeKind, raw: RawCon
             ours: false,
         };
     } else {
-        dataClass = { ...defaults.kindStorageClass, ours: false };
+        // The readers share the embeddings across nodes; the generator's checkpoints stay on its node.
+        const { nodeLocal, shared } = defaults.kindStorageClasses;
+        const embeddingsClass = volume === "static-hostpath" ? { ...defaults.staticStorageClass, ours: true } : { ...shared, ours: true };
+        return { embeddingsClass, checkpointsClass: { ...nodeLocal, ours: false } };
     }
     const embeddingsClass = volume === "static-hostpath" ? { ...defaults.staticStorageClass, ours: true } : dataClass;
     return { embeddingsClass, checkpointsClass: dataClass };

@@ -10,7 +10,7 @@ describe("boundVolumes output", () => {
         const embeddings = volumes[0];
         assert.deepStrictEqual(embeddings, {
             namespace: "agent-data", claim: "embeddings", phase: "Bound", volume: "pvc-embeddings-0001", capacity: "2Gi",
-            accessModes: ["ReadWriteOnce"], storageClass: "standard", reclaimPolicy: "Delete",
+            accessModes: ["ReadWriteMany"], storageClass: "shared", reclaimPolicy: "Delete",
             mountedBy: [{ workload: "embeddings-generator", mode: "rw" }, { workload: "inference", mode: "ro" }],
         });
         assert.deepStrictEqual(volumes[1].mountedBy, [{ workload: "embeddings-generator", mode: "rw" }]);

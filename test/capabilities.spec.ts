@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { canServe, capabilitiesOf } from "../components/storage";
+import { canServe, capabilitiesOf, sharedPathProvisioner } from "../components/storage";
 
 // Pins the provisioner facts of shared/reference/storage-facts.md that the program relies on.
 describe("provisioner capabilities", () => {
@@ -18,6 +18,14 @@ describe("provisioner capabilities", () => {
     it("EFS serves ReadWriteMany but refuses ReadOnlyMany", () => {
         assert.strictEqual(canServe("efs.csi.aws.com", "ReadWriteMany"), true);
         assert.strictEqual(canServe("efs.csi.aws.com", "ReadOnlyMany"), false);
+    });
+
+    it("kind's shared-path class serves every node: ReadWriteOnce, ReadOnlyMany and ReadWriteMany, bound at once", () => {
+        const caps = capabilitiesOf(sharedPathProvisioner)!;
+        assert.strictEqual(sharedPathProvisioner, "agent-storage.dev/shared-path");
+        assert.deepStrictEqual([...caps.accessModes], ["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany"]);
+        assert.strictEqual(caps.bindingMode, "Immediate");
+        assert.match(caps.note, /stands for EFS/);
     });
 
     it("a static no-provisioner volume carries any mode label", () => {

@@ -13,7 +13,8 @@ export interface Recorded {
     deleteBeforeReplace?: boolean;
     parent?: string;
     provider?: string;
-    dependsOn: number;
+    /** Names of the resources it explicitly depends on. */
+    dependsOn: string[];
 }
 
 export const testContext: ResolveContext = { projectDir: "/project", homeDir: "/home/user" };
@@ -60,7 +61,7 @@ export class MockCluster implements pulumi.runtime.Mocks {
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, any> } {
         args = { ...args, inputs: unwrapSecrets(args.inputs) };
         const opts = this.options.get(`${args.type}::${args.name}`) ?? {};
-        this.resources.push({ type: args.type, name: args.name, inputs: args.inputs, id: args.id, read: !!args.id, dependsOn: 0, ...opts });
+        this.resources.push({ type: args.type, name: args.name, inputs: args.inputs, id: args.id, read: !!args.id, dependsOn: [], ...opts });
         if (args.type === "kubernetes:core/v1:PersistentVolumeClaim") {
             if (args.id) {
                 const created = this.claims.get(args.id);
@@ -118,6 +119,7 @@ export class MockCluster implements pulumi.runtime.Mocks {
             deleteBeforeReplace: (opts as pulumi.CustomResourceOptions).deleteBeforeReplace,
             parent: opts.parent ? (opts.parent as any).__name : undefined,
             provider: (opts as pulumi.CustomResourceOptions).provider ? ((opts as pulumi.CustomResourceOptions).provider as any).__name : undefined,
+            dependsOn: (Array.isArray(opts.dependsOn) ? opts.dependsOn : opts.dependsOn ? [opts.dependsOn] : []).map((d: any) => d.__name),
         });
     }
 

@@ -15,13 +15,16 @@ function problemKeys(raw: Parameters<typeof resolveSettings>[0]): string[] {
 }
 
 describe("settings", () => {
-    it("defaults to kind with five readers, an RWO embeddings claim on local-path, and data kept", () => {
+    it("defaults to kind with five readers, RWX embeddings on the shared class, RWO checkpoints on local-path, and data kept", () => {
         const s = resolve({});
         assert.strictEqual(s.target, "kind");
         assert.strictEqual(s.inferenceReplicas, 5);
-        assert.strictEqual(s.embeddings.accessMode, "ReadWriteOnce");
-        assert.strictEqual(s.embeddings.storageClass, "standard");
-        assert.strictEqual(s.embeddings.provisioner, "rancher.io/local-path");
+        assert.deepStrictEqual([s.embeddings.storageClass, s.embeddings.provisioner, s.embeddings.accessMode],
+            ["shared", "agent-storage.dev/shared-path", "ReadWriteMany"]);
+        assert.deepStrictEqual([s.checkpoints.storageClass, s.checkpoints.provisioner, s.checkpoints.accessMode],
+            ["standard", "rancher.io/local-path", "ReadWriteOnce"]);
+        assert.ok(s.embeddings.classIsOurs && !s.checkpoints.classIsOurs);
+        assert.deepStrictEqual(s.kind!.sharedStorage, { className: "shared", image: "docker.io/rancher/local-path-provisioner:v0.0.30" });
         assert.strictEqual(s.deleteDataOnDestroy, false);
         assert.strictEqual(s.image, "localhost/agent-storage/workload:0.1.0");
         assert.strictEqual(s.kind!.dataDir, "/project/.kind-data/agent-storage");
@@ -53,8 +56,9 @@ describe("settings", () => {
         assert.strictEqual(resolve({ target: "existing", kubeconfig: "~/.kube/config" }).existing!.kubeconfig, "/home/user/.kube/config");
     });
 
-    it("refuses ReadOnlyMany on kind's local class before anything is created", () => {
-        assert.deepStrictEqual(problemKeys({ embeddingsAccessMode: "ReadOnlyMany" }), ["agent-storage:embeddingsAccessMode"]);
+    it("refuses ReadOnlyMany and ReadWriteMany on kind's node-local class (the checkpoints') before anything is created", () => {
+        assert.deepStrictEqual(problemKeys({ checkpointsAccessMode: "ReadOnlyMany" }), ["agent-storage:checkpointsAccessMode"]);
+        assert.deepStrictEqual(problemKeys({ checkpointsAccessMode: "ReadWriteMany" }), ["agent-storage:checkpointsAccessMode"]);
     });
 
     it("refuses ReadWriteMany on an existing cluster whose provisioner is EBS", () => {

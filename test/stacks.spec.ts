@@ -51,7 +51,8 @@ describe("kind stack", () => {
         assert.strictEqual(pv.inputs.spec.persistentVolumeReclaimPolicy, "Retain");
         assert.strictEqual(claim.inputs.spec.storageClassName, "agent-static");
         assert.strictEqual(claim.inputs.spec.volumeName, pv.inputs.metadata.name);
-        assert.strictEqual(cluster.one("kubernetes:storage.k8s.io/v1:StorageClass").inputs.provisioner, "kubernetes.io/no-provisioner");
+        assert.strictEqual(cluster.one("kubernetes:storage.k8s.io/v1:StorageClass", (c) => c.inputs.metadata.name === "agent-static").inputs.provisioner,
+            "kubernetes.io/no-provisioner");
         const kind = cluster.one(kindType);
         assert.match(kind.inputs.config, /containerPath: "\/var\/local\/agent-storage\/embeddings"/);
     });
@@ -91,8 +92,8 @@ describe("existing-cluster stack", () => {
 
     it("creates nothing at all when the configuration is invalid", async () => {
         const cluster = new MockCluster();
-        await assert.rejects(buildWithMocks({ target: "kind", embeddingsAccessMode: "ReadOnlyMany" }, undefined, cluster),
-            /embeddingsAccessMode: ReadOnlyMany cannot be served by class "standard"/);
+        await assert.rejects(buildWithMocks({ target: "kind", checkpointsAccessMode: "ReadOnlyMany" }, undefined, cluster),
+            /checkpointsAccessMode: ReadOnlyMany cannot be served by class "standard"/);
         assert.deepStrictEqual(cluster.resources.filter((r) => r.type !== "pulumi:pulumi:Stack").map((r) => r.type), []);
     });
 });
@@ -185,15 +186,16 @@ describe("EKS stack", () => {
 describe("namespace and claims", () => {
     it("enforces the restricted Pod Security Standard on the namespace", async () => {
         const { cluster } = await buildOnce({});
-        const ns = cluster.one("kubernetes:core/v1:Namespace");
+        const ns = cluster.one("kubernetes:core/v1:Namespace", (r) => r.inputs.metadata.labels["pod-security.kubernetes.io/enforce"] === "restricted");
         assert.strictEqual(ns.inputs.metadata.name, "agent-data");
         assert.strictEqual(ns.inputs.metadata.labels["pod-security.kubernetes.io/enforce"], "restricted");
     });
 
     it("names the storage class on every claim and labels it as data with its role", async () => {
         const { cluster } = await buildOnce({ embeddingsSize: "3Gi" });
+        assert.strictEqual(claimNamed(cluster, "embeddings").inputs.spec.storageClassName, "shared");
+        assert.strictEqual(claimNamed(cluster, "checkpoints").inputs.spec.storageClassName, "standard");
         for (const c of claims(cluster)) {
-            assert.strictEqual(c.inputs.spec.storageClassName, "standard");
             assert.strictEqual(c.inputs.metadata.labels["agent-storage.io/data"], "true");
             assert.strictEqual(c.inputs.metadata.labels["agent-storage.io/role"], c.inputs.metadata.name);
         }
@@ -254,8 +256,8 @@ describe("workloads", () => {
 
     it("uses the configured image", async () => {
         const { cluster } = await buildOnce({ image: "registry.example/agent:2" });
-        for (const d of cluster.ofType("kubernetes:apps/v1:Deployment", { read: false })) {
-            assert.strictEqual(d.inputs.spec.template.spec.containers[0].image, "registry.example/agent:2");
+        for (const name of ["embeddings-generator", "inference"]) {
+            assert.strictEqual(deployment(cluster, name).inputs.spec.template.spec.containers[0].image, "registry.example/agent:2");
         }
     });
 });
@@ -263,7 +265,7 @@ describe("workloads", () => {
 describe("generator API access", () => {
     it("lets only the generator publish, and only to its status ConfigMap", async () => {
         const { cluster } = await buildOnce({});
-        const role = cluster.one("kubernetes:rbac.authorization.k8s.io/v1:Role");
+        const role = cluster.one("kubernetes:rbac.authorization.k8s.io/v1:Role", (r) => r.inputs.metadata.namespace === "agent-data");
         const named = role.inputs.rules.filter((r: any) => r.resourceNames);
         assert.deepStrictEqual(named, [{ apiGroups: [""], resources: ["configmaps"], resourceNames: ["embeddings-status"], verbs: ["get", "update", "patch"] }]);
         assert.ok(role.inputs.rules.every((r: any) => r.resources.length === 1 && r.resources[0] === "configmaps"));

@@ -13,6 +13,8 @@ export interface ClaimSpec {
     size: string;
     accessMode: AccessMode;
     storageClass: string;
+    /** What the claim needs before it can bind (its StorageClass, the driver behind it). Default: nothing. */
+    dependsOn?: pulumi.Resource[];
 }
 
 /** The lesson's static volume: a host folder on one node, pre-bound to one claim. */
@@ -41,8 +43,6 @@ export interface DataVolumesArgs {
      */
     deleteDataOnDestroy: boolean;
     provider: k8s.Provider;
-    /** StorageClasses or drivers the claims need first. */
-    dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
 export const dataLabel = "agent-storage.io/data";
@@ -66,7 +66,6 @@ export class DataVolumes extends pulumi.ComponentResource {
     constructor(name: string, args: DataVolumesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("agent-storage:storage:DataVolumes", name, {}, opts);
         const keep = !args.deleteDataOnDestroy;
-        const childOpts = { parent: this, provider: args.provider, dependsOn: args.dependsOn };
 
         let embeddingsVolumeName: pulumi.Output<string> | undefined;
         if (args.staticEmbeddings) {
@@ -130,7 +129,7 @@ export class DataVolumes extends pulumi.ComponentResource {
                     resources: { requests: { storage: spec.size } },
                     volumeName,
                 },
-            }, { ...childOpts, dependsOn: [...(args.dependsOn ?? []), ...extraDeps], retainOnDelete: keep });
+            }, { parent: this, provider: args.provider, dependsOn: [...(spec.dependsOn ?? []), ...extraDeps], retainOnDelete: keep });
 
         this.embeddings = claim(args.embeddings, embeddingsVolumeName, this.staticVolume ? [this.staticVolume] : []);
         this.checkpoints = claim(args.checkpoints);
