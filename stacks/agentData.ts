@@ -2,7 +2,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { BoundVolume, BoundVolumesReport, ServedVersion, ServedVersionReport } from "../components/report";
 import { DataVolumes } from "../components/storage";
-import { AgentNamespace, EmbeddingsGenerator, InferencePool, generatorName, inferenceName, statusConfigMapName } from "../components/workloads";
+import {
+    AgentNamespace, EmbeddingsGenerator, InferencePool, generatorName, inferenceName, readerScheduling, statusConfigMapName, writerScheduling,
+} from "../components/workloads";
 import { Settings } from "./config";
 import { defaults } from "./settings";
 
@@ -51,6 +53,7 @@ export function deployAgentData(name: string, args: AgentDataArgs): AgentData {
         checkpointsClaim: settings.checkpoints.name,
         refresh: settings.refresh,
         resources: defaults.resources.generator,
+        scheduling: writerScheduling(settings.readerPlacement),
         provider,
     }, { dependsOn: [volumes] });
 
@@ -61,6 +64,7 @@ export function deployAgentData(name: string, args: AgentDataArgs): AgentData {
         embeddingsClaim: settings.embeddings.name,
         replicas: settings.inferenceReplicas,
         resources: defaults.resources.inference,
+        scheduling: readerScheduling(settings.readerPlacement),
         provider,
     }, { dependsOn: [volumes, generator] });
 

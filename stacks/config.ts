@@ -1,4 +1,5 @@
 import { AccessMode } from "../components/storage/capabilities";
+import { ReaderPlacement } from "../components/workloads/placement";
 
 export type Target = "kind" | "eks" | "existing";
 export const targets: readonly Target[] = ["kind", "eks", "existing"];
@@ -35,6 +36,7 @@ export interface RawConfig {
     kubeContext?: string;
     storageClass?: string;
     storageProvisioner?: string;
+    existingNodeCount?: number;
     // EKS
     awsRegion?: string;
     eksClusterName?: string;
@@ -81,6 +83,8 @@ export interface KindSettings {
 export interface ExistingSettings {
     kubeconfig: string;
     context?: string;
+    /** How many nodes can run the pods, when the user said (existingNodeCount). */
+    nodeCount?: number;
 }
 
 export interface EksSettings {
@@ -123,6 +127,13 @@ export interface Settings {
      */
     embeddingsHostPathNode?: string;
     refresh: RefreshSettings;
+    /**
+     * At most how many nodes run the pods, when the configuration says: kind from kindWorkers,
+     * EKS the node group's maximum, existing from existingNodeCount (else undefined).
+     */
+    workloadNodes?: number;
+    /** Where the readers run relative to the writer, and why (decided before anything is created). */
+    readerPlacement: ReaderPlacement;
     kind?: KindSettings;
     existing?: ExistingSettings;
     eks?: EksSettings;
@@ -168,6 +179,7 @@ export function readRawConfig(source: ConfigSource, awsSource: ConfigSource): Ra
         kubeContext: config.get("kubeContext"),
         storageClass: config.get("storageClass"),
         storageProvisioner: config.get("storageProvisioner"),
+        existingNodeCount: config.getNumber("existingNodeCount"),
         awsRegion: awsConfig.get("region"),
         eksClusterName: config.get("eksClusterName"),
         eksVersion: config.get("eksVersion"),

@@ -1,10 +1,12 @@
 import * as path from "path";
-import { kindStaticVolumeNode } from "../components/cluster/kindConfig";
+import { kindStaticVolumeNode, kindWorkloadNodeNames } from "../components/cluster/kindConfig";
+import { decideReaderPlacement } from "../components/workloads/placement";
 import { AccessMode, canServe, sharedPathProvisioner } from "../components/storage/capabilities";
 import { ClaimSettings, EksSettings, EmbeddingsVolumeKind, RawConfig, Settings, Target } from "./config";
 import {
     ConfigError, ConfigProblem, PlannedStorageClass, checkAccessModeName, checkClusterName, checkDuration,
-    checkEksNetwork, checkEmbeddingsVolume, checkExistingCluster, checkKeepVersions, checkKindWorkers, checkModeServedByClass,
+    checkEksNetwork, checkEmbeddingsShared, checkEmbeddingsVolume, checkExistingCluster, checkExistingNodeCount, checkKeepVersions,
+    checkKindWorkers, checkModeServedByClass, checkStaticVolumeOnOneNode,
     checkNamespace, checkRegion, checkReplicas, checkSchedule, checkSingleDefaultClass, checkStorageSize, checkTarget, checkVpcCidr,
 } from "./validate";
 
@@ -26,6 +28,8 @@ export const defaults = {
     kindNodeImage: "kindest/node:v1.34.0",
     kindDataDir: ".kind-data",
     kindWorkers: 2,
+    /** 0: the existing cluster's node count is not known. */
+    existingNodeCount: 0,
     kindStorageClasses: {
         /** Ships with kind: volumes on the node the first pod runs on. */
         nodeLocal: { name: "standard", provisioner: "rancher.io/local-path" },
@@ -95,6 +99,8 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
         ...checkClusterName("eksClusterName", raw.eksClusterName),
         ...checkRegion(target, raw.awsRegion),
         ...checkExistingCluster(target, raw.kubeconfig),
+        ...checkExistingNodeCount(raw.existingNodeCount),
+        ...checkStaticVolumeOnOneNode(target, raw.embeddingsVolume, existingNodeCount(raw)),
         ...checkVpcCidr(target, raw.eksVpcCidr),
         ...checkEksNetwork(target, raw.eksVpcId, raw.eksPublicSubnetIds, raw.eksPrivateSubnetIds, raw.eksAvailabilityZones),
     );
@@ -125,14 +131,21 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
         provisioner: checkpointsClass.provisioner,
         classIsOurs: checkpointsClass.ours,
     };
+    const embeddingsServed = checkModeServedByClass("embeddingsAccessMode", embeddings.accessMode, embeddings.storageClass, embeddings.provisioner);
     problems.push(
-        ...checkModeServedByClass("embeddingsAccessMode", embeddings.accessMode, embeddings.storageClass, embeddings.provisioner),
+        ...embeddingsServed,
+        ...(embeddingsServed.length > 0 ? [] : checkEmbeddingsShared(embeddings.accessMode, embeddings.storageClass, embeddings.provisioner)),
         ...checkModeServedByClass("checkpointsAccessMode", checkpoints.accessMode, checkpoints.storageClass, checkpoints.provisioner),
     );
     if (problems.length > 0) throw new ConfigError(problems);
 
     const clusterName = raw.kindClusterName ?? defaults.kindClusterName;
     const kindWorkers = raw.kindWorkers ?? defaults.kindWorkers;
+    const eks = target === "eks" ? eksSettings(raw) : undefined;
+    const workloadNodes = target === "kind" ? kindWorkloadNodeNames(clusterName, kindWorkers).length
+        : target === "eks" ? eks!.nodeMaxCount : existingNodeCount(raw);
+    const embeddingsHostPathNode = target === "kind" && embeddingsVolume === "static-hostpath" && kindWorkers > 0
+        ? kindStaticVolumeNode(clusterName, kindWorkers) : undefined;
     return {
         target,
         namespace: raw.namespace ?? defaults.namespace,
@@ -143,13 +156,16 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
         checkpoints,
         embeddingsVolume,
         embeddingsHostPath: raw.embeddingsHostPath ?? defaults.embeddingsHostPath,
-        embeddingsHostPathNode: target === "kind" && embeddingsVolume === "static-hostpath" && kindWorkers > 0
-            ? kindStaticVolumeNode(clusterName, kindWorkers) : undefined,
+        embeddingsHostPathNode,
         refresh: {
             schedule: raw.refreshSchedule ?? defaults.refreshSchedule,
             keepVersions: raw.keepVersions ?? defaults.keepVersions,
             gracePeriod: raw.refreshGracePeriod ?? defaults.refreshGracePeriod,
         },
+        workloadNodes,
+        readerPlacement: decideReaderPlacement({
+            workloadNodes, accessMode: embeddings.accessMode, storageClass: embeddings.storageClass, hostPathNode: embeddingsHostPathNode,
+        }),
         kind: target === "kind" ? {
             clusterName,
             nodeImage: raw.kindNodeImage ?? defaults.kindNodeImage,
@@ -160,9 +176,15 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
         existing: target === "existing" ? {
             kubeconfig: expandPath(raw.kubeconfig as string, ctx),
             context: raw.kubeContext,
+            nodeCount: existingNodeCount(raw),
         } : undefined,
-        eks: target === "eks" ? eksSettings(raw) : undefined,
+        eks,
     };
+}
+
+/** The existing cluster's node count, when configured (0 means not known). */
+function existingNodeCount(raw: RawConfig): number | undefined {
+    return raw.existingNodeCount === undefined || raw.existingNodeCount === defaults.existingNodeCount ? undefined : raw.existingNodeCount;
 }
 
 /** Readers share the embeddings: many-node sharing where the class can, else one node. */

@@ -2,7 +2,7 @@
  * Rules that run before any resource is created. Each is a pure function returning the
  * problems it found, so a stack with several mistakes reports all of them at once.
  */
-import { AccessMode, accessModes, capabilitiesOf, isAccessMode } from "../components/storage/capabilities";
+import { AccessMode, accessModes, canServe, capabilitiesOf, isAccessMode } from "../components/storage/capabilities";
 import { ConfigProblem, projectKey } from "../components/problems";
 import { targets } from "./config";
 
@@ -80,6 +80,31 @@ export function checkModeServedByClass(
         message: `${mode} cannot be served by class "${storageClass}" (${provisioner}): ${caps.note}`,
         fix: `pulumi config set agent-storage:${key} ${caps.accessModes[0]}   (this class serves ${caps.accessModes.join(", ")})`,
     }];
+}
+
+/**
+ * The embeddings have one writer and at least one reader (inferenceReplicas >= 1), so the claim
+ * must admit several pods, and writing.
+ */
+export function checkEmbeddingsShared(mode: AccessMode, storageClass: string, provisioner: string): ConfigProblem[] {
+    const spansNodes = canServe(provisioner, "ReadWriteMany") === true && provisioner !== "kubernetes.io/no-provisioner";
+    const better = spansNodes ? "ReadWriteMany" : "ReadWriteOnce";
+    const fix = `pulumi config set agent-storage:embeddingsAccessMode ${better}   (readers get read-only mounts either way)`;
+    if (mode === "ReadWriteOncePod") {
+        return [{
+            key: projectKey("embeddingsAccessMode"),
+            message: `ReadWriteOncePod lets one pod mount the claim, but the generator and every inference pod mount the embeddings: the readers would stay Pending`,
+            fix,
+        }];
+    }
+    if (mode === "ReadOnlyMany") {
+        return [{
+            key: projectKey("embeddingsAccessMode"),
+            message: `ReadOnlyMany promises that no pod writes, but the generator writes the embeddings (class "${storageClass}")`,
+            fix,
+        }];
+    }
+    return [];
 }
 
 export function checkRegion(target: string, region: string | undefined): ConfigProblem[] {
@@ -204,6 +229,29 @@ export function checkEmbeddingsVolume(target: string, value: string | undefined,
         });
     }
     return problems;
+}
+
+export function checkExistingNodeCount(value: number | undefined): ConfigProblem[] {
+    if (value === undefined || (Number.isInteger(value) && value >= 0)) return [];
+    return [{
+        key: projectKey("existingNodeCount"),
+        message: `must be a whole number (got ${value}): how many nodes can run the pods, or 0 when not known`,
+        fix: "pulumi config set agent-storage:existingNodeCount 3   (or pulumi config rm agent-storage:existingNodeCount when not known)",
+    }];
+}
+
+/**
+ * A host folder is on one node. kind knows which (the program mounts it there and pins the
+ * volume to it); on an existing cluster the program cannot know, so it needs one node.
+ */
+export function checkStaticVolumeOnOneNode(target: string, volume: string | undefined, existingNodeCount: number | undefined): ConfigProblem[] {
+    if (target !== "existing" || volume !== "static-hostpath" || existingNodeCount === 1) return [];
+    const count = existingNodeCount === undefined ? "a cluster whose node count is not configured" : `a cluster of ${existingNodeCount} nodes`;
+    return [{
+        key: `${projectKey("embeddingsVolume")}, ${projectKey("existingNodeCount")}`,
+        message: `a static host-path volume is a folder on one node; on ${count} its pods could land on a node without the folder and never start`,
+        fix: "pulumi config set agent-storage:existingNodeCount 1   (if one node runs the pods), or pulumi config rm agent-storage:embeddingsVolume   (a provisioned volume)",
+    }];
 }
 
 export function checkExistingCluster(target: string, kubeconfig: string | undefined): ConfigProblem[] {

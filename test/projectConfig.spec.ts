@@ -48,6 +48,7 @@ describe("project config schema (Pulumi.yaml)", () => {
             keepVersions: defaults.keepVersions, refreshGracePeriod: defaults.refreshGracePeriod,
             kindClusterName: defaults.kindClusterName, kindNodeImage: defaults.kindNodeImage, kindWorkers: defaults.kindWorkers,
             storageClass: defaults.existingStorageClass.name, storageProvisioner: defaults.existingStorageClass.provisioner,
+            existingNodeCount: defaults.existingNodeCount,
             eksClusterName: defaults.eks.clusterName, eksVersion: defaults.eks.version, eksVpcCidr: defaults.eks.vpcCidr,
             eksNodeInstanceType: defaults.eks.nodeInstanceType, eksNodeCount: defaults.eks.nodeCount,
             eksNodeMaxCount: defaults.eks.nodeMaxCount, eksGp3Default: defaults.eks.gp3IsDefault, eksEfsDefault: defaults.eks.efsIsDefault,

@@ -77,6 +77,51 @@ describe("settings", () => {
             ["agent-storage:eksGp3Default, agent-storage:eksEfsDefault", "aws:region"]);
     });
 
+    it("spreads readers over kind's two workers by default", () => {
+        const s = resolve({});
+        assert.strictEqual(s.workloadNodes, 2);
+        assert.strictEqual(s.readerPlacement.readers, "spread");
+    });
+
+    it("runs everything on one node when kind has no workers", () => {
+        const s = resolve({ kindWorkers: 0 });
+        assert.strictEqual(s.workloadNodes, 1);
+        assert.strictEqual(s.readerPlacement.readers, "one-node");
+    });
+
+    it("co-locates readers with the writer when the embeddings are ReadWriteOnce on several nodes", () => {
+        assert.strictEqual(resolve({ embeddingsAccessMode: "ReadWriteOnce" }).readerPlacement.readers, "with-writer");
+        assert.strictEqual(resolve({ target: "existing", kubeconfig: "k" }).readerPlacement.readers, "with-writer",
+            "local-path on a cluster of unknown size");
+        assert.strictEqual(resolve({ target: "existing", kubeconfig: "k", existingNodeCount: 1 }).readerPlacement.readers, "one-node");
+        assert.strictEqual(resolve({ target: "existing", kubeconfig: "k", existingNodeCount: 0 }).existing!.nodeCount, undefined, "0 means not known");
+    });
+
+    it("co-locates readers with the writer on the node of the static volume", () => {
+        const s = resolve({ embeddingsVolume: "static-hostpath" });
+        assert.strictEqual(s.embeddingsHostPathNode, "agent-storage-worker");
+        assert.strictEqual(s.readerPlacement.readers, "with-writer");
+    });
+
+    it("spreads readers on EKS up to the node group's maximum", () => {
+        const s = resolve({ target: "eks", awsRegion: "eu-west-1" });
+        assert.strictEqual(s.workloadNodes, 4);
+        assert.strictEqual(s.readerPlacement.readers, "spread");
+    });
+
+    it("refuses embeddings that readers cannot share or the writer may not write, naming embeddingsAccessMode", () => {
+        assert.deepStrictEqual(problemKeys({ embeddingsAccessMode: "ReadWriteOncePod" }), ["agent-storage:embeddingsAccessMode"]);
+        assert.deepStrictEqual(problemKeys({ embeddingsAccessMode: "ReadOnlyMany" }), ["agent-storage:embeddingsAccessMode"]);
+        assert.deepStrictEqual(problemKeys({ target: "eks", awsRegion: "eu-west-1", embeddingsAccessMode: "ReadOnlyMany" }), ["agent-storage:embeddingsAccessMode"],
+            "one problem, not two, when the class cannot serve the mode either");
+    });
+
+    it("refuses a static host-path volume on an existing cluster that is not said to have one node", () => {
+        assert.deepStrictEqual(problemKeys({ target: "existing", kubeconfig: "k", embeddingsVolume: "static-hostpath" }),
+            ["agent-storage:embeddingsVolume, agent-storage:existingNodeCount"]);
+        assert.deepStrictEqual(problemKeys({ target: "existing", kubeconfig: "k", embeddingsVolume: "static-hostpath", existingNodeCount: 1 }), []);
+    });
+
     it("refuses an unknown target without looking at anything else", () => {
         assert.deepStrictEqual(problemKeys({ target: "minikube", inferenceReplicas: -1 }), ["agent-storage:target"]);
     });

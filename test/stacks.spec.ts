@@ -262,6 +262,52 @@ describe("workloads", () => {
     });
 });
 
+describe("placement over nodes", () => {
+    const podSpec = (c: MockCluster, name: string) => deployment(c, name).inputs.spec.template.spec;
+
+    it("spreads the readers over kind's workers, honouring taints, and leaves the generator unpinned", async () => {
+        const { cluster, outputs } = await buildOnce({});
+        const [spread] = podSpec(cluster, "inference").topologySpreadConstraints;
+        assert.deepStrictEqual([spread.topologyKey, spread.maxSkew, spread.whenUnsatisfiable, spread.nodeTaintsPolicy, spread.nodeAffinityPolicy],
+            ["kubernetes.io/hostname", 1, "ScheduleAnyway", "Honor", "Honor"]);
+        assert.strictEqual(podSpec(cluster, "inference").affinity, undefined);
+        const gen = podSpec(cluster, "embeddings-generator");
+        assert.deepStrictEqual([gen.affinity, gen.nodeSelector, gen.nodeName, gen.topologySpreadConstraints], [undefined, undefined, undefined, undefined]);
+        assert.strictEqual((await valueOf(outputs.readerPlacement)).readers, "spread");
+    });
+
+    it("co-locates every pod that mounts ReadWriteOnce embeddings, without a spread, and says so in readerPlacement", async () => {
+        const { cluster, outputs } = await buildOnce({ embeddingsAccessMode: "ReadWriteOnce" });
+        for (const name of ["inference", "embeddings-generator"]) {
+            const [term] = podSpec(cluster, name).affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution;
+            assert.strictEqual(term.topologyKey, "kubernetes.io/hostname", name);
+            assert.deepStrictEqual(term.labelSelector.matchExpressions[0].values, ["embeddings-generator", "inference"], name);
+        }
+        assert.strictEqual(podSpec(cluster, "inference").topologySpreadConstraints, undefined);
+        const placement = await valueOf(outputs.readerPlacement);
+        assert.strictEqual(placement.readers, "with-writer");
+        assert.match(placement.reason, /ReadWriteOnce on class "shared"/);
+    });
+
+    it("adds no placement rules on a single-node kind cluster", async () => {
+        const { cluster } = await buildOnce({ kindWorkers: 0 });
+        for (const name of ["inference", "embeddings-generator"]) {
+            assert.deepStrictEqual([podSpec(cluster, name).affinity, podSpec(cluster, name).topologySpreadConstraints], [undefined, undefined], name);
+        }
+    });
+
+    it("keeps the readers with the writer on the static volume's node", async () => {
+        const { cluster } = await buildOnce({ target: "kind", embeddingsVolume: "static-hostpath" });
+        assert.ok(podSpec(cluster, "inference").affinity.podAffinity);
+        assert.strictEqual(podSpec(cluster, "inference").topologySpreadConstraints, undefined);
+    });
+
+    it("spreads the readers over EKS nodes", async () => {
+        const { cluster } = await buildOnce({ target: "eks", awsRegion: "us-east-1", eksAdminPrincipalArns: ["arn:aws:iam::111122223333:role/admin"] });
+        assert.strictEqual(podSpec(cluster, "inference").topologySpreadConstraints.length, 1);
+    });
+});
+
 describe("generator API access", () => {
     it("lets only the generator publish, and only to its status ConfigMap", async () => {
         const { cluster } = await buildOnce({});
