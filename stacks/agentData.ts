@@ -11,6 +11,8 @@ import { defaults } from "./settings";
 export interface AgentDataArgs {
     settings: Settings;
     provider: k8s.Provider;
+    /** The cluster's kubeconfig (and context), for reading which nodes the pods run on. */
+    access: { kubeconfig: pulumi.Input<string>; context?: string };
     /**
      * What a claim needs before it can bind, by StorageClass name: the class and the
      * provisioner or driver behind it. Classes not listed need nothing (they exist already).
@@ -75,6 +77,7 @@ export function deployAgentData(name: string, args: AgentDataArgs): AgentData {
         ],
         after: [generator.ready, inference.ready],
         provider,
+        access: args.access,
     });
 
     const served = new ServedVersionReport(`${name}-served`, {

@@ -35,7 +35,7 @@ export function buildEksStack(settings: Settings): StackOutputs {
         podIdentityAgent: cluster.podIdentityAgent,
     });
     const data = deployAgentData("agent", {
-        settings, provider: cluster.provider,
+        settings, provider: cluster.provider, access: { kubeconfig: cluster.kubeconfig },
         storageReady: { [settings.checkpoints.storageClass]: [storage.blockClass], [settings.embeddings.storageClass]: [storage.fileClass] },
     });
     return {

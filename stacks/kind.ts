@@ -28,7 +28,7 @@ export function buildKindStack(settings: Settings, opts?: { runner?: import("../
         provider: cluster.provider,
     });
     const data = deployAgentData("agent", {
-        settings, provider: cluster.provider,
+        settings, provider: cluster.provider, access: { kubeconfig: cluster.kubeconfig },
         storageReady: { [kind.sharedStorage.className]: [shared] },
     });
     return {

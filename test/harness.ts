@@ -53,6 +53,11 @@ export class MockCluster implements pulumi.runtime.Mocks {
     private readonly claims = new Map<string, any>();
     private readonly options = new Map<string, Partial<Recorded>>();
     public reclaimPolicy = "Delete";
+    /**
+     * The mock scheduler's nodes: a Deployment's pods all go to the first, unless the pod spec
+     * asks for a spread over nodes; then they go round the nodes.
+     */
+    public nodes = ["node-a", "node-b"];
     /** What the generator would have published by the time it is Ready. */
     public publishedStatus: Record<string, string> = {
         currentVersion: "20261124T100000.000Z-ab12c3", publishedAt: "2026-11-24T10:00:01Z", keptVersions: "20261124T100000.000Z-ab12c3,20261117T100000.000Z-cd34e5",
@@ -91,6 +96,10 @@ export class MockCluster implements pulumi.runtime.Mocks {
             const replicas = args.inputs.spec?.replicas ?? 1;
             return { id: `${args.inputs.metadata.namespace}/${args.inputs.metadata.name}`, state: { ...args.inputs, status: { replicas, readyReplicas: replicas } } };
         }
+        if (args.type === "pulumi-nodejs:dynamic/agent-storage:ClaimNodes" && args.id) {
+            const [namespace, claim] = args.id.split("/");
+            return { id: args.id, state: { namespace, claim, nodes: this.nodesMounting(namespace, claim) } };
+        }
         if (args.type.startsWith("pulumi-nodejs:dynamic")) {
             return { id: args.inputs.name, state: { ...args.inputs, kubeconfig: `apiVersion: v1\nkind: Config\n# kind ${args.inputs.name}\n` } };
         }
@@ -106,6 +115,17 @@ export class MockCluster implements pulumi.runtime.Mocks {
             };
         }
         return { id: args.id || `${args.name}-id`, state: { ...args.inputs, arn: `arn:aws:mock::${args.name}`, name: args.inputs.name ?? args.name } };
+    }
+
+    /** Nodes of the pods that mount the claim, one entry per pod, as the mock scheduler placed them. */
+    nodesMounting(namespace: string, claim: string): string[] {
+        const nodes: string[] = [];
+        for (const d of this.ofType("kubernetes:apps/v1:Deployment", { read: false })) {
+            const spec = d.inputs.spec.template.spec;
+            if (d.inputs.metadata.namespace !== namespace || !spec.volumes?.some((v: any) => v.persistentVolumeClaim?.claimName === claim)) continue;
+            for (let i = 0; i < (d.inputs.spec.replicas ?? 1); i++) nodes.push(spec.topologySpreadConstraints ? this.nodes[i % this.nodes.length] : this.nodes[0]);
+        }
+        return nodes;
     }
 
     call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
