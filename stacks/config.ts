@@ -83,8 +83,6 @@ export interface KindSettings {
 export interface ExistingSettings {
     kubeconfig: string;
     context?: string;
-    /** How many nodes can run the pods, when the user said (existingNodeCount). */
-    nodeCount?: number;
 }
 
 export interface EksSettings {

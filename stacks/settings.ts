@@ -1,7 +1,7 @@
 import * as path from "path";
 import { kindStaticVolumeNode, kindWorkloadNodeNames } from "../components/cluster/kindConfig";
 import { decideReaderPlacement } from "../components/workloads/placement";
-import { AccessMode, canServe, sharedPathProvisioner } from "../components/storage/capabilities";
+import { AccessMode, sharedPathProvisioner, spansNodes } from "../components/storage/capabilities";
 import { ClaimSettings, EksSettings, EmbeddingsVolumeKind, RawConfig, Settings, Target } from "./config";
 import {
     ConfigError, ConfigProblem, PlannedStorageClass, checkAccessModeName, checkClusterName, checkDuration,
@@ -176,7 +176,6 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
         existing: target === "existing" ? {
             kubeconfig: expandPath(raw.kubeconfig as string, ctx),
             context: raw.kubeContext,
-            nodeCount: existingNodeCount(raw),
         } : undefined,
         eks,
     };
@@ -189,30 +188,28 @@ function existingNodeCount(raw: RawConfig): number | undefined {
 
 /** Readers share the embeddings: many-node sharing where the class can, else one node. */
 function sharedMode(provisioner: string): AccessMode {
-    return provisioner !== "kubernetes.io/no-provisioner" && canServe(provisioner, "ReadWriteMany") ? "ReadWriteMany" : "ReadWriteOnce";
+    return spansNodes(provisioner) ? "ReadWriteMany" : "ReadWriteOnce";
 }
 
 interface ChosenClass { name: string; provisioner: string; ours: boolean }
 
-function chooseClasses(target: Target, volume: EmbeddingsVolumeKind, raw: RawConfig) {
-    let dataClass: ChosenClass;
+function chooseClasses(target: Target, volume: EmbeddingsVolumeKind, raw: RawConfig): { embeddingsClass: ChosenClass; checkpointsClass: ChosenClass } {
+    const staticClass = { ...defaults.staticStorageClass, ours: true };
     if (target === "eks") {
         const { blocks, files } = defaults.eksStorageClasses;
         return { embeddingsClass: { ...files, ours: true }, checkpointsClass: { ...blocks, ours: true } };
-    } else if (target === "existing") {
-        dataClass = {
+    }
+    if (target === "existing") {
+        const dataClass = {
             name: raw.storageClass ?? defaults.existingStorageClass.name,
             provisioner: raw.storageProvisioner ?? defaults.existingStorageClass.provisioner,
             ours: false,
         };
-    } else {
-        // The readers share the embeddings across nodes; the generator's checkpoints stay on its node.
-        const { nodeLocal, shared } = defaults.kindStorageClasses;
-        const embeddingsClass = volume === "static-hostpath" ? { ...defaults.staticStorageClass, ours: true } : { ...shared, ours: true };
-        return { embeddingsClass, checkpointsClass: { ...nodeLocal, ours: false } };
+        return { embeddingsClass: volume === "static-hostpath" ? staticClass : dataClass, checkpointsClass: dataClass };
     }
-    const embeddingsClass = volume === "static-hostpath" ? { ...defaults.staticStorageClass, ours: true } : dataClass;
-    return { embeddingsClass, checkpointsClass: dataClass };
+    // kind: the readers share the embeddings across nodes; the generator's checkpoints stay on its node.
+    const { nodeLocal, shared } = defaults.kindStorageClasses;
+    return { embeddingsClass: volume === "static-hostpath" ? staticClass : { ...shared, ours: true }, checkpointsClass: { ...nodeLocal, ours: false } };
 }
 
 /** The StorageClasses an EKS stack would create, for the single-default rule. */

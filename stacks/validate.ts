@@ -2,7 +2,7 @@
  * Rules that run before any resource is created. Each is a pure function returning the
  * problems it found, so a stack with several mistakes reports all of them at once.
  */
-import { AccessMode, accessModes, canServe, capabilitiesOf, isAccessMode } from "../components/storage/capabilities";
+import { AccessMode, accessModes, capabilitiesOf, isAccessMode, spansNodes } from "../components/storage/capabilities";
 import { ConfigProblem, projectKey } from "../components/problems";
 import { targets } from "./config";
 
@@ -87,8 +87,7 @@ export function checkModeServedByClass(
  * must admit several pods, and writing.
  */
 export function checkEmbeddingsShared(mode: AccessMode, storageClass: string, provisioner: string): ConfigProblem[] {
-    const spansNodes = canServe(provisioner, "ReadWriteMany") === true && provisioner !== "kubernetes.io/no-provisioner";
-    const better = spansNodes ? "ReadWriteMany" : "ReadWriteOnce";
+    const better = spansNodes(provisioner) ? "ReadWriteMany" : "ReadWriteOnce";
     const fix = `pulumi config set agent-storage:embeddingsAccessMode ${better}   (readers get read-only mounts either way)`;
     if (mode === "ReadWriteOncePod") {
         return [{

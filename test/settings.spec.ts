@@ -94,7 +94,8 @@ describe("settings", () => {
         assert.strictEqual(resolve({ target: "existing", kubeconfig: "k" }).readerPlacement.readers, "with-writer",
             "local-path on a cluster of unknown size");
         assert.strictEqual(resolve({ target: "existing", kubeconfig: "k", existingNodeCount: 1 }).readerPlacement.readers, "one-node");
-        assert.strictEqual(resolve({ target: "existing", kubeconfig: "k", existingNodeCount: 0 }).existing!.nodeCount, undefined, "0 means not known");
+        assert.strictEqual(resolve({ target: "existing", kubeconfig: "k", existingNodeCount: 0 }).workloadNodes, undefined, "0 means not known");
+        assert.strictEqual(resolve({ target: "existing", kubeconfig: "k", existingNodeCount: 3 }).workloadNodes, 3);
     });
 
     it("co-locates readers with the writer on the node of the static volume", () => {

@@ -75,3 +75,11 @@ export function canServe(provisioner: string, mode: AccessMode): boolean | undef
     const caps = capabilitiesOf(provisioner);
     return caps === undefined ? undefined : caps.accessModes.includes(mode);
 }
+
+/**
+ * True when the provisioner's volumes can be mounted from every node at once. A static
+ * volume's modes are only labels (a host folder is still on one node), so it never counts.
+ */
+export function spansNodes(provisioner: string): boolean {
+    return provisioner !== "kubernetes.io/no-provisioner" && canServe(provisioner, "ReadWriteMany") === true;
+}
