@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { KindCluster } from "../components/cluster";
+import { KindCluster, kindNodeNames } from "../components/cluster";
 import { KindSharedStorage } from "../components/storage";
 import { Settings } from "./config";
 import { deployAgentData } from "./agentData";
@@ -33,6 +33,6 @@ export function buildKindStack(settings: Settings, opts?: { runner?: import("../
     });
     return {
         ...commonOutputs(settings, data), kubeconfig: cluster.kubeconfig,
-        cluster: pulumi.output({ name: kind.clusterName, kindConfig: cluster.kindConfig }),
+        cluster: pulumi.output({ name: kind.clusterName, nodes: kindNodeNames(kind.clusterName, kind.workers), kindConfig: cluster.kindConfig }),
     };
 }

@@ -29,6 +29,8 @@ export interface ClusterDetails {
     kindConfig?: string;
     /** kind and eks: the cluster's name. */
     name?: string;
+    /** kind: its nodes' names, control plane first. */
+    nodes?: string[];
     /** eks: the EFS file system that holds the shared embeddings. */
     efsFileSystemId?: string;
     /** existing: the kubeconfig file and context used. */

@@ -14,7 +14,9 @@ describe("kind stack", () => {
         assert.strictEqual(kind.inputs.name, "demo");
         assert.match(kind.inputs.config, /hostPath: "\/project\/\.kind-data\/demo\/local-path"\n\s+containerPath: "\/var\/local-path-provisioner"/);
         assert.deepStrictEqual(kind.inputs.images, ["localhost/agent-storage/workload:0.1.0"]);
-        assert.deepStrictEqual(await valueOf(outputs.cluster), { name: "demo", kindConfig: kind.inputs.config });
+        assert.deepStrictEqual(await valueOf(outputs.cluster), {
+            name: "demo", nodes: ["demo-control-plane", "demo-worker", "demo-worker2"], kindConfig: kind.inputs.config,
+        });
     });
 
     it("creates a control plane and two workers by default, each with its own local-path folder and the one shared folder", async () => {
