@@ -150,9 +150,8 @@ export class ClaimNodes extends pulumi.dynamic.Resource {
 
     /** `opts.id` is required: it is `<namespace>/<claim>`, derived from what must be ready first. */
     constructor(name: string, args: { [K in keyof ClaimNodesInputs]: pulumi.Input<ClaimNodesInputs[K]> }, opts: pulumi.CustomResourceOptions & { id: pulumi.Input<pulumi.ID> }) {
-        super(claimNodesProvider(), name, { ...args, context: args.context ?? "", nodes: undefined }, {
-            ...opts,
-            additionalSecretOutputs: ["kubeconfig"],
-        }, "agent-storage", "ClaimNodes");
+        // The kubeconfig goes in as the secret the cluster components make it, and the read's
+        // result does not carry it: nothing of it is stored in the clear.
+        super(claimNodesProvider(), name, { ...args, context: args.context ?? "", nodes: undefined }, opts, "agent-storage", "ClaimNodes");
     }
 }
