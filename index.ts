@@ -15,4 +15,5 @@ export const refreshSchedule = stack.refreshSchedule;
 export const keepVersions = stack.keepVersions;
 export const servedVersion = stack.servedVersion;
 export const keptVersions = stack.keptVersions;
+export const readerPlacement = stack.readerPlacement;
 export const cluster = stack.cluster;

@@ -2,15 +2,22 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { BoundVolume, BoundVolumesReport, ServedVersion, ServedVersionReport } from "../components/report";
 import { DataVolumes } from "../components/storage";
-import { AgentNamespace, EmbeddingsGenerator, InferencePool, generatorName, inferenceName, statusConfigMapName } from "../components/workloads";
+import {
+    AgentNamespace, EmbeddingsGenerator, InferencePool, generatorName, inferenceName, readerScheduling, statusConfigMapName, writerScheduling,
+} from "../components/workloads";
 import { Settings } from "./config";
 import { defaults } from "./settings";
 
 export interface AgentDataArgs {
     settings: Settings;
     provider: k8s.Provider;
-    /** StorageClasses or drivers the claims need before they can bind. */
-    storageReady?: pulumi.Resource[];
+    /** The cluster's kubeconfig (and context), for reading which nodes the pods run on. */
+    access: { kubeconfig: pulumi.Input<string>; context?: string };
+    /**
+     * What a claim needs before it can bind, by StorageClass name: the class and the
+     * provisioner or driver behind it. Classes not listed need nothing (they exist already).
+     */
+    storageReady?: Readonly<Record<string, pulumi.Resource[]>>;
 }
 
 export interface AgentData {
@@ -32,14 +39,13 @@ export function deployAgentData(name: string, args: AgentDataArgs): AgentData {
 
     const volumes = new DataVolumes(`${name}-data`, {
         namespace: namespace.name,
-        embeddings: { ...settings.embeddings, role: "embeddings" },
-        checkpoints: { ...settings.checkpoints, role: "checkpoints" },
+        embeddings: { ...settings.embeddings, role: "embeddings", dependsOn: args.storageReady?.[settings.embeddings.storageClass] },
+        checkpoints: { ...settings.checkpoints, role: "checkpoints", dependsOn: args.storageReady?.[settings.checkpoints.storageClass] },
         staticEmbeddings: settings.embeddingsVolume === "static-hostpath"
-            ? { hostPath: settings.embeddingsHostPath, storageClass: settings.embeddings.storageClass }
+            ? { hostPath: settings.embeddingsHostPath, node: settings.embeddingsHostPathNode, storageClass: settings.embeddings.storageClass }
             : undefined,
         deleteDataOnDestroy: settings.deleteDataOnDestroy,
         provider,
-        dependsOn: args.storageReady,
     });
 
     const generator = new EmbeddingsGenerator(`${name}-generator`, {
@@ -49,6 +55,7 @@ export function deployAgentData(name: string, args: AgentDataArgs): AgentData {
         checkpointsClaim: settings.checkpoints.name,
         refresh: settings.refresh,
         resources: defaults.resources.generator,
+        scheduling: writerScheduling(settings.readerPlacement),
         provider,
     }, { dependsOn: [volumes] });
 
@@ -59,6 +66,7 @@ export function deployAgentData(name: string, args: AgentDataArgs): AgentData {
         embeddingsClaim: settings.embeddings.name,
         replicas: settings.inferenceReplicas,
         resources: defaults.resources.inference,
+        scheduling: readerScheduling(settings.readerPlacement),
         provider,
     }, { dependsOn: [volumes, generator] });
 
@@ -69,6 +77,7 @@ export function deployAgentData(name: string, args: AgentDataArgs): AgentData {
         ],
         after: [generator.ready, inference.ready],
         provider,
+        access: args.access,
     });
 
     const served = new ServedVersionReport(`${name}-served`, {

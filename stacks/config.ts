@@ -1,4 +1,5 @@
 import { AccessMode } from "../components/storage/capabilities";
+import { ReaderPlacement } from "../components/workloads/placement";
 
 export type Target = "kind" | "eks" | "existing";
 export const targets: readonly Target[] = ["kind", "eks", "existing"];
@@ -29,11 +30,13 @@ export interface RawConfig {
     kindClusterName?: string;
     kindNodeImage?: string;
     kindDataDir?: string;
+    kindWorkers?: number;
     // existing cluster
     kubeconfig?: string;
     kubeContext?: string;
     storageClass?: string;
     storageProvisioner?: string;
+    existingNodeCount?: number;
     // EKS
     awsRegion?: string;
     eksClusterName?: string;
@@ -69,8 +72,12 @@ export interface ClaimSettings {
 export interface KindSettings {
     clusterName: string;
     nodeImage: string;
-    /** Host folder mounted into the node, so volume bytes outlive the kind cluster. */
+    /** Host folder whose subfolders are mounted into the nodes, so volume bytes outlive the kind cluster. */
     dataDir: string;
+    /** Worker nodes besides the control plane (0: one node that also runs the pods). */
+    workers: number;
+    /** The class whose volumes every node reaches, and the provisioner image behind it. */
+    sharedStorage: { className: string; image: string };
 }
 
 export interface ExistingSettings {
@@ -112,7 +119,19 @@ export interface Settings {
     embeddingsVolume: EmbeddingsVolumeKind;
     /** Node path of the static embeddings volume (static-hostpath only). */
     embeddingsHostPath: string;
+    /**
+     * The one node whose folder backs the static embeddings volume, when the cluster has
+     * several nodes (static-hostpath on kind with workers); every pod that mounts it runs there.
+     */
+    embeddingsHostPathNode?: string;
     refresh: RefreshSettings;
+    /**
+     * At most how many nodes run the pods, when the configuration says: kind from kindWorkers,
+     * EKS the node group's maximum, existing from existingNodeCount (else undefined).
+     */
+    workloadNodes?: number;
+    /** Where the readers run relative to the writer, and why (decided before anything is created). */
+    readerPlacement: ReaderPlacement;
     kind?: KindSettings;
     existing?: ExistingSettings;
     eks?: EksSettings;
@@ -153,10 +172,12 @@ export function readRawConfig(source: ConfigSource, awsSource: ConfigSource): Ra
         kindClusterName: config.get("kindClusterName"),
         kindNodeImage: config.get("kindNodeImage"),
         kindDataDir: config.get("kindDataDir"),
+        kindWorkers: config.getNumber("kindWorkers"),
         kubeconfig: config.get("kubeconfig"),
         kubeContext: config.get("kubeContext"),
         storageClass: config.get("storageClass"),
         storageProvisioner: config.get("storageProvisioner"),
+        existingNodeCount: config.getNumber("existingNodeCount"),
         awsRegion: awsConfig.get("region"),
         eksClusterName: config.get("eksClusterName"),
         eksVersion: config.get("eksVersion"),

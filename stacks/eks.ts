@@ -34,7 +34,10 @@ export function buildEksStack(settings: Settings): StackOutputs {
         provider: cluster.provider,
         podIdentityAgent: cluster.podIdentityAgent,
     });
-    const data = deployAgentData("agent", { settings, provider: cluster.provider, storageReady: storage.ready });
+    const data = deployAgentData("agent", {
+        settings, provider: cluster.provider, access: { kubeconfig: cluster.kubeconfig },
+        storageReady: { [settings.checkpoints.storageClass]: [storage.blockClass], [settings.embeddings.storageClass]: [storage.fileClass] },
+    });
     return {
         ...commonOutputs(settings, data), kubeconfig: cluster.kubeconfig,
         cluster: pulumi.output({ name: cluster.clusterName, efsFileSystemId: storage.fileSystem.id }),

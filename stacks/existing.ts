@@ -27,7 +27,9 @@ export function buildExistingStack(settings: Settings): StackOutputs {
         kubeconfig: readKubeconfig(existing.kubeconfig),
         context: existing.context,
     });
-    const data = deployAgentData("agent", { settings, provider: cluster.provider });
+    const data = deployAgentData("agent", {
+        settings, provider: cluster.provider, access: { kubeconfig: cluster.kubeconfig, context: existing.context },
+    });
     const details: ClusterDetails = { kubeconfigPath: existing.kubeconfig };
     if (existing.context) details.kubeContext = existing.context;
     return { ...commonOutputs(settings, data), kubeconfig: cluster.kubeconfig, cluster: pulumi.output(details) };

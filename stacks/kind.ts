@@ -1,24 +1,38 @@
 import * as pulumi from "@pulumi/pulumi";
-import { KindCluster } from "../components/cluster";
+import { KindCluster, kindNodeNames } from "../components/cluster";
+import { KindSharedStorage } from "../components/storage";
 import { Settings } from "./config";
 import { deployAgentData } from "./agentData";
 import { StackOutputs, commonOutputs } from "./outputs";
 
-/** A local kind cluster with the agent's data on its `standard` (local-path) class. */
+/**
+ * A local kind cluster: the embeddings on the `shared` class (one host folder every node
+ * mounts, standing for EFS), the checkpoints on kind's node-local `standard` class.
+ */
 export function buildKindStack(settings: Settings, opts?: { runner?: import("../components/cluster").CommandRunner }): StackOutputs {
     const kind = settings.kind!;
     const cluster = new KindCluster("kind", {
         clusterName: kind.clusterName,
         nodeImage: kind.nodeImage,
+        workers: kind.workers,
         dataDir: kind.dataDir,
         staticVolumePaths: settings.embeddingsVolume === "static-hostpath" ? [settings.embeddingsHostPath] : [],
         images: [settings.image],
         deleteDataOnDestroy: settings.deleteDataOnDestroy,
         runner: opts?.runner,
     });
-    const data = deployAgentData("agent", { settings, provider: cluster.provider });
+    const shared = new KindSharedStorage("shared-storage", {
+        className: kind.sharedStorage.className,
+        image: kind.sharedStorage.image,
+        helperImage: settings.image,
+        provider: cluster.provider,
+    });
+    const data = deployAgentData("agent", {
+        settings, provider: cluster.provider, access: { kubeconfig: cluster.kubeconfig },
+        storageReady: { [kind.sharedStorage.className]: [shared] },
+    });
     return {
         ...commonOutputs(settings, data), kubeconfig: cluster.kubeconfig,
-        cluster: pulumi.output({ name: kind.clusterName, kindConfig: cluster.kindConfig }),
+        cluster: pulumi.output({ name: kind.clusterName, nodes: kindNodeNames(kind.clusterName, kind.workers), kindConfig: cluster.kindConfig }),
     };
 }

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { BoundVolume } from "../components/report";
+import { ReaderPlacement } from "../components/workloads";
 import { Settings } from "./config";
 import { AgentData } from "./agentData";
 
@@ -16,6 +17,8 @@ export interface StackOutputs {
     keptVersions: pulumi.Output<string[]>;
     refreshSchedule: string;
     keepVersions: number;
+    /** Whether readers spread over nodes or run on the writer's node, and why. */
+    readerPlacement: ReaderPlacement;
     /** What is particular to the target (one output for all, so no target exports undefined values). */
     cluster: pulumi.Output<ClusterDetails>;
 }
@@ -26,6 +29,8 @@ export interface ClusterDetails {
     kindConfig?: string;
     /** kind and eks: the cluster's name. */
     name?: string;
+    /** kind: its nodes' names, control plane first. */
+    nodes?: string[];
     /** eks: the EFS file system that holds the shared embeddings. */
     efsFileSystemId?: string;
     /** existing: the kubeconfig file and context used. */
@@ -42,5 +47,6 @@ export function commonOutputs(settings: Settings, data: AgentData) {
         keptVersions: data.served.apply((s) => s.keptVersions),
         refreshSchedule: settings.refresh.schedule,
         keepVersions: settings.refresh.keepVersions,
+        readerPlacement: settings.readerPlacement,
     };
 }

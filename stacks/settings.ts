@@ -1,9 +1,12 @@
 import * as path from "path";
-import { AccessMode, canServe } from "../components/storage/capabilities";
+import { kindStaticVolumeNode, kindWorkloadNodeNames } from "../components/cluster/kindConfig";
+import { decideReaderPlacement } from "../components/workloads/placement";
+import { AccessMode, sharedPathProvisioner, spansNodes } from "../components/storage/capabilities";
 import { ClaimSettings, EksSettings, EmbeddingsVolumeKind, RawConfig, Settings, Target } from "./config";
 import {
     ConfigError, ConfigProblem, PlannedStorageClass, checkAccessModeName, checkClusterName, checkDuration,
-    checkEksNetwork, checkEmbeddingsVolume, checkExistingCluster, checkKeepVersions, checkModeServedByClass,
+    checkEksNetwork, checkEmbeddingsShared, checkEmbeddingsVolume, checkExistingCluster, checkExistingNodeCount, checkKeepVersions,
+    checkKindWorkers, checkModeServedByClass, checkStaticVolumeOnOneNode,
     checkNamespace, checkRegion, checkReplicas, checkSchedule, checkSingleDefaultClass, checkStorageSize, checkTarget, checkVpcCidr,
 } from "./validate";
 
@@ -24,7 +27,17 @@ export const defaults = {
     kindClusterName: "agent-storage",
     kindNodeImage: "kindest/node:v1.34.0",
     kindDataDir: ".kind-data",
-    kindStorageClass: { name: "standard", provisioner: "rancher.io/local-path" },
+    kindWorkers: 2,
+    /** 0: the existing cluster's node count is not known. */
+    existingNodeCount: 0,
+    kindStorageClasses: {
+        /** Ships with kind: volumes on the node the first pod runs on. */
+        nodeLocal: { name: "standard", provisioner: "rancher.io/local-path" },
+        /** Created by the program (KindSharedStorage): volumes every node reaches, standing for EFS. */
+        shared: { name: "shared", provisioner: sharedPathProvisioner },
+    },
+    /** Must be the version cluster/versions.sh builds for the local cluster (LPP_VERSION); a test keeps them together. */
+    kindSharedPathImage: "docker.io/rancher/local-path-provisioner:v0.0.30",
     staticStorageClass: { name: "agent-static", provisioner: "kubernetes.io/no-provisioner" },
     existingStorageClass: { name: "standard", provisioner: "rancher.io/local-path" },
     eksStorageClasses: {
@@ -82,9 +95,12 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
         ...checkKeepVersions(raw.keepVersions),
         ...checkDuration("refreshGracePeriod", raw.refreshGracePeriod),
         ...checkClusterName("kindClusterName", raw.kindClusterName),
+        ...checkKindWorkers(raw.kindWorkers),
         ...checkClusterName("eksClusterName", raw.eksClusterName),
         ...checkRegion(target, raw.awsRegion),
         ...checkExistingCluster(target, raw.kubeconfig),
+        ...checkExistingNodeCount(raw.existingNodeCount),
+        ...checkStaticVolumeOnOneNode(target, raw.embeddingsVolume, existingNodeCount(raw)),
         ...checkVpcCidr(target, raw.eksVpcCidr),
         ...checkEksNetwork(target, raw.eksVpcId, raw.eksPublicSubnetIds, raw.eksPrivateSubnetIds, raw.eksAvailabilityZones),
     );
@@ -115,13 +131,21 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
         provisioner: checkpointsClass.provisioner,
         classIsOurs: checkpointsClass.ours,
     };
+    const embeddingsServed = checkModeServedByClass("embeddingsAccessMode", embeddings.accessMode, embeddings.storageClass, embeddings.provisioner);
     problems.push(
-        ...checkModeServedByClass("embeddingsAccessMode", embeddings.accessMode, embeddings.storageClass, embeddings.provisioner),
+        ...embeddingsServed,
+        ...(embeddingsServed.length > 0 ? [] : checkEmbeddingsShared(embeddings.accessMode, embeddings.storageClass, embeddings.provisioner)),
         ...checkModeServedByClass("checkpointsAccessMode", checkpoints.accessMode, checkpoints.storageClass, checkpoints.provisioner),
     );
     if (problems.length > 0) throw new ConfigError(problems);
 
     const clusterName = raw.kindClusterName ?? defaults.kindClusterName;
+    const kindWorkers = raw.kindWorkers ?? defaults.kindWorkers;
+    const eks = target === "eks" ? eksSettings(raw) : undefined;
+    const workloadNodes = target === "kind" ? kindWorkloadNodeNames(clusterName, kindWorkers).length
+        : target === "eks" ? eks!.nodeMaxCount : existingNodeCount(raw);
+    const embeddingsHostPathNode = target === "kind" && embeddingsVolume === "static-hostpath" && kindWorkers > 0
+        ? kindStaticVolumeNode(clusterName, kindWorkers) : undefined;
     return {
         target,
         namespace: raw.namespace ?? defaults.namespace,
@@ -132,47 +156,60 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
         checkpoints,
         embeddingsVolume,
         embeddingsHostPath: raw.embeddingsHostPath ?? defaults.embeddingsHostPath,
+        embeddingsHostPathNode,
         refresh: {
             schedule: raw.refreshSchedule ?? defaults.refreshSchedule,
             keepVersions: raw.keepVersions ?? defaults.keepVersions,
             gracePeriod: raw.refreshGracePeriod ?? defaults.refreshGracePeriod,
         },
+        workloadNodes,
+        readerPlacement: decideReaderPlacement({
+            workloadNodes, accessMode: embeddings.accessMode, storageClass: embeddings.storageClass, hostPathNode: embeddingsHostPathNode,
+        }),
         kind: target === "kind" ? {
             clusterName,
             nodeImage: raw.kindNodeImage ?? defaults.kindNodeImage,
             dataDir: expandPath(raw.kindDataDir ?? path.join(defaults.kindDataDir, clusterName), ctx),
+            workers: kindWorkers,
+            sharedStorage: { className: defaults.kindStorageClasses.shared.name, image: defaults.kindSharedPathImage },
         } : undefined,
         existing: target === "existing" ? {
             kubeconfig: expandPath(raw.kubeconfig as string, ctx),
             context: raw.kubeContext,
         } : undefined,
-        eks: target === "eks" ? eksSettings(raw) : undefined,
+        eks,
     };
+}
+
+/** The existing cluster's node count, when configured (0 means not known). */
+function existingNodeCount(raw: RawConfig): number | undefined {
+    return raw.existingNodeCount === undefined || raw.existingNodeCount === defaults.existingNodeCount ? undefined : raw.existingNodeCount;
 }
 
 /** Readers share the embeddings: many-node sharing where the class can, else one node. */
 function sharedMode(provisioner: string): AccessMode {
-    return provisioner !== "kubernetes.io/no-provisioner" && canServe(provisioner, "ReadWriteMany") ? "ReadWriteMany" : "ReadWriteOnce";
+    return spansNodes(provisioner) ? "ReadWriteMany" : "ReadWriteOnce";
 }
 
 interface ChosenClass { name: string; provisioner: string; ours: boolean }
 
-function chooseClasses(target: Target, volume: EmbeddingsVolumeKind, raw: RawConfig) {
-    let dataClass: ChosenClass;
+function chooseClasses(target: Target, volume: EmbeddingsVolumeKind, raw: RawConfig): { embeddingsClass: ChosenClass; checkpointsClass: ChosenClass } {
+    const staticClass = { ...defaults.staticStorageClass, ours: true };
     if (target === "eks") {
         const { blocks, files } = defaults.eksStorageClasses;
         return { embeddingsClass: { ...files, ours: true }, checkpointsClass: { ...blocks, ours: true } };
-    } else if (target === "existing") {
-        dataClass = {
+    }
+    if (target === "existing") {
+        const dataClass = {
             name: raw.storageClass ?? defaults.existingStorageClass.name,
             provisioner: raw.storageProvisioner ?? defaults.existingStorageClass.provisioner,
             ours: false,
         };
-    } else {
-        dataClass = { ...defaults.kindStorageClass, ours: false };
+        return { embeddingsClass: volume === "static-hostpath" ? staticClass : dataClass, checkpointsClass: dataClass };
     }
-    const embeddingsClass = volume === "static-hostpath" ? { ...defaults.staticStorageClass, ours: true } : dataClass;
-    return { embeddingsClass, checkpointsClass: dataClass };
+    // kind: the readers share the embeddings across nodes; the generator's checkpoints stay on its node.
+    const { nodeLocal, shared } = defaults.kindStorageClasses;
+    return { embeddingsClass: volume === "static-hostpath" ? staticClass : { ...shared, ours: true }, checkpointsClass: { ...nodeLocal, ours: false } };
 }
 
 /** The StorageClasses an EKS stack would create, for the single-default rule. */

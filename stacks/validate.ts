@@ -2,7 +2,7 @@
  * Rules that run before any resource is created. Each is a pure function returning the
  * problems it found, so a stack with several mistakes reports all of them at once.
  */
-import { AccessMode, accessModes, capabilitiesOf, isAccessMode } from "../components/storage/capabilities";
+import { AccessMode, accessModes, capabilitiesOf, isAccessMode, spansNodes } from "../components/storage/capabilities";
 import { ConfigProblem, projectKey } from "../components/problems";
 import { targets } from "./config";
 
@@ -82,6 +82,30 @@ export function checkModeServedByClass(
     }];
 }
 
+/**
+ * The embeddings have one writer and at least one reader (inferenceReplicas >= 1), so the claim
+ * must admit several pods, and writing.
+ */
+export function checkEmbeddingsShared(mode: AccessMode, storageClass: string, provisioner: string): ConfigProblem[] {
+    const better = spansNodes(provisioner) ? "ReadWriteMany" : "ReadWriteOnce";
+    const fix = `pulumi config set agent-storage:embeddingsAccessMode ${better}   (readers get read-only mounts either way)`;
+    if (mode === "ReadWriteOncePod") {
+        return [{
+            key: projectKey("embeddingsAccessMode"),
+            message: `ReadWriteOncePod lets one pod mount the claim, but the generator and every inference pod mount the embeddings: the readers would stay Pending`,
+            fix,
+        }];
+    }
+    if (mode === "ReadOnlyMany") {
+        return [{
+            key: projectKey("embeddingsAccessMode"),
+            message: `ReadOnlyMany promises that no pod writes, but the generator writes the embeddings (class "${storageClass}")`,
+            fix,
+        }];
+    }
+    return [];
+}
+
 export function checkRegion(target: string, region: string | undefined): ConfigProblem[] {
     if (target !== "eks" || (region !== undefined && region.trim() !== "")) return [];
     return [{
@@ -128,6 +152,18 @@ export function checkClusterName(key: string, value: string | undefined): Config
         key: projectKey(key),
         message: `"${value}" is not a valid cluster name (lower-case letters, digits and '-', at most 40)`,
         fix: `pulumi config set agent-storage:${key} agent-storage`,
+    }];
+}
+
+/** The most workers a kind cluster may have: each node is a container with its own kubelet. */
+export const maxKindWorkers = 10;
+
+export function checkKindWorkers(value: number | undefined): ConfigProblem[] {
+    if (value === undefined || (Number.isInteger(value) && value >= 0 && value <= maxKindWorkers)) return [];
+    return [{
+        key: projectKey("kindWorkers"),
+        message: `must be a whole number from 0 to ${maxKindWorkers} (got ${value}); it is how many worker nodes the kind cluster has besides its control plane (0: one node)`,
+        fix: "pulumi config set agent-storage:kindWorkers 2   (or 0 for a single-node cluster)",
     }];
 }
 
@@ -192,6 +228,29 @@ export function checkEmbeddingsVolume(target: string, value: string | undefined,
         });
     }
     return problems;
+}
+
+export function checkExistingNodeCount(value: number | undefined): ConfigProblem[] {
+    if (value === undefined || (Number.isInteger(value) && value >= 0)) return [];
+    return [{
+        key: projectKey("existingNodeCount"),
+        message: `must be a whole number (got ${value}): how many nodes can run the pods, or 0 when not known`,
+        fix: "pulumi config set agent-storage:existingNodeCount 3   (or pulumi config rm agent-storage:existingNodeCount when not known)",
+    }];
+}
+
+/**
+ * A host folder is on one node. kind knows which (the program mounts it there and pins the
+ * volume to it); on an existing cluster the program cannot know, so it needs one node.
+ */
+export function checkStaticVolumeOnOneNode(target: string, volume: string | undefined, existingNodeCount: number | undefined): ConfigProblem[] {
+    if (target !== "existing" || volume !== "static-hostpath" || existingNodeCount === 1) return [];
+    const count = existingNodeCount === undefined ? "a cluster whose node count is not configured" : `a cluster of ${existingNodeCount} nodes`;
+    return [{
+        key: `${projectKey("embeddingsVolume")}, ${projectKey("existingNodeCount")}`,
+        message: `a static host-path volume is a folder on one node; on ${count} its pods could land on a node without the folder and never start`,
+        fix: "pulumi config set agent-storage:existingNodeCount 1   (if one node runs the pods), or pulumi config rm agent-storage:embeddingsVolume   (a provisioned volume)",
+    }];
 }
 
 export function checkExistingCluster(target: string, kubeconfig: string | undefined): ConfigProblem[] {

@@ -10,10 +10,26 @@ describe("boundVolumes output", () => {
         const embeddings = volumes[0];
         assert.deepStrictEqual(embeddings, {
             namespace: "agent-data", claim: "embeddings", phase: "Bound", volume: "pvc-embeddings-0001", capacity: "2Gi",
-            accessModes: ["ReadWriteOnce"], storageClass: "standard", reclaimPolicy: "Delete",
+            accessModes: ["ReadWriteMany"], storageClass: "shared", reclaimPolicy: "Delete",
             mountedBy: [{ workload: "embeddings-generator", mode: "rw" }, { workload: "inference", mode: "ro" }],
+            nodes: ["node-a", "node-b"],
         });
         assert.deepStrictEqual(volumes[1].mountedBy, [{ workload: "embeddings-generator", mode: "rw" }]);
+        assert.deepStrictEqual(volumes[1].nodes, ["node-a"]);
+    });
+
+    it("lists one node for a claim whose pods must share the writer's node", async () => {
+        const { outputs } = await buildOnce({ embeddingsAccessMode: "ReadWriteOnce" });
+        const [embeddings] = await valueOf(outputs.boundVolumes);
+        assert.deepStrictEqual(embeddings.nodes, ["node-a"]);
+    });
+
+    it("reads the nodes from the pods once the workloads are ready, with the cluster's own kubeconfig", async () => {
+        const { cluster } = await buildOnce({});
+        const reads = cluster.ofType("pulumi-nodejs:dynamic/agent-storage:ClaimNodes", { read: true });
+        assert.deepStrictEqual(reads.map((r) => r.id).sort(), ["agent-data/checkpoints", "agent-data/embeddings"]);
+        for (const r of reads) assert.match(r.inputs.kubeconfig, /# kind agent-storage/);
+        assert.deepStrictEqual(cluster.ofType("pulumi-nodejs:dynamic/agent-storage:ClaimNodes", { read: false }), [], "never created, only read");
     });
 
     it("reads the claims again instead of reporting their Pending creation snapshot", async () => {
@@ -40,10 +56,16 @@ describe("boundVolumes output", () => {
     });
 
     it("describes a claim that is not bound as such, with no volume", () => {
-        const line = describeBinding({ metadata: { name: "x", namespace: "n" }, spec: { accessModes: ["ReadWriteOnce"] }, status: { phase: "Pending" } }, undefined, []);
+        const line = describeBinding({ metadata: { name: "x", namespace: "n" }, spec: { accessModes: ["ReadWriteOnce"] }, status: { phase: "Pending" } }, undefined, [], []);
         assert.strictEqual(line.phase, "Pending");
         assert.strictEqual(line.volume, "");
         assert.deepStrictEqual(line.accessModes, ["ReadWriteOnce"]);
+        assert.deepStrictEqual(line.nodes, []);
+    });
+
+    it("lists each node that mounts a claim once, sorted", () => {
+        const line = describeBinding({ metadata: { name: "x", namespace: "n" } }, undefined, [], ["w2", "w1", "w2", "w1", "w3"]);
+        assert.deepStrictEqual(line.nodes, ["w1", "w2", "w3"]);
     });
 });
 

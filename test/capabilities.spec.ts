@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { canServe, capabilitiesOf } from "../components/storage";
+import { canServe, capabilitiesOf, sharedPathProvisioner, spansNodes } from "../components/storage";
 
 // Pins the provisioner facts of shared/reference/storage-facts.md that the program relies on.
 describe("provisioner capabilities", () => {
@@ -20,10 +20,23 @@ describe("provisioner capabilities", () => {
         assert.strictEqual(canServe("efs.csi.aws.com", "ReadOnlyMany"), false);
     });
 
+    it("kind's shared-path class serves every node: ReadWriteOnce, ReadOnlyMany and ReadWriteMany, bound at once", () => {
+        const caps = capabilitiesOf(sharedPathProvisioner)!;
+        assert.strictEqual(sharedPathProvisioner, "agent-storage.dev/shared-path");
+        assert.deepStrictEqual([...caps.accessModes], ["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany"]);
+        assert.strictEqual(caps.bindingMode, "Immediate");
+        assert.match(caps.note, /stands for EFS/);
+    });
+
     it("a static no-provisioner volume carries any mode label", () => {
         for (const mode of ["ReadWriteOnce", "ReadWriteOncePod", "ReadOnlyMany", "ReadWriteMany"] as const) {
             assert.strictEqual(canServe("kubernetes.io/no-provisioner", mode), true);
         }
+    });
+
+    it("counts a class as spanning nodes when it serves ReadWriteMany, never a static volume (a folder on one node)", () => {
+        assert.deepStrictEqual(["efs.csi.aws.com", sharedPathProvisioner, "rancher.io/local-path", "ebs.csi.aws.com", "kubernetes.io/no-provisioner", "example.com/nfs"]
+            .map(spansNodes), [true, true, false, false, false, false]);
     });
 
     it("gives no verdict on an unknown provisioner", () => {

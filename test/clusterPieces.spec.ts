@@ -1,5 +1,12 @@
 import * as assert from "assert";
-import { planSubnets, renderEksKubeconfig, renderKindConfig } from "../components/cluster";
+import * as yaml from "js-yaml";
+import {
+    kindHostDirs, kindLayout, kindNodeNames, kindStaticVolumeNode, kindWorkloadNodeNames, localPathDir, planSubnets,
+    renderEksKubeconfig, renderKindConfig, sharedPathDir,
+} from "../components/cluster";
+
+interface RenderedNode { role: string; image: string; extraMounts: Array<{ hostPath: string; containerPath: string }> }
+const nodesOf = (text: string) => (yaml.load(text) as { nodes: RenderedNode[] }).nodes;
 
 describe("cluster building blocks", () => {
     it("renders a kind config with the node image and every extra mount", () => {
@@ -7,6 +14,47 @@ describe("cluster building blocks", () => {
         assert.match(text, /^kind: Cluster\napiVersion: kind.x-k8s.io\/v1alpha4\nname: "a"\n/);
         assert.match(text, /image: "kindest\/node:v1.34.0"/);
         assert.match(text, /- hostPath: "\/h 2"\n        containerPath: "\/c\/2"/);
+    });
+
+    it("names the nodes as kind does: control plane first, then worker, worker2, …", () => {
+        assert.deepStrictEqual(kindNodeNames("demo", 0), ["demo-control-plane"]);
+        assert.deepStrictEqual(kindNodeNames("demo", 3), ["demo-control-plane", "demo-worker", "demo-worker2", "demo-worker3"]);
+    });
+
+    it("runs the pods on the workers when there are any, else on the control plane", () => {
+        assert.deepStrictEqual(kindWorkloadNodeNames("demo", 0), ["demo-control-plane"]);
+        assert.deepStrictEqual(kindWorkloadNodeNames("demo", 2), ["demo-worker", "demo-worker2"]);
+        assert.strictEqual(kindStaticVolumeNode("demo", 0), "demo-control-plane");
+        assert.strictEqual(kindStaticVolumeNode("demo", 2), "demo-worker");
+    });
+
+    it("renders a single node with its local-path folder at the single-node path and the shared folder", () => {
+        const nodes = nodesOf(renderKindConfig(kindLayout({ name: "demo", nodeImage: "img:1", dataDir: "/d", workers: 0, staticVolumePaths: [] })));
+        assert.deepStrictEqual(nodes, [{
+            role: "control-plane", image: "img:1", extraMounts: [
+                { hostPath: "/d/local-path", containerPath: localPathDir },
+                { hostPath: "/d/shared", containerPath: sharedPathDir },
+            ],
+        }]);
+    });
+
+    it("renders two workers, each with its own local-path folder, all sharing one folder, all on the same image", () => {
+        const layout = kindLayout({ name: "demo", nodeImage: "img:1", dataDir: "/d", workers: 2, staticVolumePaths: [] });
+        const nodes = nodesOf(renderKindConfig(layout));
+        assert.deepStrictEqual(nodes.map((n) => n.role), ["control-plane", "worker", "worker"]);
+        assert.ok(nodes.every((n) => n.image === "img:1"));
+        assert.deepStrictEqual(nodes.map((n) => n.extraMounts.find((m) => m.containerPath === localPathDir)!.hostPath),
+            ["/d/local-path", "/d/nodes/worker/local-path", "/d/nodes/worker2/local-path"]);
+        assert.deepStrictEqual(nodes.map((n) => n.extraMounts.find((m) => m.containerPath === sharedPathDir)!.hostPath),
+            ["/d/shared", "/d/shared", "/d/shared"]);
+        assert.deepStrictEqual(kindHostDirs(layout), ["/d/local-path", "/d/shared", "/d/nodes/worker/local-path", "/d/nodes/worker2/local-path"]);
+    });
+
+    it("mounts a static volume's folder into the one node that holds static volumes", () => {
+        const nodes = nodesOf(renderKindConfig(kindLayout({ name: "demo", nodeImage: "img:1", dataDir: "/d", workers: 2, staticVolumePaths: ["/var/emb"] })));
+        const withStatic = nodes.map((n) => n.extraMounts.some((m) => m.containerPath === "/var/emb"));
+        assert.deepStrictEqual(withStatic, [false, true, false]);
+        assert.deepStrictEqual(nodes[1].extraMounts.find((m) => m.containerPath === "/var/emb"), { hostPath: "/d/static/var_emb", containerPath: "/var/emb" });
     });
 
     it("plans one public and one private /20 per zone without overlap", () => {

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import { buildOnce } from "./harness";
 
 const dataResources = (c: Awaited<ReturnType<typeof buildOnce>>["cluster"]) => c.resources.filter((r) => !r.read && (
-    r.type === "kubernetes:core/v1:PersistentVolumeClaim" || r.type === "kubernetes:core/v1:Namespace" ||
+    r.type === "kubernetes:core/v1:PersistentVolumeClaim" || (r.type === "kubernetes:core/v1:Namespace" && r.inputs.metadata.name === "agent-data") ||
     r.type === "kubernetes:core/v1:PersistentVolume" || r.type === "aws:efs/fileSystem:FileSystem"));
 
 describe("destroy safety", () => {

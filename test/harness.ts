@@ -13,7 +13,8 @@ export interface Recorded {
     deleteBeforeReplace?: boolean;
     parent?: string;
     provider?: string;
-    dependsOn: number;
+    /** Names of the resources it explicitly depends on. */
+    dependsOn: string[];
 }
 
 export const testContext: ResolveContext = { projectDir: "/project", homeDir: "/home/user" };
@@ -52,6 +53,11 @@ export class MockCluster implements pulumi.runtime.Mocks {
     private readonly claims = new Map<string, any>();
     private readonly options = new Map<string, Partial<Recorded>>();
     public reclaimPolicy = "Delete";
+    /**
+     * The mock scheduler's nodes: a Deployment's pods all go to the first, unless the pod spec
+     * asks for a spread over nodes; then they go round the nodes.
+     */
+    public nodes = ["node-a", "node-b"];
     /** What the generator would have published by the time it is Ready. */
     public publishedStatus: Record<string, string> = {
         currentVersion: "20261124T100000.000Z-ab12c3", publishedAt: "2026-11-24T10:00:01Z", keptVersions: "20261124T100000.000Z-ab12c3,20261117T100000.000Z-cd34e5",
@@ -60,7 +66,7 @@ export class MockCluster implements pulumi.runtime.Mocks {
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, any> } {
         args = { ...args, inputs: unwrapSecrets(args.inputs) };
         const opts = this.options.get(`${args.type}::${args.name}`) ?? {};
-        this.resources.push({ type: args.type, name: args.name, inputs: args.inputs, id: args.id, read: !!args.id, dependsOn: 0, ...opts });
+        this.resources.push({ type: args.type, name: args.name, inputs: args.inputs, id: args.id, read: !!args.id, dependsOn: [], ...opts });
         if (args.type === "kubernetes:core/v1:PersistentVolumeClaim") {
             if (args.id) {
                 const created = this.claims.get(args.id);
@@ -90,6 +96,10 @@ export class MockCluster implements pulumi.runtime.Mocks {
             const replicas = args.inputs.spec?.replicas ?? 1;
             return { id: `${args.inputs.metadata.namespace}/${args.inputs.metadata.name}`, state: { ...args.inputs, status: { replicas, readyReplicas: replicas } } };
         }
+        if (args.type === "pulumi-nodejs:dynamic/agent-storage:ClaimNodes" && args.id) {
+            const [namespace, claim] = args.id.split("/");
+            return { id: args.id, state: { namespace, claim, nodes: this.nodesMounting(namespace, claim) } };
+        }
         if (args.type.startsWith("pulumi-nodejs:dynamic")) {
             return { id: args.inputs.name, state: { ...args.inputs, kubeconfig: `apiVersion: v1\nkind: Config\n# kind ${args.inputs.name}\n` } };
         }
@@ -107,6 +117,17 @@ export class MockCluster implements pulumi.runtime.Mocks {
         return { id: args.id || `${args.name}-id`, state: { ...args.inputs, arn: `arn:aws:mock::${args.name}`, name: args.inputs.name ?? args.name } };
     }
 
+    /** Nodes of the pods that mount the claim, one entry per pod, as the mock scheduler placed them. */
+    nodesMounting(namespace: string, claim: string): string[] {
+        const nodes: string[] = [];
+        for (const d of this.ofType("kubernetes:apps/v1:Deployment", { read: false })) {
+            const spec = d.inputs.spec.template.spec;
+            if (d.inputs.metadata.namespace !== namespace || !spec.volumes?.some((v: any) => v.persistentVolumeClaim?.claimName === claim)) continue;
+            for (let i = 0; i < (d.inputs.spec.replicas ?? 1); i++) nodes.push(spec.topologySpreadConstraints ? this.nodes[i % this.nodes.length] : this.nodes[0]);
+        }
+        return nodes;
+    }
+
     call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
         return args.inputs;
     }
@@ -118,6 +139,7 @@ export class MockCluster implements pulumi.runtime.Mocks {
             deleteBeforeReplace: (opts as pulumi.CustomResourceOptions).deleteBeforeReplace,
             parent: opts.parent ? (opts.parent as any).__name : undefined,
             provider: (opts as pulumi.CustomResourceOptions).provider ? ((opts as pulumi.CustomResourceOptions).provider as any).__name : undefined,
+            dependsOn: (Array.isArray(opts.dependsOn) ? opts.dependsOn : opts.dependsOn ? [opts.dependsOn] : []).map((d: any) => d.__name),
         });
     }
 

@@ -15,16 +15,25 @@ function problemKeys(raw: Parameters<typeof resolveSettings>[0]): string[] {
 }
 
 describe("settings", () => {
-    it("defaults to kind with five readers, an RWO embeddings claim on local-path, and data kept", () => {
+    it("defaults to kind with five readers, RWX embeddings on the shared class, RWO checkpoints on local-path, and data kept", () => {
         const s = resolve({});
         assert.strictEqual(s.target, "kind");
         assert.strictEqual(s.inferenceReplicas, 5);
-        assert.strictEqual(s.embeddings.accessMode, "ReadWriteOnce");
-        assert.strictEqual(s.embeddings.storageClass, "standard");
-        assert.strictEqual(s.embeddings.provisioner, "rancher.io/local-path");
+        assert.deepStrictEqual([s.embeddings.storageClass, s.embeddings.provisioner, s.embeddings.accessMode],
+            ["shared", "agent-storage.dev/shared-path", "ReadWriteMany"]);
+        assert.deepStrictEqual([s.checkpoints.storageClass, s.checkpoints.provisioner, s.checkpoints.accessMode],
+            ["standard", "rancher.io/local-path", "ReadWriteOnce"]);
+        assert.ok(s.embeddings.classIsOurs && !s.checkpoints.classIsOurs);
+        assert.deepStrictEqual(s.kind!.sharedStorage, { className: "shared", image: "docker.io/rancher/local-path-provisioner:v0.0.30" });
         assert.strictEqual(s.deleteDataOnDestroy, false);
         assert.strictEqual(s.image, "localhost/agent-storage/workload:0.1.0");
         assert.strictEqual(s.kind!.dataDir, "/project/.kind-data/agent-storage");
+    });
+
+    it("gives kind one control plane and two workers unless kindWorkers says otherwise", () => {
+        assert.strictEqual(resolve({}).kind!.workers, 2);
+        assert.strictEqual(resolve({ kindWorkers: 0 }).kind!.workers, 0);
+        assert.deepStrictEqual(problemKeys({ kindWorkers: 11 }), ["agent-storage:kindWorkers"]);
     });
 
     it("puts shared embeddings on EFS with ReadWriteMany and checkpoints on gp3 with ReadWriteOncePod on EKS", () => {
@@ -47,8 +56,9 @@ describe("settings", () => {
         assert.strictEqual(resolve({ target: "existing", kubeconfig: "~/.kube/config" }).existing!.kubeconfig, "/home/user/.kube/config");
     });
 
-    it("refuses ReadOnlyMany on kind's local class before anything is created", () => {
-        assert.deepStrictEqual(problemKeys({ embeddingsAccessMode: "ReadOnlyMany" }), ["agent-storage:embeddingsAccessMode"]);
+    it("refuses ReadOnlyMany and ReadWriteMany on kind's node-local class (the checkpoints') before anything is created", () => {
+        assert.deepStrictEqual(problemKeys({ checkpointsAccessMode: "ReadOnlyMany" }), ["agent-storage:checkpointsAccessMode"]);
+        assert.deepStrictEqual(problemKeys({ checkpointsAccessMode: "ReadWriteMany" }), ["agent-storage:checkpointsAccessMode"]);
     });
 
     it("refuses ReadWriteMany on an existing cluster whose provisioner is EBS", () => {
@@ -65,6 +75,52 @@ describe("settings", () => {
     it("refuses an EKS stack without a region and with two default classes", () => {
         assert.deepStrictEqual(problemKeys({ target: "eks", eksEfsDefault: true }).sort(),
             ["agent-storage:eksGp3Default, agent-storage:eksEfsDefault", "aws:region"]);
+    });
+
+    it("spreads readers over kind's two workers by default", () => {
+        const s = resolve({});
+        assert.strictEqual(s.workloadNodes, 2);
+        assert.strictEqual(s.readerPlacement.readers, "spread");
+    });
+
+    it("runs everything on one node when kind has no workers", () => {
+        const s = resolve({ kindWorkers: 0 });
+        assert.strictEqual(s.workloadNodes, 1);
+        assert.strictEqual(s.readerPlacement.readers, "one-node");
+    });
+
+    it("co-locates readers with the writer when the embeddings are ReadWriteOnce on several nodes", () => {
+        assert.strictEqual(resolve({ embeddingsAccessMode: "ReadWriteOnce" }).readerPlacement.readers, "with-writer");
+        assert.strictEqual(resolve({ target: "existing", kubeconfig: "k" }).readerPlacement.readers, "with-writer",
+            "local-path on a cluster of unknown size");
+        assert.strictEqual(resolve({ target: "existing", kubeconfig: "k", existingNodeCount: 1 }).readerPlacement.readers, "one-node");
+        assert.strictEqual(resolve({ target: "existing", kubeconfig: "k", existingNodeCount: 0 }).workloadNodes, undefined, "0 means not known");
+        assert.strictEqual(resolve({ target: "existing", kubeconfig: "k", existingNodeCount: 3 }).workloadNodes, 3);
+    });
+
+    it("co-locates readers with the writer on the node of the static volume", () => {
+        const s = resolve({ embeddingsVolume: "static-hostpath" });
+        assert.strictEqual(s.embeddingsHostPathNode, "agent-storage-worker");
+        assert.strictEqual(s.readerPlacement.readers, "with-writer");
+    });
+
+    it("spreads readers on EKS up to the node group's maximum", () => {
+        const s = resolve({ target: "eks", awsRegion: "eu-west-1" });
+        assert.strictEqual(s.workloadNodes, 4);
+        assert.strictEqual(s.readerPlacement.readers, "spread");
+    });
+
+    it("refuses embeddings that readers cannot share or the writer may not write, naming embeddingsAccessMode", () => {
+        assert.deepStrictEqual(problemKeys({ embeddingsAccessMode: "ReadWriteOncePod" }), ["agent-storage:embeddingsAccessMode"]);
+        assert.deepStrictEqual(problemKeys({ embeddingsAccessMode: "ReadOnlyMany" }), ["agent-storage:embeddingsAccessMode"]);
+        assert.deepStrictEqual(problemKeys({ target: "eks", awsRegion: "eu-west-1", embeddingsAccessMode: "ReadOnlyMany" }), ["agent-storage:embeddingsAccessMode"],
+            "one problem, not two, when the class cannot serve the mode either");
+    });
+
+    it("refuses a static host-path volume on an existing cluster that is not said to have one node", () => {
+        assert.deepStrictEqual(problemKeys({ target: "existing", kubeconfig: "k", embeddingsVolume: "static-hostpath" }),
+            ["agent-storage:embeddingsVolume, agent-storage:existingNodeCount"]);
+        assert.deepStrictEqual(problemKeys({ target: "existing", kubeconfig: "k", embeddingsVolume: "static-hostpath", existingNodeCount: 1 }), []);
     });
 
     it("refuses an unknown target without looking at anything else", () => {

@@ -14,7 +14,25 @@ describe("kind stack", () => {
         assert.strictEqual(kind.inputs.name, "demo");
         assert.match(kind.inputs.config, /hostPath: "\/project\/\.kind-data\/demo\/local-path"\n\s+containerPath: "\/var\/local-path-provisioner"/);
         assert.deepStrictEqual(kind.inputs.images, ["localhost/agent-storage/workload:0.1.0"]);
-        assert.deepStrictEqual(await valueOf(outputs.cluster), { name: "demo", kindConfig: kind.inputs.config });
+        assert.deepStrictEqual(await valueOf(outputs.cluster), {
+            name: "demo", nodes: ["demo-control-plane", "demo-worker", "demo-worker2"], kindConfig: kind.inputs.config,
+        });
+    });
+
+    it("creates a control plane and two workers by default, each with its own local-path folder and the one shared folder", async () => {
+        const { cluster } = await buildOnce({ target: "kind", kindClusterName: "demo" });
+        const kind = cluster.one(kindType);
+        assert.deepStrictEqual(kind.inputs.config.match(/role: \S+/g), ["role: control-plane", "role: worker", "role: worker"]);
+        assert.deepStrictEqual(kind.inputs.hostDirs.sort(), [
+            "/project/.kind-data/demo/local-path", "/project/.kind-data/demo/nodes/worker/local-path",
+            "/project/.kind-data/demo/nodes/worker2/local-path", "/project/.kind-data/demo/shared",
+        ]);
+        assert.strictEqual(kind.inputs.config.match(/containerPath: "\/var\/local-path-shared"/g)!.length, 3);
+    });
+
+    it("creates a single node when kindWorkers is 0", async () => {
+        const { cluster } = await buildOnce({ target: "kind", kindWorkers: 0 });
+        assert.deepStrictEqual(cluster.one(kindType).inputs.config.match(/role: \S+/g), ["role: control-plane"]);
     });
 
     it("hands every Kubernetes resource a provider built from the kind cluster's own kubeconfig", async () => {
@@ -35,9 +53,26 @@ describe("kind stack", () => {
         assert.strictEqual(pv.inputs.spec.persistentVolumeReclaimPolicy, "Retain");
         assert.strictEqual(claim.inputs.spec.storageClassName, "agent-static");
         assert.strictEqual(claim.inputs.spec.volumeName, pv.inputs.metadata.name);
-        assert.strictEqual(cluster.one("kubernetes:storage.k8s.io/v1:StorageClass").inputs.provisioner, "kubernetes.io/no-provisioner");
+        assert.strictEqual(cluster.one("kubernetes:storage.k8s.io/v1:StorageClass", (c) => c.inputs.metadata.name === "agent-static").inputs.provisioner,
+            "kubernetes.io/no-provisioner");
         const kind = cluster.one(kindType);
         assert.match(kind.inputs.config, /containerPath: "\/var\/local\/agent-storage\/embeddings"/);
+    });
+
+    it("pins the static volume to the one node whose container mounts its folder, when there are several nodes", async () => {
+        const { cluster } = await buildOnce({ target: "kind", embeddingsVolume: "static-hostpath" });
+        const pv = cluster.one("kubernetes:core/v1:PersistentVolume");
+        assert.deepStrictEqual(pv.inputs.spec.nodeAffinity.required.nodeSelectorTerms,
+            [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: ["agent-storage-worker"] }] }]);
+        const config = cluster.one(kindType).inputs.config as string;
+        const nodeBlocks = config.split(/\n  - role: /).slice(1);
+        assert.deepStrictEqual(nodeBlocks.map((b) => b.includes('containerPath: "/var/local/agent-storage/embeddings"')), [false, true, false],
+            "only the first worker (agent-storage-worker) mounts the static folder");
+    });
+
+    it("leaves the static volume unpinned on a single-node cluster", async () => {
+        const { cluster } = await buildOnce({ target: "kind", kindWorkers: 0, embeddingsVolume: "static-hostpath" });
+        assert.strictEqual(cluster.one("kubernetes:core/v1:PersistentVolume").inputs.spec.nodeAffinity, undefined);
     });
 });
 
@@ -59,8 +94,8 @@ describe("existing-cluster stack", () => {
 
     it("creates nothing at all when the configuration is invalid", async () => {
         const cluster = new MockCluster();
-        await assert.rejects(buildWithMocks({ target: "kind", embeddingsAccessMode: "ReadOnlyMany" }, undefined, cluster),
-            /embeddingsAccessMode: ReadOnlyMany cannot be served by class "standard"/);
+        await assert.rejects(buildWithMocks({ target: "kind", checkpointsAccessMode: "ReadOnlyMany" }, undefined, cluster),
+            /checkpointsAccessMode: ReadOnlyMany cannot be served by class "standard"/);
         assert.deepStrictEqual(cluster.resources.filter((r) => r.type !== "pulumi:pulumi:Stack").map((r) => r.type), []);
     });
 });
@@ -153,15 +188,16 @@ describe("EKS stack", () => {
 describe("namespace and claims", () => {
     it("enforces the restricted Pod Security Standard on the namespace", async () => {
         const { cluster } = await buildOnce({});
-        const ns = cluster.one("kubernetes:core/v1:Namespace");
+        const ns = cluster.one("kubernetes:core/v1:Namespace", (r) => r.inputs.metadata.labels["pod-security.kubernetes.io/enforce"] === "restricted");
         assert.strictEqual(ns.inputs.metadata.name, "agent-data");
         assert.strictEqual(ns.inputs.metadata.labels["pod-security.kubernetes.io/enforce"], "restricted");
     });
 
     it("names the storage class on every claim and labels it as data with its role", async () => {
         const { cluster } = await buildOnce({ embeddingsSize: "3Gi" });
+        assert.strictEqual(claimNamed(cluster, "embeddings").inputs.spec.storageClassName, "shared");
+        assert.strictEqual(claimNamed(cluster, "checkpoints").inputs.spec.storageClassName, "standard");
         for (const c of claims(cluster)) {
-            assert.strictEqual(c.inputs.spec.storageClassName, "standard");
             assert.strictEqual(c.inputs.metadata.labels["agent-storage.io/data"], "true");
             assert.strictEqual(c.inputs.metadata.labels["agent-storage.io/role"], c.inputs.metadata.name);
         }
@@ -222,16 +258,62 @@ describe("workloads", () => {
 
     it("uses the configured image", async () => {
         const { cluster } = await buildOnce({ image: "registry.example/agent:2" });
-        for (const d of cluster.ofType("kubernetes:apps/v1:Deployment", { read: false })) {
-            assert.strictEqual(d.inputs.spec.template.spec.containers[0].image, "registry.example/agent:2");
+        for (const name of ["embeddings-generator", "inference"]) {
+            assert.strictEqual(deployment(cluster, name).inputs.spec.template.spec.containers[0].image, "registry.example/agent:2");
         }
+    });
+});
+
+describe("placement over nodes", () => {
+    const podSpec = (c: MockCluster, name: string) => deployment(c, name).inputs.spec.template.spec;
+
+    it("spreads the readers over kind's workers, honouring taints, and leaves the generator unpinned", async () => {
+        const { cluster, outputs } = await buildOnce({});
+        const [spread] = podSpec(cluster, "inference").topologySpreadConstraints;
+        assert.deepStrictEqual([spread.topologyKey, spread.maxSkew, spread.whenUnsatisfiable, spread.nodeTaintsPolicy, spread.nodeAffinityPolicy],
+            ["kubernetes.io/hostname", 1, "ScheduleAnyway", "Honor", "Honor"]);
+        assert.strictEqual(podSpec(cluster, "inference").affinity, undefined);
+        const gen = podSpec(cluster, "embeddings-generator");
+        assert.deepStrictEqual([gen.affinity, gen.nodeSelector, gen.nodeName, gen.topologySpreadConstraints], [undefined, undefined, undefined, undefined]);
+        assert.strictEqual((await valueOf(outputs.readerPlacement)).readers, "spread");
+    });
+
+    it("co-locates every pod that mounts ReadWriteOnce embeddings, without a spread, and says so in readerPlacement", async () => {
+        const { cluster, outputs } = await buildOnce({ embeddingsAccessMode: "ReadWriteOnce" });
+        for (const name of ["inference", "embeddings-generator"]) {
+            const [term] = podSpec(cluster, name).affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution;
+            assert.strictEqual(term.topologyKey, "kubernetes.io/hostname", name);
+            assert.deepStrictEqual(term.labelSelector.matchExpressions[0].values, ["embeddings-generator", "inference"], name);
+        }
+        assert.strictEqual(podSpec(cluster, "inference").topologySpreadConstraints, undefined);
+        const placement = await valueOf(outputs.readerPlacement);
+        assert.strictEqual(placement.readers, "with-writer");
+        assert.match(placement.reason, /ReadWriteOnce on class "shared"/);
+    });
+
+    it("adds no placement rules on a single-node kind cluster", async () => {
+        const { cluster } = await buildOnce({ kindWorkers: 0 });
+        for (const name of ["inference", "embeddings-generator"]) {
+            assert.deepStrictEqual([podSpec(cluster, name).affinity, podSpec(cluster, name).topologySpreadConstraints], [undefined, undefined], name);
+        }
+    });
+
+    it("keeps the readers with the writer on the static volume's node", async () => {
+        const { cluster } = await buildOnce({ target: "kind", embeddingsVolume: "static-hostpath" });
+        assert.ok(podSpec(cluster, "inference").affinity.podAffinity);
+        assert.strictEqual(podSpec(cluster, "inference").topologySpreadConstraints, undefined);
+    });
+
+    it("spreads the readers over EKS nodes", async () => {
+        const { cluster } = await buildOnce({ target: "eks", awsRegion: "us-east-1", eksAdminPrincipalArns: ["arn:aws:iam::111122223333:role/admin"] });
+        assert.strictEqual(podSpec(cluster, "inference").topologySpreadConstraints.length, 1);
     });
 });
 
 describe("generator API access", () => {
     it("lets only the generator publish, and only to its status ConfigMap", async () => {
         const { cluster } = await buildOnce({});
-        const role = cluster.one("kubernetes:rbac.authorization.k8s.io/v1:Role");
+        const role = cluster.one("kubernetes:rbac.authorization.k8s.io/v1:Role", (r) => r.inputs.metadata.namespace === "agent-data");
         const named = role.inputs.rules.filter((r: any) => r.resourceNames);
         assert.deepStrictEqual(named, [{ apiGroups: [""], resources: ["configmaps"], resourceNames: ["embeddings-status"], verbs: ["get", "update", "patch"] }]);
         assert.ok(role.inputs.rules.every((r: any) => r.resources.length === 1 && r.resources[0] === "configmaps"));

@@ -1,8 +1,8 @@
 import * as assert from "assert";
 import {
-    checkAccessModeName, checkDuration, checkEksNetwork, checkEmbeddingsVolume, checkExistingCluster, checkKeepVersions,
-    checkModeServedByClass, checkNamespace, checkRegion, checkReplicas, checkSchedule, checkSingleDefaultClass,
-    checkStorageSize, checkTarget, formatProblems, parseQuantity,
+    checkAccessModeName, checkDuration, checkEksNetwork, checkEmbeddingsShared, checkEmbeddingsVolume, checkExistingCluster,
+    checkExistingNodeCount, checkKeepVersions, checkKindWorkers, checkModeServedByClass, checkNamespace, checkRegion, checkReplicas,
+    checkSchedule, checkSingleDefaultClass, checkStaticVolumeOnOneNode, checkStorageSize, checkTarget, formatProblems, parseQuantity,
 } from "../stacks";
 
 describe("validation rules", () => {
@@ -28,6 +28,20 @@ describe("validation rules", () => {
         it("accepts one or more", () => {
             assert.deepStrictEqual(checkReplicas("inferenceReplicas", 1), []);
             assert.deepStrictEqual(checkReplicas("inferenceReplicas", 50), []);
+        });
+    });
+
+    describe("kind workers", () => {
+        it("accepts 0 to 10 workers and an unset value", () => {
+            for (const n of [undefined, 0, 2, 10]) assert.deepStrictEqual(checkKindWorkers(n), [], `for ${n}`);
+        });
+        it("rejects negative, fractional and too many workers, naming the key and a fix", () => {
+            for (const n of [-1, 1.5, 11]) {
+                const [p] = checkKindWorkers(n);
+                assert.strictEqual(p.key, "agent-storage:kindWorkers", `for ${n}`);
+                assert.match(p.message, /from 0 to 10/);
+                assert.match(p.fix, /pulumi config set agent-storage:kindWorkers 2/);
+            }
         });
     });
 
@@ -75,6 +89,47 @@ describe("validation rules", () => {
             assert.deepStrictEqual(checkModeServedByClass("k", "ReadWriteMany", "efs", "efs.csi.aws.com"), []);
             assert.deepStrictEqual(checkModeServedByClass("k", "ReadWriteOncePod", "gp3", "ebs.csi.aws.com"), []);
             assert.deepStrictEqual(checkModeServedByClass("k", "ReadOnlyMany", "nfs", "example.com/nfs"), []);
+        });
+    });
+
+    describe("embeddings shared by a writer and readers", () => {
+        it("refuses ReadWriteOncePod: only one pod could mount the claim, and the readers would stay Pending", () => {
+            const [p] = checkEmbeddingsShared("ReadWriteOncePod", "shared", "agent-storage.dev/shared-path");
+            assert.strictEqual(p.key, "agent-storage:embeddingsAccessMode");
+            assert.match(p.message, /one pod.*readers would stay Pending/);
+            assert.match(p.fix, /pulumi config set agent-storage:embeddingsAccessMode ReadWriteMany/);
+        });
+        it("suggests ReadWriteOnce where the class serves one node only", () => {
+            assert.match(checkEmbeddingsShared("ReadWriteOncePod", "standard", "rancher.io/local-path")[0].fix, /embeddingsAccessMode ReadWriteOnce /);
+            assert.match(checkEmbeddingsShared("ReadWriteOncePod", "agent-static", "kubernetes.io/no-provisioner")[0].fix, /embeddingsAccessMode ReadWriteOnce /);
+        });
+        it("refuses ReadOnlyMany: the generator writes the embeddings", () => {
+            const [p] = checkEmbeddingsShared("ReadOnlyMany", "shared", "agent-storage.dev/shared-path");
+            assert.strictEqual(p.key, "agent-storage:embeddingsAccessMode");
+            assert.match(p.message, /generator writes/);
+        });
+        it("accepts ReadWriteOnce and ReadWriteMany", () => {
+            assert.deepStrictEqual(checkEmbeddingsShared("ReadWriteMany", "efs", "efs.csi.aws.com"), []);
+            assert.deepStrictEqual(checkEmbeddingsShared("ReadWriteOnce", "standard", "rancher.io/local-path"), []);
+        });
+    });
+
+    describe("nodes of an existing cluster", () => {
+        it("accepts a node count, 0 for not known, and an unset value", () => {
+            for (const n of [undefined, 0, 1, 12]) assert.deepStrictEqual(checkExistingNodeCount(n), [], `for ${n}`);
+            assert.strictEqual(checkExistingNodeCount(-1)[0].key, "agent-storage:existingNodeCount");
+            assert.strictEqual(checkExistingNodeCount(2.5).length, 1);
+        });
+        it("refuses a static host-path volume unless the existing cluster is said to have one node for the pods", () => {
+            for (const count of [undefined, 3]) {
+                const [p] = checkStaticVolumeOnOneNode("existing", "static-hostpath", count);
+                assert.strictEqual(p.key, "agent-storage:embeddingsVolume, agent-storage:existingNodeCount", `for ${count}`);
+                assert.match(p.message, /folder on one node/);
+                assert.match(p.fix, /existingNodeCount 1.*config rm agent-storage:embeddingsVolume/);
+            }
+            assert.deepStrictEqual(checkStaticVolumeOnOneNode("existing", "static-hostpath", 1), []);
+            assert.deepStrictEqual(checkStaticVolumeOnOneNode("existing", "dynamic", 3), []);
+            assert.deepStrictEqual(checkStaticVolumeOnOneNode("kind", "static-hostpath", undefined), [], "kind pins the volume to its node instead");
         });
     });
 

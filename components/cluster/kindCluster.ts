@@ -1,20 +1,21 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as path from "path";
-import { KindMount, localPathDir, renderKindConfig } from "./kindConfig";
+import { kindHostDirs, kindLayout, renderKindConfig } from "./kindConfig";
 import { CommandRunner, KindClusterInputs, defaultRunner, kindClusterProvider } from "./kindProvider";
 
 export interface KindClusterArgs {
     /** kind cluster name; also the kubeconfig context `kind-<name>`. */
     clusterName: string;
-    /** kindest/node image (must be available to the local Docker). */
+    /** kindest/node image of every node (must be available to the local Docker). */
     nodeImage: string;
+    /** Worker nodes besides the control plane; 0 makes a single-node cluster. */
+    workers: number;
     /**
-     * Host folder that holds the volumes' bytes. It is bind-mounted into the node, so the
-     * data outlives the cluster: deleting the cluster does not delete the embeddings.
+     * Host folder that holds the volumes' bytes. Its folders are bind-mounted into the nodes,
+     * so the data outlives the cluster: deleting the cluster does not delete the embeddings.
      */
     dataDir: string;
-    /** Node paths of static host-path volumes, each backed by a folder under dataDir. */
+    /** Node paths of static host-path volumes, each backed by a folder under dataDir, on one node. */
     staticVolumePaths: string[];
     /** Locally built images to load into the node. */
     images: string[];
@@ -35,11 +36,6 @@ class KindClusterResource extends pulumi.dynamic.Resource {
     }
 }
 
-/** Host folder for one static volume; the node path is flattened into a folder name. */
-export function staticVolumeHostDir(dataDir: string, nodePath: string): string {
-    return path.join(dataDir, "static", nodePath.replace(/^\/+/, "").replace(/\//g, "_"));
-}
-
 /**
  * A local kind cluster created from a generated config, deleted on destroy, and a
  * Kubernetes provider built from that cluster's own kubeconfig (never ~/.kube/config).
@@ -52,17 +48,17 @@ export class KindCluster extends pulumi.ComponentResource {
     constructor(name: string, args: KindClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("agent-storage:cluster:KindCluster", name, {}, opts);
 
-        const mounts: KindMount[] = [
-            { hostPath: path.join(args.dataDir, "local-path"), containerPath: localPathDir },
-            ...args.staticVolumePaths.map((p) => ({ hostPath: staticVolumeHostDir(args.dataDir, p), containerPath: p })),
-        ];
-        this.kindConfig = renderKindConfig({ name: args.clusterName, nodeImage: args.nodeImage, extraMounts: mounts });
+        const layout = kindLayout({
+            name: args.clusterName, nodeImage: args.nodeImage, dataDir: args.dataDir,
+            workers: args.workers, staticVolumePaths: args.staticVolumePaths,
+        });
+        this.kindConfig = renderKindConfig(layout);
 
         const inputs: KindClusterInputs = {
             name: args.clusterName,
             nodeImage: args.nodeImage,
             config: this.kindConfig,
-            hostDirs: mounts.map((m) => m.hostPath),
+            hostDirs: kindHostDirs(layout),
             images: args.images,
             deleteDataOnDestroy: args.deleteDataOnDestroy,
         };

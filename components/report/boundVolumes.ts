@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { ClaimNodes } from "./claimNodes";
 
 export interface VolumeMountUse {
     /** Workload name. */
@@ -21,6 +22,8 @@ export interface BoundVolumesReportArgs {
      */
     after: pulumi.Input<unknown>[];
     provider: k8s.Provider;
+    /** The kubeconfig (and context) the pods are listed with, to see which nodes mount each claim. */
+    access: { kubeconfig: pulumi.Input<string>; context?: string };
 }
 
 /** One line of the `boundVolumes` stack output. */
@@ -34,6 +37,8 @@ export interface BoundVolume {
     storageClass: string;
     reclaimPolicy: string;
     mountedBy: VolumeMountUse[];
+    /** Nodes of the running pods that mount the claim, sorted, each once. */
+    nodes: string[];
 }
 
 /** Builds one report line from the live claim and volume, as read from the cluster. */
@@ -42,6 +47,7 @@ export function describeBinding(
         status?: { phase?: string; capacity?: Record<string, string>; accessModes?: string[] } },
     volume: { metadata?: { name?: string }; spec?: { persistentVolumeReclaimPolicy?: string } } | undefined,
     mountedBy: VolumeMountUse[],
+    nodes: string[],
 ): BoundVolume {
     return {
         namespace: claim.metadata?.namespace ?? "",
@@ -53,11 +59,13 @@ export function describeBinding(
         storageClass: claim.spec?.storageClassName ?? "",
         reclaimPolicy: volume?.spec?.persistentVolumeReclaimPolicy ?? "",
         mountedBy,
+        nodes: [...new Set(nodes)].sort(),
     };
 }
 
 /**
- * Reads every claim again after its workloads are ready, then the volume it is bound to.
+ * Reads every claim again after its workloads are ready, then the volume it is bound to and
+ * the nodes of the pods that mount it.
  * The claim resources' own status is a snapshot from creation time: on a
  * WaitForFirstConsumer class it still says Pending. `dependsOn` does not delay a `.get`
  * (pulumi/pulumi#16395), so the id itself is derived from the workloads' outputs.
@@ -76,9 +84,13 @@ export class BoundVolumesReport extends pulumi.ComponentResource {
                 return volume;
             });
             const volume = k8s.core.v1.PersistentVolume.get(`${name}-volume-${i}`, volumeName, { parent: this, provider: args.provider });
-            return pulumi.all([live.metadata, live.spec, live.status, volume.metadata, volume.spec])
-                .apply(([metadata, spec, status, volumeMetadata, volumeSpec]) => describeBinding(
-                    { metadata, spec, status }, { metadata: volumeMetadata, spec: volumeSpec }, mountedBy));
+            const users = new ClaimNodes(`${name}-nodes-${i}`, {
+                kubeconfig: args.access.kubeconfig, context: args.access.context,
+                namespace: claim.metadata.namespace, claim: claim.metadata.name,
+            }, { id, parent: this });
+            return pulumi.all([live.metadata, live.spec, live.status, volume.metadata, volume.spec, users.nodes])
+                .apply(([metadata, spec, status, volumeMetadata, volumeSpec, nodes]) => describeBinding(
+                    { metadata, spec, status }, { metadata: volumeMetadata, spec: volumeSpec }, mountedBy, nodes ?? []));
         });
         this.volumes = pulumi.all(lines);
         this.registerOutputs({ volumes: this.volumes });

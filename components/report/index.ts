@@ -1,2 +1,3 @@
 export * from "./boundVolumes";
+export * from "./claimNodes";
 export * from "./servedVersion";

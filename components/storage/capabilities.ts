@@ -28,6 +28,12 @@ export interface ProvisionerCapabilities {
     note: string;
 }
 
+/**
+ * The provisioner name of kind's `shared` class: a second local-path-provisioner in
+ * shared-file-system mode, whose volumes are folders of one host folder every node mounts.
+ */
+export const sharedPathProvisioner = "agent-storage.dev/shared-path";
+
 export const provisioners: Readonly<Record<string, ProvisionerCapabilities>> = {
     "rancher.io/local-path": {
         accessModes: ["ReadWriteOnce", "ReadWriteOncePod"],
@@ -43,6 +49,11 @@ export const provisioners: Readonly<Record<string, ProvisionerCapabilities>> = {
         accessModes: ["ReadWriteOnce", "ReadWriteMany"],
         bindingMode: "Immediate",
         note: 'the EFS CSI driver rejects ReadOnlyMany ("volume capability not supported"); use ReadWriteMany with read-only mounts',
+    },
+    [sharedPathProvisioner]: {
+        accessModes: ["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany"],
+        bindingMode: "Immediate",
+        note: "one host folder mounted into every kind node: stands for EFS",
     },
     "kubernetes.io/no-provisioner": {
         accessModes: ["ReadWriteOnce", "ReadWriteOncePod", "ReadOnlyMany", "ReadWriteMany"],
@@ -63,4 +74,12 @@ export function capabilitiesOf(provisioner: string): ProvisionerCapabilities | u
 export function canServe(provisioner: string, mode: AccessMode): boolean | undefined {
     const caps = capabilitiesOf(provisioner);
     return caps === undefined ? undefined : caps.accessModes.includes(mode);
+}
+
+/**
+ * True when the provisioner's volumes can be mounted from every node at once. A static
+ * volume's modes are only labels (a host folder is still on one node), so it never counts.
+ */
+export function spansNodes(provisioner: string): boolean {
+    return provisioner !== "kubernetes.io/no-provisioner" && canServe(provisioner, "ReadWriteMany") === true;
 }

@@ -13,12 +13,20 @@ export interface ClaimSpec {
     size: string;
     accessMode: AccessMode;
     storageClass: string;
+    /** What the claim needs before it can bind (its StorageClass, the driver behind it). Default: nothing. */
+    dependsOn?: pulumi.Resource[];
 }
 
-/** The lesson's static volume: a host folder on the (single) node, pre-bound to one claim. */
+/** The lesson's static volume: a host folder on one node, pre-bound to one claim. */
 export interface StaticHostPathVolume {
     /** Folder on the node. */
     hostPath: string;
+    /**
+     * The node (its `kubernetes.io/hostname`) that has the folder. Default: none, for a
+     * single-node cluster. With several nodes it must be set: the volume then carries node
+     * affinity, so every pod that mounts it is scheduled where the folder is.
+     */
+    node?: string;
     /** Class name written on both the volume and the claim, so no default class interferes. */
     storageClass: string;
 }
@@ -35,14 +43,14 @@ export interface DataVolumesArgs {
      */
     deleteDataOnDestroy: boolean;
     provider: k8s.Provider;
-    /** StorageClasses or drivers the claims need first. */
-    dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
 export const dataLabel = "agent-storage.io/data";
 export const roleLabel = "agent-storage.io/role";
 export const deleteOnDestroyAnnotation = "agent-storage.io/delete-on-destroy";
 export const awaitAnnotation = "pulumi.com/waitFor";
+/** The node label that names one node: the topology of node-local volumes and of co-location. */
+export const hostnameLabel = "kubernetes.io/hostname";
 
 /** Name of the static volume; volumes are cluster-scoped, so it carries the namespace. */
 export function staticVolumeName(namespace: string, claim: string): string {
@@ -58,7 +66,6 @@ export class DataVolumes extends pulumi.ComponentResource {
     constructor(name: string, args: DataVolumesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("agent-storage:storage:DataVolumes", name, {}, opts);
         const keep = !args.deleteDataOnDestroy;
-        const childOpts = { parent: this, provider: args.provider, dependsOn: args.dependsOn };
 
         let embeddingsVolumeName: pulumi.Output<string> | undefined;
         if (args.staticEmbeddings) {
@@ -82,6 +89,13 @@ export class DataVolumes extends pulumi.ComponentResource {
                     storageClassName: args.staticEmbeddings.storageClass,
                     volumeMode: "Filesystem",
                     hostPath: { path: args.staticEmbeddings.hostPath, type: "Directory" },
+                    nodeAffinity: args.staticEmbeddings.node === undefined ? undefined : {
+                        required: {
+                            nodeSelectorTerms: [{
+                                matchExpressions: [{ key: hostnameLabel, operator: "In", values: [args.staticEmbeddings.node] }],
+                            }],
+                        },
+                    },
                     // Pre-bound, so no other claim can take it.
                     claimRef: { namespace: args.namespace, name: args.embeddings.name },
                 },
@@ -115,7 +129,7 @@ export class DataVolumes extends pulumi.ComponentResource {
                     resources: { requests: { storage: spec.size } },
                     volumeName,
                 },
-            }, { ...childOpts, dependsOn: [...(args.dependsOn ?? []), ...extraDeps], retainOnDelete: keep });
+            }, { parent: this, provider: args.provider, dependsOn: [...(spec.dependsOn ?? []), ...extraDeps], retainOnDelete: keep });
 
         this.embeddings = claim(args.embeddings, embeddingsVolumeName, this.staticVolume ? [this.staticVolume] : []);
         this.checkpoints = claim(args.checkpoints);

@@ -56,11 +56,11 @@ function podIdentityRole(
  * many nodes, each through its CSI driver add-on with least-privilege credentials.
  */
 export class EksStorage extends pulumi.ComponentResource {
+    /** The EBS class; it depends on the EBS driver, so a claim on it needs only the class. */
     public readonly blockClass: k8s.storage.v1.StorageClass;
+    /** The EFS class; it depends on the EFS driver and the mount targets. */
     public readonly fileClass: k8s.storage.v1.StorageClass;
     public readonly fileSystem: aws.efs.FileSystem;
-    /** Everything a claim needs before it can bind. */
-    public readonly ready: pulumi.Resource[];
 
     constructor(name: string, args: EksStorageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("agent-storage:storage:EksStorage", name, {}, opts);
@@ -130,7 +130,6 @@ export class EksStorage extends pulumi.ComponentResource {
             reclaimPolicy,
             volumeBindingMode: "Immediate",
         }, { ...k8sOpts, dependsOn: [efsDriver], deleteBeforeReplace: true });
-        this.ready = [this.blockClass, this.fileClass];
         this.registerOutputs({ fileSystemId: this.fileSystem.id });
     }
 }

@@ -1,3 +1,4 @@
 export * from "./capabilities";
 export * from "./dataVolumes";
 export * from "./eksStorage";
+export * from "./kindSharedStorage";

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { PodScheduling } from "./placement";
 import { ResourceBudget, mountPaths, restrictedContainerSecurity, restrictedPodSecurity, standardLabels } from "./podSecurity";
 
 export interface RefreshPolicy {
@@ -20,6 +21,8 @@ export interface EmbeddingsGeneratorArgs {
     checkpointsClaim: string;
     refresh: RefreshPolicy;
     resources: ResourceBudget;
+    /** Affinity to the readers' node when the embeddings are node-bound (see placement.ts). Default: none. */
+    scheduling?: PodScheduling;
     provider: k8s.Provider;
 }
 
@@ -41,6 +44,7 @@ export function generatorPodSpec(args: Omit<EmbeddingsGeneratorArgs, "namespace"
         timeoutSeconds: 5,
     };
     return {
+        ...args.scheduling,
         securityContext: restrictedPodSecurity(),
         serviceAccountName: generatorName,
         // The token is only for publishing the served version (see statusConfigMapName).

@@ -1,5 +1,6 @@
 export * from "./agentNamespace";
 export * from "./embeddingsGenerator";
 export * from "./inferencePool";
+export * from "./placement";
 export * from "./podSecurity";
 export * from "./readerMounts";

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { PodScheduling } from "./placement";
 import { assertReadOnlyReaders } from "./readerMounts";
 import { ResourceBudget, mountPaths, restrictedContainerSecurity, restrictedPodSecurity, standardLabels } from "./podSecurity";
 
@@ -10,14 +11,17 @@ export interface InferencePoolArgs {
     embeddingsClaim: string;
     replicas: number;
     resources: ResourceBudget;
+    /** Affinity and spread over nodes (see placement.ts). Default: none, for a single node. */
+    scheduling?: PodScheduling;
     provider: k8s.Provider;
 }
 
 export const inferenceName = "inference";
 
 /** The readers' pod spec: the embeddings read-only twice over; only /tmp is writable. */
-export function inferencePodSpec(args: Pick<InferencePoolArgs, "image" | "embeddingsClaim" | "resources">) {
+export function inferencePodSpec(args: Pick<InferencePoolArgs, "image" | "embeddingsClaim" | "resources" | "scheduling">) {
     return {
+        ...args.scheduling,
         securityContext: restrictedPodSecurity(),
         automountServiceAccountToken: false,
         enableServiceLinks: false,

@@ -1,12 +1,11 @@
-// What each StorageClass provisioner can serve, in one place.
-//
-// Source: /work/shared/reference/storage-facts.md ("What each provisioner can serve"), which
-// cites kubernetes/website persistent-volumes.md, kubernetes-sigs/kind#2371,
-// kubernetes-sigs/aws-ebs-csi-driver#2178 and kubernetes-sigs/aws-efs-csi-driver#502/#972.
-// Read 2026-11-24. A provisioner that is not listed here gets no verdict.
+// What each StorageClass provisioner can serve: the program's own table
+// (components/storage/capabilities.ts), so the pack and the program's up-front checks can
+// never disagree. The pack adds only what the program never asks for: raw block volumes.
+// A provisioner that is not listed gets no verdict.
+import { AccessMode, accessModes, provisioners } from "../../components/storage/capabilities";
 
-export type AccessMode = "ReadWriteOnce" | "ReadOnlyMany" | "ReadWriteMany" | "ReadWriteOncePod";
-export const ACCESS_MODES: readonly AccessMode[] = ["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"];
+export type { AccessMode };
+export const ACCESS_MODES: readonly AccessMode[] = accessModes;
 
 export const SHORT: Record<AccessMode, string> = {
     ReadWriteOnce: "RWO",
@@ -23,29 +22,17 @@ export interface Capability {
     blockOnly?: { modes: readonly AccessMode[]; parameters: Record<string, string>; note: string };
 }
 
-export const PROVISIONER_CAPABILITIES: Readonly<Record<string, Capability>> = {
-    "rancher.io/local-path": {
-        modes: ["ReadWriteOnce", "ReadWriteOncePod"],
-        note: "local-path volumes live on one node's disk (kind's `standard` class)",
-    },
+const blockOnly: Readonly<Record<string, Capability["blockOnly"]>> = {
     "ebs.csi.aws.com": {
-        modes: ["ReadWriteOnce", "ReadWriteOncePod"],
-        note: "an EBS volume attaches to one node; ROX is never served",
-        blockOnly: {
-            modes: ["ReadWriteMany"],
-            parameters: { type: "io2" },
-            note: "RWX only as io2 multi-attach with volumeMode: Block",
-        },
-    },
-    "efs.csi.aws.com": {
-        modes: ["ReadWriteOnce", "ReadWriteMany"],
-        note: "EFS answers ROX with 'volume capability not supported' and has no RWOP",
-    },
-    "kubernetes.io/no-provisioner": {
-        modes: ACCESS_MODES,
-        note: "static volumes: the access mode is whatever label the PV carries",
+        modes: ["ReadWriteMany"],
+        parameters: { type: "io2" },
+        note: "RWX only as io2 multi-attach with volumeMode: Block",
     },
 };
+
+export const PROVISIONER_CAPABILITIES: Readonly<Record<string, Capability>> = Object.fromEntries(
+    Object.entries(provisioners).map(([name, caps]) => [name, { modes: caps.accessModes, note: caps.note, blockOnly: blockOnly[name] }]),
+);
 
 /**
  * Class names that exist on clusters without the stack creating them, so a claim naming one

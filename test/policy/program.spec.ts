@@ -11,7 +11,9 @@ import { runResourcePolicy, runStackPolicy, res } from "../../policy/lib/harness
 import { Res } from "../../policy/lib/k8s";
 
 const shapes: [string, Record<string, any>][] = [
-    ["kind (dynamic, local-path)", {}],
+    ["kind (RWX on shared, RWO on local-path)", {}],
+    ["kind, one node", { kindWorkers: 0 }],
+    ["kind, RWO embeddings (readers with the writer)", { embeddingsAccessMode: "ReadWriteOnce" }],
     ["kind (static hostPath PV)", { embeddingsVolume: "static-hostpath" }],
     ["kind, deleteDataOnDestroy", { deleteDataOnDestroy: true }],
     ["existing cluster", { target: "existing", kubeconfig: path.join(fixturesDir, "kubeconfig"), kubeContext: "ctx" }],

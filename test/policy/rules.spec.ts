@@ -4,6 +4,8 @@
 import * as assert from "assert";
 import { res, runResourcePolicy, runStackPolicy } from "../../policy/lib/harness";
 import { Res, T } from "../../policy/lib/k8s";
+import { PROVISIONER_CAPABILITIES } from "../../policy/lib/storage-capabilities";
+import { provisioners, sharedPathProvisioner } from "../../components/storage/capabilities";
 import { accessModeSupportedByClass } from "../../policy/rules/access-mode-supported-by-class";
 import { accessModeClassUnresolved } from "../../policy/rules/access-mode-class-unresolved";
 import { embeddingsReadersReadOnly } from "../../policy/rules/embeddings-readers-read-only";
@@ -177,6 +179,22 @@ describe("policy: access-mode-supported-by-class", () => {
         const v = await runStackPolicy(p, [c], { knownClasses: { hostpath: "rancher.io/local-path" } });
         assert.strictEqual(v.length, 1);
         assert.match(v[0].message, /from the policy config/);
+    });
+
+    it("judges with the program's own capability table, so the pack and the program's up-front checks agree", () => {
+        assert.deepStrictEqual(Object.keys(PROVISIONER_CAPABILITIES).sort(), Object.keys(provisioners).sort());
+        for (const [name, caps] of Object.entries(provisioners)) {
+            assert.deepStrictEqual([...PROVISIONER_CAPABILITIES[name].modes], [...caps.accessModes], name);
+            assert.strictEqual(PROVISIONER_CAPABILITIES[name].note, caps.note, name);
+        }
+    });
+
+    it("accepts ReadWriteMany on kind's shared class and refuses ReadWriteOncePod there", async () => {
+        const sc = storageClass("shared", sharedPathProvisioner);
+        assert.deepStrictEqual(await runStackPolicy(p, [sc, claim("embeddings", { modes: ["ReadWriteMany"], cls: "shared" })]), []);
+        const v = await runStackPolicy(p, [sc, claim("embeddings", { modes: ["ReadWriteOncePod"], cls: "shared" })]);
+        assert.strictEqual(v.length, 1, messages(v));
+        assert.match(v[0].message, /ReadWriteOncePod \(RWOP\).*'shared' \(agent-storage\.dev\/shared-path, from the stack/);
     });
 
     it("prefers the stack's own class over the built-in map (a stack-defined 'standard' on EFS)", async () => {
