@@ -4,7 +4,7 @@ import { decideReaderPlacement } from "../components/workloads/placement";
 import { AccessMode, sharedPathProvisioner, spansNodes } from "../components/storage/capabilities";
 import { ClaimSettings, EksSettings, EmbeddingsVolumeKind, RawConfig, Settings, Target } from "./config";
 import {
-    ConfigError, ConfigProblem, PlannedStorageClass, checkAccessModeName, checkClusterName, checkDuration,
+    ConfigError, ConfigProblem, PlannedStorageClass, checkAccessModeName, checkCheckpointsMode, checkClusterName, checkDuration,
     checkEksNetwork, checkEmbeddingsShared, checkEmbeddingsVolume, checkExistingCluster, checkExistingNodeCount, checkKeepVersions,
     checkKindWorkers, checkModeServedByClass, checkStaticVolumeOnOneNode,
     checkNamespace, checkRegion, checkReplicas, checkSchedule, checkSingleDefaultClass, checkStorageSize, checkTarget, checkVpcCidr,
@@ -90,6 +90,7 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
         ...checkStorageSize("checkpointsSize", raw.checkpointsSize),
         ...checkAccessModeName("embeddingsAccessMode", raw.embeddingsAccessMode),
         ...checkAccessModeName("checkpointsAccessMode", raw.checkpointsAccessMode),
+        ...checkCheckpointsMode(raw.checkpointsAccessMode),
         ...checkEmbeddingsVolume(target, raw.embeddingsVolume, raw.embeddingsHostPath),
         ...checkSchedule(raw.refreshSchedule),
         ...checkKeepVersions(raw.keepVersions),
@@ -126,7 +127,7 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
     const checkpoints: ClaimSettings = {
         name: "checkpoints",
         size: raw.checkpointsSize ?? defaults.checkpointsSize,
-        accessMode: (raw.checkpointsAccessMode as AccessMode | undefined) ?? (target === "eks" ? "ReadWriteOncePod" : "ReadWriteOnce"),
+        accessMode: (raw.checkpointsAccessMode as AccessMode | undefined) ?? (target === "existing" ? "ReadWriteOnce" : "ReadWriteOncePod"),
         storageClass: checkpointsClass.name,
         provisioner: checkpointsClass.provisioner,
         classIsOurs: checkpointsClass.ours,
@@ -207,9 +208,11 @@ function chooseClasses(target: Target, volume: EmbeddingsVolumeKind, raw: RawCon
         };
         return { embeddingsClass: volume === "static-hostpath" ? staticClass : dataClass, checkpointsClass: dataClass };
     }
-    // kind: the readers share the embeddings across nodes; the generator's checkpoints stay on its node.
-    const { nodeLocal, shared } = defaults.kindStorageClasses;
-    return { embeddingsClass: volume === "static-hostpath" ? staticClass : { ...shared, ours: true }, checkpointsClass: { ...nodeLocal, ours: false } };
+    // kind: the readers share the embeddings across nodes, and the generator's checkpoints sit
+    // on the same shared folder (one pod at a time), so the generator can move to any node
+    // when its node is drained or lost, as it can on EKS.
+    const { shared } = defaults.kindStorageClasses;
+    return { embeddingsClass: volume === "static-hostpath" ? staticClass : { ...shared, ours: true }, checkpointsClass: { ...shared, ours: true } };
 }
 
 /** The StorageClasses an EKS stack would create, for the single-default rule. */

@@ -69,6 +69,20 @@ export function checkAccessModeName(key: string, value: string | undefined): Con
     }];
 }
 
+/**
+ * The checkpoints belong to the generator alone: a mode that lets several pods (ReadWriteMany)
+ * or several readers (ReadOnlyMany) mount them invites a second writer or a reader of
+ * half-written state, whatever the class could serve.
+ */
+export function checkCheckpointsMode(value: string | undefined): ConfigProblem[] {
+    if (value === undefined || !isAccessMode(value) || value === "ReadWriteOnce" || value === "ReadWriteOncePod") return [];
+    return [{
+        key: projectKey("checkpointsAccessMode"),
+        message: `${value}: the checkpoints are the generator's alone, so they are mounted by one pod (ReadWriteOncePod) or one node (ReadWriteOnce)`,
+        fix: "pulumi config rm agent-storage:checkpointsAccessMode   (the target's default), or set it to ReadWriteOncePod",
+    }];
+}
+
 /** Refuses a mode the class cannot serve: such a claim would stay Pending forever. */
 export function checkModeServedByClass(
     key: string, mode: AccessMode, storageClass: string, provisioner: string,

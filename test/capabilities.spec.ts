@@ -20,10 +20,10 @@ describe("provisioner capabilities", () => {
         assert.strictEqual(canServe("efs.csi.aws.com", "ReadOnlyMany"), false);
     });
 
-    it("kind's shared-path class serves every node: ReadWriteOnce, ReadOnlyMany and ReadWriteMany, bound at once", () => {
+    it("kind's shared-path class serves every node and every mode (a folder has no attach step), bound at once", () => {
         const caps = capabilitiesOf(sharedPathProvisioner)!;
         assert.strictEqual(sharedPathProvisioner, "agent-storage.dev/shared-path");
-        assert.deepStrictEqual([...caps.accessModes], ["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany"]);
+        assert.deepStrictEqual([...caps.accessModes], ["ReadWriteOnce", "ReadWriteOncePod", "ReadOnlyMany", "ReadWriteMany"]);
         assert.strictEqual(caps.bindingMode, "Immediate");
         assert.match(caps.note, /stands for EFS/);
     });

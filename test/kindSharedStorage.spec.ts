@@ -91,16 +91,21 @@ describe("kind shared storage (KindSharedStorage)", () => {
         assert.strictEqual(sc.metadata.annotations["storageclass.kubernetes.io/is-default-class"], "false");
     });
 
+    it("names each claim's folder <namespace>/<claim>, so a new cluster's claim of the same name finds the kept bytes", async () => {
+        const { cluster } = await buildOnce({});
+        assert.deepStrictEqual(sharedClass(cluster).inputs.parameters, { pathPattern: "{{ .PVC.Namespace }}/{{ .PVC.Name }}" });
+    });
+
     it("keeps Retain even when data is to be deleted on destroy: kind then removes kindDataDir itself", async () => {
         const { cluster } = await buildOnce({ deleteDataOnDestroy: true });
         assert.strictEqual(sharedClass(cluster).inputs.reclaimPolicy, "Retain");
     });
 
-    it("is deployed before the claims that use it, and only those wait for it", async () => {
+    it("is deployed before the claims that use it (both data claims on kind)", async () => {
         const { cluster } = await buildOnce({});
         const claim = (name: string) => cluster.one("kubernetes:core/v1:PersistentVolumeClaim", (r) => r.inputs.metadata.name === name);
         assert.deepStrictEqual(claim("embeddings").dependsOn, ["shared-storage"]);
-        assert.deepStrictEqual(claim("checkpoints").dependsOn, []);
+        assert.deepStrictEqual(claim("checkpoints").dependsOn, ["shared-storage"]);
         assert.strictEqual(cluster.one("agent-storage:storage:KindSharedStorage").provider, undefined);
         for (const r of cluster.resources.filter((x) => x.parent === "shared-storage")) assert.strictEqual(r.provider, "kind-k8s", r.name);
     });

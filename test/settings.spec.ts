@@ -15,15 +15,15 @@ function problemKeys(raw: Parameters<typeof resolveSettings>[0]): string[] {
 }
 
 describe("settings", () => {
-    it("defaults to kind with five readers, RWX embeddings on the shared class, RWO checkpoints on local-path, and data kept", () => {
+    it("defaults to kind with five readers, RWX embeddings and RWOP checkpoints on the shared class, and data kept", () => {
         const s = resolve({});
         assert.strictEqual(s.target, "kind");
         assert.strictEqual(s.inferenceReplicas, 5);
         assert.deepStrictEqual([s.embeddings.storageClass, s.embeddings.provisioner, s.embeddings.accessMode],
             ["shared", "agent-storage.dev/shared-path", "ReadWriteMany"]);
         assert.deepStrictEqual([s.checkpoints.storageClass, s.checkpoints.provisioner, s.checkpoints.accessMode],
-            ["standard", "rancher.io/local-path", "ReadWriteOnce"]);
-        assert.ok(s.embeddings.classIsOurs && !s.checkpoints.classIsOurs);
+            ["shared", "agent-storage.dev/shared-path", "ReadWriteOncePod"]);
+        assert.ok(s.embeddings.classIsOurs && s.checkpoints.classIsOurs);
         assert.deepStrictEqual(s.kind!.sharedStorage, { className: "shared", image: "docker.io/rancher/local-path-provisioner:v0.0.30" });
         assert.strictEqual(s.deleteDataOnDestroy, false);
         assert.strictEqual(s.image, "localhost/agent-storage/workload:0.1.0");
@@ -48,7 +48,7 @@ describe("settings", () => {
         const s = resolve({ embeddingsVolume: "static-hostpath" });
         assert.strictEqual(s.embeddings.storageClass, "agent-static");
         assert.strictEqual(s.embeddings.provisioner, "kubernetes.io/no-provisioner");
-        assert.strictEqual(s.checkpoints.storageClass, "standard");
+        assert.strictEqual(s.checkpoints.storageClass, "shared");
     });
 
     it("resolves the existing target's kubeconfig against the project and home folders", () => {
@@ -56,9 +56,11 @@ describe("settings", () => {
         assert.strictEqual(resolve({ target: "existing", kubeconfig: "~/.kube/config" }).existing!.kubeconfig, "/home/user/.kube/config");
     });
 
-    it("refuses ReadOnlyMany and ReadWriteMany on kind's node-local class (the checkpoints') before anything is created", () => {
+    it("refuses ReadOnlyMany and ReadWriteMany checkpoints on every target: they are the generator's alone", () => {
         assert.deepStrictEqual(problemKeys({ checkpointsAccessMode: "ReadOnlyMany" }), ["agent-storage:checkpointsAccessMode"]);
         assert.deepStrictEqual(problemKeys({ checkpointsAccessMode: "ReadWriteMany" }), ["agent-storage:checkpointsAccessMode"]);
+        assert.deepStrictEqual(problemKeys({ target: "existing", kubeconfig: "k", checkpointsAccessMode: "ReadWriteMany" }), ["agent-storage:checkpointsAccessMode"]);
+        assert.deepStrictEqual(problemKeys({ checkpointsAccessMode: "ReadWriteOnce" }), []);
     });
 
     it("refuses ReadWriteMany on an existing cluster whose provisioner is EBS", () => {

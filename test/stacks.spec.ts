@@ -95,7 +95,7 @@ describe("existing-cluster stack", () => {
     it("creates nothing at all when the configuration is invalid", async () => {
         const cluster = new MockCluster();
         await assert.rejects(buildWithMocks({ target: "kind", checkpointsAccessMode: "ReadOnlyMany" }, undefined, cluster),
-            /checkpointsAccessMode: ReadOnlyMany cannot be served by class "standard"/);
+            /checkpointsAccessMode: ReadOnlyMany: the checkpoints are the generator's alone/);
         assert.deepStrictEqual(cluster.resources.filter((r) => r.type !== "pulumi:pulumi:Stack").map((r) => r.type), []);
     });
 });
@@ -196,7 +196,7 @@ describe("namespace and claims", () => {
     it("names the storage class on every claim and labels it as data with its role", async () => {
         const { cluster } = await buildOnce({ embeddingsSize: "3Gi" });
         assert.strictEqual(claimNamed(cluster, "embeddings").inputs.spec.storageClassName, "shared");
-        assert.strictEqual(claimNamed(cluster, "checkpoints").inputs.spec.storageClassName, "standard");
+        assert.strictEqual(claimNamed(cluster, "checkpoints").inputs.spec.storageClassName, "shared");
         for (const c of claims(cluster)) {
             assert.strictEqual(c.inputs.metadata.labels["agent-storage.io/data"], "true");
             assert.strictEqual(c.inputs.metadata.labels["agent-storage.io/role"], c.inputs.metadata.name);

@@ -51,7 +51,7 @@ export const provisioners: Readonly<Record<string, ProvisionerCapabilities>> = {
         note: 'the EFS CSI driver rejects ReadOnlyMany ("volume capability not supported"); use ReadWriteMany with read-only mounts',
     },
     [sharedPathProvisioner]: {
-        accessModes: ["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany"],
+        accessModes: ["ReadWriteOnce", "ReadWriteOncePod", "ReadOnlyMany", "ReadWriteMany"],
         bindingMode: "Immediate",
         note: "one host folder mounted into every kind node: stands for EFS",
     },

@@ -3,6 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { sharedPathDir } from "../cluster/kindConfig";
 import { provisioners, sharedPathProvisioner } from "./capabilities";
 
+/** Where a claim's folder lives under the shared folder: `<namespace>/<claim>`. */
+export const sharedPathPattern = "{{ .PVC.Namespace }}/{{ .PVC.Name }}";
+
 export interface KindSharedStorageArgs {
     /** Name of the StorageClass the claims name (the program's default: `shared`). */
     className: string;
@@ -181,6 +184,10 @@ export class KindSharedStorage extends pulumi.ComponentResource {
             // program's deleteDataOnDestroy (claims kept or not; kind removes kindDataDir).
             reclaimPolicy: "Retain",
             volumeBindingMode: provisioners[sharedPathProvisioner].bindingMode,
+            // A claim's folder is named after the claim, not after its volume's random name, so
+            // a claim of the same name on a new cluster (after destroy + up, the folder kept in
+            // kindDataDir) finds the bytes it had.
+            parameters: { pathPattern: sharedPathPattern },
             // Volumes are plain folders without a size limit; a request is never enforced.
             allowVolumeExpansion: false,
         }, { ...k8sOpts, dependsOn: [deployment], deleteBeforeReplace: true });

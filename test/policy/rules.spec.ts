@@ -189,12 +189,14 @@ describe("policy: access-mode-supported-by-class", () => {
         }
     });
 
-    it("accepts ReadWriteMany on kind's shared class and refuses ReadWriteOncePod there", async () => {
+    it("accepts ReadWriteMany and ReadWriteOncePod on kind's shared class, and refuses them on its node-local class", async () => {
         const sc = storageClass("shared", sharedPathProvisioner);
         assert.deepStrictEqual(await runStackPolicy(p, [sc, claim("embeddings", { modes: ["ReadWriteMany"], cls: "shared" })]), []);
-        const v = await runStackPolicy(p, [sc, claim("embeddings", { modes: ["ReadWriteOncePod"], cls: "shared" })]);
+        assert.deepStrictEqual(await runStackPolicy(p, [sc, claim("checkpoints", { modes: ["ReadWriteOncePod"], cls: "shared" })]), []);
+        const local = storageClass("standard", "rancher.io/local-path");
+        const v = await runStackPolicy(p, [local, claim("embeddings", { modes: ["ReadWriteMany"], cls: "standard" })]);
         assert.strictEqual(v.length, 1, messages(v));
-        assert.match(v[0].message, /ReadWriteOncePod \(RWOP\).*'shared' \(agent-storage\.dev\/shared-path, from the stack/);
+        assert.match(v[0].message, /ReadWriteMany \(RWX\).*'standard' \(rancher\.io\/local-path, from the stack/);
     });
 
     it("prefers the stack's own class over the built-in map (a stack-defined 'standard' on EFS)", async () => {
