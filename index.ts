@@ -1,10 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
+import { spawnSync } from "child_process";
 import * as os from "os";
 import { buildStack, readRawConfig } from "./stacks";
 
 const stack = buildStack(
     readRawConfig(new pulumi.Config(), new pulumi.Config("aws")),
-    { projectDir: __dirname, homeDir: os.homedir() },
+    {
+        projectDir: __dirname,
+        homeDir: os.homedir(),
+        hasLocalImage: (ref) => spawnSync("docker", ["image", "inspect", "--format", "{{.Id}}", ref], { stdio: "ignore" }).status === 0,
+    },
 );
 
 export const target = stack.target;

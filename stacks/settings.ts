@@ -26,6 +26,8 @@ export const defaults = {
     refreshGracePeriod: "10m",
     kindClusterName: "agent-storage",
     kindNodeImage: "kindest/node:v1.34.0",
+    /** The node image cluster/build-node-image.sh builds (KIND_NODE_IMAGE in cluster/versions.sh). */
+    localKindNodeImage: "localhost/agent-storage/kind-node:v1.34.4",
     kindDataDir: ".kind-data",
     kindWorkers: 2,
     /** 0: the existing cluster's node count is not known. */
@@ -65,6 +67,12 @@ export interface ResolveContext {
     projectDir: string;
     /** Home folder for a leading `~/` in paths. */
     homeDir: string;
+    /**
+     * Whether the local Docker daemon holds an image. Asked only for the node image this
+     * project builds (cluster/build-node-image.sh), which the kind target then prefers to
+     * kind's own; without it kind's own image is the default.
+     */
+    hasLocalImage?: (ref: string) => boolean;
 }
 
 function expandPath(p: string, ctx: ResolveContext): string {
@@ -169,7 +177,8 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
         }),
         kind: target === "kind" ? {
             clusterName,
-            nodeImage: raw.kindNodeImage ?? defaults.kindNodeImage,
+            nodeImage: raw.kindNodeImage
+                ?? (ctx.hasLocalImage?.(defaults.localKindNodeImage) ? defaults.localKindNodeImage : defaults.kindNodeImage),
             dataDir: expandPath(raw.kindDataDir ?? path.join(defaults.kindDataDir, clusterName), ctx),
             workers: kindWorkers,
             sharedStorage: { className: defaults.kindStorageClasses.shared.name, image: defaults.kindSharedPathImage },

@@ -1,5 +1,7 @@
 import * as assert from "assert";
-import { ConfigError, resolveSettings } from "../stacks";
+import * as fs from "fs";
+import * as path from "path";
+import { ConfigError, defaults, resolveSettings } from "../stacks";
 import { testContext } from "./harness";
 
 const resolve = (raw: Parameters<typeof resolveSettings>[0]) => resolveSettings(raw, testContext);
@@ -42,6 +44,23 @@ describe("settings", () => {
         assert.deepStrictEqual([s.checkpoints.storageClass, s.checkpoints.provisioner, s.checkpoints.accessMode], ["gp3", "ebs.csi.aws.com", "ReadWriteOncePod"]);
         assert.deepStrictEqual(s.eks!.availabilityZones, ["eu-west-1a", "eu-west-1b"]);
         assert.ok(s.embeddings.classIsOurs && s.checkpoints.classIsOurs);
+    });
+
+    it("prefers the node image built here when the local Docker holds it, and kind's own image otherwise", () => {
+        const asked: string[] = [];
+        const withLocal = resolveSettings({}, { ...testContext, hasLocalImage: (ref) => { asked.push(ref); return true; } });
+        assert.strictEqual(withLocal.kind!.nodeImage, defaults.localKindNodeImage);
+        assert.deepStrictEqual(asked, [defaults.localKindNodeImage]);
+        assert.strictEqual(resolveSettings({}, { ...testContext, hasLocalImage: () => false }).kind!.nodeImage, defaults.kindNodeImage);
+        assert.strictEqual(resolve({}).kind!.nodeImage, defaults.kindNodeImage);
+        assert.strictEqual(resolveSettings({ kindNodeImage: "mine:1" }, { ...testContext, hasLocalImage: () => true }).kind!.nodeImage, "mine:1");
+    });
+
+    it("names the node image exactly as cluster/versions.sh does (KIND_NODE_IMAGE, from K8S_VERSION)", () => {
+        const versions = fs.readFileSync(path.join(__dirname, "..", "cluster", "versions.sh"), "utf8");
+        const k8s = /^K8S_VERSION="([^"]+)"/m.exec(versions)![1];
+        const image = /^KIND_NODE_IMAGE="([^"]+)"/m.exec(versions)![1].replace("$K8S_VERSION", k8s);
+        assert.strictEqual(defaults.localKindNodeImage, image);
     });
 
     it("uses the static class for the lesson's host-path volume", () => {
