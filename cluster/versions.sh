@@ -11,3 +11,8 @@ LC_CONTAINERD_SOCK="$LC_STATE/run/containerd/containerd.sock"
 # Images built by scripts/build-image.
 WORKLOAD_IMAGE="localhost/agent-storage/workload:0.1.0"
 PAUSE_IMAGE="localhost/agent-storage/pause:1.0"
+# The kind node image cluster/build-node-image.sh builds from the pieces above.
+KIND_NODE_IMAGE="localhost/agent-storage/kind-node:$K8S_VERSION"
+# The provisioner image both the node image and the program refer to, built here from the
+# same Go module version (no registry is reachable to pull it from).
+LPP_IMAGE="docker.io/rancher/local-path-provisioner:$LPP_VERSION"
