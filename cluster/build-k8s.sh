@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the Kubernetes binaries (kube-apiserver, kube-controller-manager, kube-scheduler,
-# kubelet, kube-proxy and kubectl) from the Go module k8s.io/kubernetes at one pinned version, plus the
+# kubelet, kube-proxy, kubectl and kubeadm) from the Go module k8s.io/kubernetes at one pinned version, plus the
 # local-path-provisioner from its Go module, with the machine's Go. Cached by version under
 # $CACHE/k8s/<version>/bin; a second run with the binaries present does nothing.
 #
@@ -16,7 +16,7 @@ GO="${GO:-$(command -v go || echo /usr/local/go/bin/go)}"
 
 K8S_DIR="$CACHE/k8s/$K8S_VERSION"
 K8S_BIN="$K8S_DIR/bin"
-K8S_CMDS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
+K8S_CMDS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl kubeadm)
 
 # Version stamps the release build puts in with -X (kubectl version, node info, skew checks).
 version_ldflags() {

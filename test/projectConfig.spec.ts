@@ -46,7 +46,7 @@ describe("project config schema (Pulumi.yaml)", () => {
             checkpointsSize: defaults.checkpointsSize, embeddingsVolume: defaults.embeddingsVolume, embeddingsHostPath: defaults.embeddingsHostPath,
             deleteDataOnDestroy: defaults.deleteDataOnDestroy, refreshSchedule: defaults.refreshSchedule,
             keepVersions: defaults.keepVersions, refreshGracePeriod: defaults.refreshGracePeriod,
-            kindClusterName: defaults.kindClusterName, kindNodeImage: defaults.kindNodeImage, kindWorkers: defaults.kindWorkers,
+            kindClusterName: defaults.kindClusterName, kindWorkers: defaults.kindWorkers,
             storageClass: defaults.existingStorageClass.name, storageProvisioner: defaults.existingStorageClass.provisioner,
             existingNodeCount: defaults.existingNodeCount,
             eksClusterName: defaults.eks.clusterName, eksVersion: defaults.eks.version, eksVpcCidr: defaults.eks.vpcCidr,
