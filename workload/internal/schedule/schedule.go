@@ -1,5 +1,7 @@
 // Package schedule parses refresh schedules. The grammar is described in
-// docs/refresh-protocol.md ("The generator's schedule"); testdata/vectors.json pins it.
+// docs/refresh-protocol.md ("The generator's schedule"); testdata/vectors.json pins it,
+// for this parser and for the Pulumi program's port of it (stacks/schedule.ts), so the
+// program accepts exactly the schedules the refresher runs.
 //
 // Times are interpreted in the location of the time passed to Next (the refresher
 // passes UTC).
