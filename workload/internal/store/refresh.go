@@ -505,9 +505,11 @@ func (s *Store) Prune(ctx context.Context, keep int, grace, lockWait time.Durati
 	return s.prune(keep, grace)
 }
 
-// prune keeps current and the newest keep complete versions. Every other version
-// directory (older complete ones, and incomplete ones) is deleted once it has been
-// retired for longer than grace: its mtime, set when it stopped being current, is older
+// prune keeps current and the newest keep complete versions, and every version it
+// could not read (returning an error that names them): an I/O or permission error says
+// nothing about whether a version is complete. Every other version directory (older
+// complete ones, and incomplete ones) is deleted once it has been retired for longer
+// than grace: its mtime, set when it stopped being current, is older
 // than now-grace. A reader that resolved current just before a switch therefore has
 // grace to finish. Deletion renames the directory to .del-<id> first, so a half-deleted
 // version never looks like a version.
@@ -526,8 +528,13 @@ func (s *Store) prune(keep int, grace time.Duration) (deleted, deferred []string
 		keepSet[complete[i]] = true
 	}
 	now := s.now()
+	var unreadable []string
 	for _, v := range vs {
 		if keepSet[v.ID] {
+			continue
+		}
+		if v.Unreadable {
+			unreadable = append(unreadable, v.Problem)
 			continue
 		}
 		if age := now.Sub(v.RetiredAt); age < grace {
@@ -546,7 +553,13 @@ func (s *Store) prune(keep int, grace time.Duration) (deleted, deferred []string
 		s.logf("retention: deleted %s", v.ID)
 	}
 	if len(deleted) > 0 {
-		err = fsyncDir(filepath.Join(s.Root, VersionsDir))
+		if err := fsyncDir(filepath.Join(s.Root, VersionsDir)); err != nil {
+			return deleted, deferred, err
+		}
 	}
-	return deleted, deferred, err
+	if len(unreadable) > 0 {
+		return deleted, deferred, fmt.Errorf("kept %d version(s) that could not be read and may be complete (check the volume): %s",
+			len(unreadable), strings.Join(unreadable, "; "))
+	}
+	return deleted, deferred, nil
 }

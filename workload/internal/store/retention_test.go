@@ -1,0 +1,90 @@
+package store
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// failOpen makes opening anything under dir fail with errno, as a failing disk (EIO) or
+// a permission problem (EACCES) would.
+func failOpen(s *Store, dir string, errno syscall.Errno) {
+	prev := s.sys.open
+	s.sys.open = func(name string) (*os.File, error) {
+		if strings.HasPrefix(name, dir+string(filepath.Separator)) {
+			return nil, &os.PathError{Op: "open", Path: name, Err: errno}
+		}
+		if prev != nil {
+			return prev(name)
+		}
+		return os.Open(name)
+	}
+}
+
+// fakeClock gives a store a clock the test moves. It starts at the real time, since
+// changing a directory (removing a manifest) stamps it with the real time.
+func fakeClock(s *Store) *time.Time {
+	clock := time.Now().UTC()
+	s.Now = func() time.Time { return clock }
+	return &clock
+}
+
+// versions makes n versions, a minute apart, whose own retention deletes nothing.
+func versions(t *testing.T, s *Store, clock *time.Time, n int) []string {
+	t.Helper()
+	o := testOpts()
+	o.Grace = 24 * time.Hour
+	var ids []string
+	for i := 0; i < n; i++ {
+		*clock = clock.Add(time.Minute)
+		ids = append(ids, mustRefresh(t, s, o).Version)
+	}
+	return ids
+}
+
+func exists(t *testing.T, s *Store, id string) bool {
+	t.Helper()
+	_, err := os.Stat(s.VersionDir(id))
+	return err == nil
+}
+
+// A version that cannot be read may well be complete: retention keeps it and says so,
+// and still deletes what it knows to be incomplete.
+func TestRetentionKeepsVersionsItCannotRead(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	clock := fakeClock(s)
+	ids := versions(t, s, clock, 4) // ids[3] is current
+	os.Remove(filepath.Join(s.VersionDir(ids[0]), ManifestName))
+	failOpen(s, s.VersionDir(ids[1]), syscall.EIO)
+	failOpen(s, s.VersionDir(ids[2]), syscall.EACCES)
+	*clock = clock.Add(48 * time.Hour) // every grace period is over
+
+	vs, err := s.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range vs[:3] { // the fourth is current and readable
+		if v.Complete || v.Unreadable != (i > 0) {
+			t.Errorf("%s: complete %v, unreadable %v (%s)", v.ID, v.Complete, v.Unreadable, v.Problem)
+		}
+	}
+
+	deleted, _, err := s.Prune(context.Background(), 1, time.Hour, 0)
+	if strings.Join(deleted, ",") != ids[0] {
+		t.Errorf("deleted %v, want only the version without a manifest, %s", deleted, ids[0])
+	}
+	for _, id := range ids[1:] {
+		if !exists(t, s, id) {
+			t.Errorf("%s was deleted", id)
+		}
+	}
+	if err == nil || !strings.Contains(err.Error(), ids[1]) || !strings.Contains(err.Error(), ids[2]) ||
+		!strings.Contains(err.Error(), "input/output error") || !strings.Contains(err.Error(), "permission denied") {
+		t.Errorf("want an error naming both unreadable versions and why, got %v", err)
+	}
+}
