@@ -395,7 +395,8 @@ func (s *Store) cleanup() ([]string, error) {
 // switchCurrent points current at versions/<id> atomically: a new symlink under a
 // temporary name, renamed over current (rename(2) replaces it in one step), then the
 // directory is fsynced. The version being replaced gets its mtime set to now first: that
-// is when it stops being served, and retention counts the grace period from it.
+// is when it stops being served, and retention counts the grace period from it. If that
+// fails, nothing is switched.
 func (s *Store) switchCurrent(id string) error {
 	old, _, _ := s.ResolveCurrent()
 	if old == id {
@@ -403,9 +404,10 @@ func (s *Store) switchCurrent(id string) error {
 	}
 	if old != "" {
 		now := s.now()
-		if err := os.Chtimes(s.VersionDir(old), now, now); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			// Not fatal: retention then counts grace from the version's creation instead.
-			s.logf("warning: cannot mark %s as retired now: %v", old, writeErr(err))
+		if err := s.chtimes(s.VersionDir(old), now, now); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			// Without the mark the version would look retired since it was made, and the
+			// next retention could delete it under the readers still reading it.
+			return fmt.Errorf("cannot mark %s as retired now, so current stays on it: %w", old, writeErr(err))
 		}
 	}
 	tmpLink := filepath.Join(s.Root, linkTmpPrefix+id+"-"+randHex(4))
@@ -518,7 +520,10 @@ func (s *Store) prune(keep int, grace time.Duration) (deleted, deferred []string
 	if err != nil {
 		return nil, nil, err
 	}
-	cur, _, _ := s.ResolveCurrent()
+	cur, _, err := s.ResolveCurrent()
+	if err != nil && !errors.Is(err, ErrNoCurrent) {
+		return nil, nil, fmt.Errorf("deleted nothing: cannot tell which version is current, and readers read it whatever its age: %w", err)
+	}
 	keepSet := map[string]bool{}
 	if cur != "" {
 		keepSet[cur] = true

@@ -88,3 +88,56 @@ func TestRetentionKeepsVersionsItCannotRead(t *testing.T) {
 		t.Errorf("want an error naming both unreadable versions and why, got %v", err)
 	}
 }
+
+// Readers read the version current names, however old: after a rollback to a version
+// outside keep and past its grace, retention must not lose track of it when the link
+// cannot be read.
+func TestRetentionKeepsCurrentItCannotResolve(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	clock := fakeClock(s)
+	ids := versions(t, s, clock, 4)
+	if _, err := s.Rollback(context.Background(), ids[0], 0, Checkpoints{}); err != nil {
+		t.Fatal(err)
+	}
+	*clock = clock.Add(48 * time.Hour)
+	s.sys.readlink = func(name string) (string, error) {
+		return "", &os.PathError{Op: "readlink", Path: name, Err: syscall.EIO}
+	}
+	deleted, _, err := s.Prune(context.Background(), 2, time.Hour, 0)
+	if len(deleted) != 0 || !exists(t, s, ids[0]) {
+		t.Errorf("deleted %v without knowing what current is (it is %s)", deleted, ids[0])
+	}
+	if err == nil || !strings.Contains(err.Error(), "input/output error") {
+		t.Errorf("want an error saying current could not be read, got %v", err)
+	}
+}
+
+// The version a switch replaces is still being read. Its grace is counted from the
+// moment the switch marks it; if that mark cannot be made, it would look retired since
+// long ago and be deleted under its readers, so the switch is refused.
+func TestSwitchRefusedWhenRetirementCannotBeMarked(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	clock := fakeClock(s)
+	ids := versions(t, s, clock, 4)
+	if _, err := s.Rollback(context.Background(), ids[0], 0, Checkpoints{}); err != nil {
+		t.Fatal(err)
+	}
+	*clock = clock.Add(48 * time.Hour) // readers have been on ids[0] for two days
+	s.sys.chtimes = func(name string, _, _ time.Time) error {
+		return &os.PathError{Op: "chtimes", Path: name, Err: syscall.EPERM}
+	}
+	o := testOpts()
+	o.Keep, o.Grace = 2, time.Hour
+	_, err := s.Refresh(context.Background(), o, 0)
+	if !exists(t, s, ids[0]) {
+		t.Fatalf("%s, current until this refresh, was deleted at once", ids[0])
+	}
+	if err == nil || !strings.Contains(err.Error(), "operation not permitted") || currentID(t, s) != ids[0] {
+		t.Errorf("want the switch refused with the reason and current left on %s; got current %s, error %v", ids[0], currentID(t, s), err)
+	}
+	if _, err := s.Rollback(context.Background(), ids[3], 0, Checkpoints{}); err == nil || currentID(t, s) != ids[0] {
+		t.Errorf("rollback switched without marking %s retired (error %v)", ids[0], err)
+	}
+}

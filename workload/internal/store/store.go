@@ -68,7 +68,9 @@ type Store struct {
 }
 
 type sysCalls struct {
-	open func(name string) (*os.File, error)
+	open     func(name string) (*os.File, error)
+	readlink func(name string) (string, error)
+	chtimes  func(name string, atime, mtime time.Time) error
 }
 
 func (s *Store) open(name string) (*os.File, error) {
@@ -76,6 +78,20 @@ func (s *Store) open(name string) (*os.File, error) {
 		return s.sys.open(name)
 	}
 	return os.Open(name)
+}
+
+func (s *Store) readlink(name string) (string, error) {
+	if s.sys.readlink != nil {
+		return s.sys.readlink(name)
+	}
+	return os.Readlink(name)
+}
+
+func (s *Store) chtimes(name string, atime, mtime time.Time) error {
+	if s.sys.chtimes != nil {
+		return s.sys.chtimes(name, atime, mtime)
+	}
+	return os.Chtimes(name, atime, mtime)
 }
 
 // New returns a Store for root.
@@ -143,7 +159,7 @@ func ValidID(id string) bool {
 // ResolveCurrent reads the current link once and returns the version id and the directory
 // to read it from. Callers must open every file under dir, never through "current".
 func (s *Store) ResolveCurrent() (id, dir string, err error) {
-	target, err := os.Readlink(filepath.Join(s.Root, CurrentLink))
+	target, err := s.readlink(filepath.Join(s.Root, CurrentLink))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			if _, statErr := os.Stat(s.Root); statErr != nil {
