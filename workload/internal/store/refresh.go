@@ -99,7 +99,8 @@ type doc struct {
 
 // RefreshLocked runs one refresh; the caller holds the lock. The protocol:
 //
-//  1. remove leftovers of interrupted runs (.tmp-*, .del-*, stale temporary links);
+//  1. remove leftovers of interrupted runs (.tmp-*, .del-*, stale temporary links),
+//     apply retention, and check that the new version fits (see checkSpace);
 //  2. write every file into versions/.tmp-<id>/, fsync each;
 //  3. write manifest.json last, fsync it and the directory;
 //  4. rename .tmp-<id> to <id>, fsync versions/;
@@ -122,6 +123,13 @@ func (s *Store) RefreshLocked(ctx context.Context, opts RefreshOptions) (res *Re
 	}
 	if len(res.CleanedUp) > 0 {
 		s.logf("removed leftovers of earlier runs: %s", strings.Join(res.CleanedUp, ", "))
+	}
+	// Make room first: what retention would delete after this refresh can go before it,
+	// so keep+1 versions' room is enough (with keep 1, the version this refresh replaces
+	// is still in its grace period when the next one is written).
+	var perr error
+	if res.Deleted, _, perr = s.prune(opts.Keep, opts.Grace); perr != nil {
+		s.logf("warning: retention: %v", perr)
 	}
 	prevState, _ := opts.Checkpoints.Load()
 	if a := prevState.LastAttempt; a != nil && a.Status == StatusRunning {
@@ -168,9 +176,6 @@ func (s *Store) RefreshLocked(ctx context.Context, opts RefreshOptions) (res *Re
 	saveAttempt()
 
 	tmp := filepath.Join(versions, tmpPrefix+id)
-	if err := os.Mkdir(tmp, 0o755); err != nil {
-		return nil, writeErr(err)
-	}
 	keepTmp := false
 	defer func() {
 		if err == nil {
@@ -188,16 +193,32 @@ func (s *Store) RefreshLocked(ctx context.Context, opts RefreshOptions) (res *Re
 		}
 		saveAttempt()
 	}()
-	s.logf("refresh %s: writing %d docs x %d dims in %d shards (%s)", id, len(docs), opts.Dim, shards, source)
 
 	m := &Manifest{Format: FormatVersion, Version: id, Docs: len(docs), Dim: opts.Dim,
 		DType: "float32le", Shards: shards, Seed: seed, Source: source}
+	bounds := func(sh int) (lo, hi int) { return sh * len(docs) / shards, (sh + 1) * len(docs) / shards }
+	// The index comes first, so that every file's size is known before anything is
+	// written.
 	var index []byte
+	for sh := 0; sh < shards; sh++ {
+		lo, hi := bounds(sh)
+		for i := lo; i < hi; i++ {
+			line, _ := json.Marshal(map[string]any{"id": docs[i].id, "shard": sh, "row": i - lo, "source": docs[i].source})
+			index = append(append(index, line...), '\n')
+		}
+	}
+	if err := s.checkSpace(m.sizes(bounds, index, s.now()), opts.Keep, opts.Grace); err != nil {
+		return nil, err
+	}
+	if err := os.Mkdir(tmp, 0o755); err != nil {
+		return nil, writeErr(err)
+	}
+	s.logf("refresh %s: writing %d docs x %d dims in %d shards (%s)", id, len(docs), opts.Dim, shards, source)
 	for sh := 0; sh < shards; sh++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		lo, hi := sh*len(docs)/shards, (sh+1)*len(docs)/shards
+		lo, hi := bounds(sh)
 		buf := make([]byte, 0, (hi-lo)*opts.Dim*4)
 		for i := lo; i < hi; i++ {
 			var v []float32
@@ -207,8 +228,6 @@ func (s *Store) RefreshLocked(ctx context.Context, opts RefreshOptions) (res *Re
 				v = embed.Synthetic(seed, i, opts.Dim)
 			}
 			buf = embed.AppendLE(buf, v)
-			line, _ := json.Marshal(map[string]any{"id": docs[i].id, "shard": sh, "row": i - lo, "source": docs[i].source})
-			index = append(append(index, line...), '\n')
 		}
 		name := fmt.Sprintf("shard-%04d.f32", sh)
 		fe, err := writeData(filepath.Join(tmp, name), buf)
@@ -277,7 +296,8 @@ func (s *Store) RefreshLocked(ctx context.Context, opts RefreshOptions) (res *Re
 	attempt.Status = StatusSucceeded
 	saveAttempt()
 
-	res.Deleted, res.Deferred, err = s.prune(opts.Keep, opts.Grace)
+	deleted, deferred, err := s.prune(opts.Keep, opts.Grace)
+	res.Deleted, res.Deferred = append(res.Deleted, deleted...), deferred
 	if err != nil {
 		// The new version is live; a retention problem is reported, not fatal.
 		s.logf("warning: retention: %v", err)

@@ -71,6 +71,14 @@ type sysCalls struct {
 	open     func(name string) (*os.File, error)
 	readlink func(name string) (string, error)
 	chtimes  func(name string, atime, mtime time.Time) error
+	statfs   func(path string) (space, error)
+}
+
+func (s *Store) statfs() (space, error) {
+	if s.sys.statfs != nil {
+		return s.sys.statfs(s.Root)
+	}
+	return statfs(s.Root)
 }
 
 func (s *Store) open(name string) (*os.File, error) {
