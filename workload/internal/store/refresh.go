@@ -412,13 +412,27 @@ func (s *Store) cleanup() ([]string, error) {
 	return removed, nil
 }
 
+// servedVersion is the version current names: "" when it names none (no link yet, or
+// one that does not point into versions/), an error when the link cannot be read, since
+// then nobody can tell which version the readers read.
+func (s *Store) servedVersion() (string, error) {
+	id, _, err := s.ResolveCurrent()
+	if errors.Is(err, ErrNoCurrent) || errors.Is(err, ErrCorrupt) {
+		return "", nil
+	}
+	return id, err
+}
+
 // switchCurrent points current at versions/<id> atomically: a new symlink under a
 // temporary name, renamed over current (rename(2) replaces it in one step), then the
 // directory is fsynced. The version being replaced gets its mtime set to now first: that
 // is when it stops being served, and retention counts the grace period from it. If that
 // fails, nothing is switched.
 func (s *Store) switchCurrent(id string) error {
-	old, _, _ := s.ResolveCurrent()
+	old, err := s.servedVersion()
+	if err != nil {
+		return fmt.Errorf("cannot tell which version is current, to mark it retired: %w", err)
+	}
 	if old == id {
 		return nil
 	}
@@ -540,8 +554,8 @@ func (s *Store) prune(keep int, grace time.Duration) (deleted, deferred []string
 	if err != nil {
 		return nil, nil, err
 	}
-	cur, _, err := s.ResolveCurrent()
-	if err != nil && !errors.Is(err, ErrNoCurrent) {
+	cur, err := s.servedVersion()
+	if err != nil {
 		return nil, nil, fmt.Errorf("deleted nothing: cannot tell which version is current, and readers read it whatever its age: %w", err)
 	}
 	keepSet := map[string]bool{}

@@ -141,3 +141,49 @@ func TestSwitchRefusedWhenRetirementCannotBeMarked(t *testing.T) {
 		t.Errorf("rollback switched without marking %s retired (error %v)", ids[0], err)
 	}
 }
+
+// A switch marks the version it replaces; when it cannot read the link to learn which
+// that is, it must not switch, or the replaced version (current after a rollback, so
+// old) would be deleted under its readers as soon as the link reads again.
+func TestSwitchRefusedWhenCurrentCannotBeRead(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	clock := fakeClock(s)
+	ids := versions(t, s, clock, 4)
+	if _, err := s.Rollback(context.Background(), ids[0], 0, Checkpoints{}); err != nil {
+		t.Fatal(err)
+	}
+	*clock = clock.Add(48 * time.Hour)
+	s.sys.readlink = func(name string) (string, error) { // fails while current names ids[0]
+		target, err := os.Readlink(name)
+		if err == nil && filepath.Base(target) == ids[0] {
+			return "", &os.PathError{Op: "readlink", Path: name, Err: syscall.EIO}
+		}
+		return target, err
+	}
+	o := testOpts()
+	o.Keep, o.Grace = 2, time.Hour
+	_, err := s.Refresh(context.Background(), o, 0)
+	if !exists(t, s, ids[0]) {
+		t.Fatalf("%s, current until this refresh, was deleted at once", ids[0])
+	}
+	s.sys.readlink = nil
+	if err == nil || currentID(t, s) != ids[0] {
+		t.Errorf("want the switch refused and current left on %s; got current %s, error %v", ids[0], currentID(t, s), err)
+	}
+}
+
+// A link that names no version (hand-edited, say) is no reader's version: a refresh
+// replaces it.
+func TestRefreshReplacesALinkNamingNoVersion(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	mustRefresh(t, s, testOpts())
+	link := filepath.Join(s.Root, CurrentLink)
+	os.Remove(link)
+	os.Symlink("/etc", link)
+	r := mustRefresh(t, s, testOpts())
+	if currentID(t, s) != r.Version {
+		t.Fatalf("current %s, want %s", currentID(t, s), r.Version)
+	}
+}
