@@ -315,20 +315,35 @@ func orNone(s string) string {
 }
 
 // nextID returns a new id that sorts after every existing version, even if the clock
-// went backwards.
+// went backwards or the newest version was made on a node whose clock ran ahead.
 func (s *Store) nextID() string {
 	now := s.now()
-	entries, _ := os.ReadDir(filepath.Join(s.Root, VersionsDir))
-	for _, e := range entries {
-		name := e.Name()
-		if !ValidID(name) || len(name) < len(idLayout) {
-			continue
-		}
-		if t, err := time.Parse(idLayout, name[:len(idLayout)]); err == nil && !now.After(t) {
+	if newest := s.Newest(); newest != "" {
+		if t, _ := time.Parse(idLayout, newest[:len(idLayout)]); !now.After(t) {
 			now = t.Add(time.Millisecond)
 		}
 	}
 	return NewID(now)
+}
+
+// Newest returns the greatest version id under versions/, complete or not ("" if there is
+// none). Versions are made one at a time, under the lock, each with an id after every
+// existing one (nextID), so id order is the order they were made in, whatever the
+// clocks of the nodes that made them said. Manifest times are not: they are only the
+// writer's clock.
+func (s *Store) Newest() string {
+	entries, _ := os.ReadDir(filepath.Join(s.Root, VersionsDir))
+	newest := ""
+	for _, e := range entries {
+		name := e.Name()
+		if !ValidID(name) || len(name) < len(idLayout) || name <= newest {
+			continue
+		}
+		if _, err := time.Parse(idLayout, name[:len(idLayout)]); err == nil {
+			newest = name
+		}
+	}
+	return newest
 }
 
 func writeData(path string, data []byte) (FileEntry, error) {
