@@ -560,10 +560,10 @@ func (s *Store) Prune(ctx context.Context, keep int, grace, lockWait time.Durati
 // could not read (returning an error that names them): an I/O or permission error says
 // nothing about whether a version is complete. Every other version directory (older
 // complete ones, and incomplete ones) is deleted once it has been retired for longer
-// than grace: its mtime, set when it stopped being current, is older
-// than now-grace. A reader that resolved current just before a switch therefore has
-// grace to finish. Deletion renames the directory to .del-<id> first, so a half-deleted
-// version never looks like a version.
+// than grace: its mtime, set when it stopped being current, is older than now-grace. A
+// reader that resolved current just before a switch therefore has grace to finish.
+// Deletion renames the directory to .del-<id> first, so a half-deleted version never
+// looks like a version.
 func (s *Store) prune(keep int, grace time.Duration) (deleted, deferred []string, err error) {
 	vs, err := s.List()
 	if err != nil {

@@ -63,7 +63,8 @@ type Store struct {
 	// Logf receives progress lines. Nil means silent.
 	Logf func(format string, args ...any)
 	// sys replaces file-system calls in tests: run as root, a test cannot provoke EACCES
-	// with permissions, nor EIO at all. Nil members mean the real calls.
+	// with permissions, nor EIO or a small file system without mounting one. Nil members
+	// mean the real calls.
 	sys sysCalls
 }
 
@@ -72,13 +73,6 @@ type sysCalls struct {
 	readlink func(name string) (string, error)
 	chtimes  func(name string, atime, mtime time.Time) error
 	statfs   func(path string) (space, error)
-}
-
-func (s *Store) statfs() (space, error) {
-	if s.sys.statfs != nil {
-		return s.sys.statfs(s.Root)
-	}
-	return statfs(s.Root)
 }
 
 func (s *Store) open(name string) (*os.File, error) {
@@ -100,6 +94,13 @@ func (s *Store) chtimes(name string, atime, mtime time.Time) error {
 		return s.sys.chtimes(name, atime, mtime)
 	}
 	return os.Chtimes(name, atime, mtime)
+}
+
+func (s *Store) statfs() (space, error) {
+	if s.sys.statfs != nil {
+		return s.sys.statfs(s.Root)
+	}
+	return statfs(s.Root)
 }
 
 // New returns a Store for root.
