@@ -5,6 +5,7 @@
 import { AccessMode, accessModes, capabilitiesOf, isAccessMode, spansNodes } from "../components/storage/capabilities";
 import { ConfigProblem, projectKey } from "../components/problems";
 import { targets } from "./config";
+import { scheduleProblem } from "./schedule";
 
 export { ConfigError, ConfigProblem, formatProblems, projectKey } from "../components/problems";
 
@@ -192,20 +193,15 @@ export function checkDuration(key: string, value: string | undefined): ConfigPro
     }];
 }
 
-const cronField = /^(\*|[0-9]+(-[0-9]+)?)(\/[0-9]+)?(,(\*|[0-9]+(-[0-9]+)?)(\/[0-9]+)?)*$/;
-
-/** Coarse check of the schedule grammar the refresher understands (it parses it fully). */
+/** The refresher's own grammar (see ./schedule), so `up` never waits for a generator that refuses it. */
 export function checkSchedule(value: string | undefined): ConfigProblem[] {
     if (value === undefined) return [];
-    const v = value.trim();
-    if (["@hourly", "@daily", "@weekly", "@monthly", "@yearly"].includes(v)) return [];
-    if (v.startsWith("@every ") && goDuration.test(v.slice("@every ".length).trim())) return [];
-    const fields = v.split(/\s+/);
-    if (fields.length === 5 && fields.every((f) => cronField.test(f))) return [];
+    const problem = scheduleProblem(value);
+    if (problem === undefined) return [];
     return [{
         key: projectKey("refreshSchedule"),
-        message: `"${value}" is not a schedule; use @hourly, @daily, @weekly, @monthly, @yearly, "@every 6h" or five cron fields`,
-        fix: `pulumi config set agent-storage:refreshSchedule "0 3 * * 0"`,
+        message: `"${value}" is not a schedule: ${problem}`,
+        fix: `pulumi config set agent-storage:refreshSchedule "0 3 * * 0"   (or @daily, "@every 6h"; all in UTC)`,
     }];
 }
 

@@ -205,7 +205,9 @@ func cmdList(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintln(tw, "VERSION\tCREATED\tDOCS\tDIM\tSTATE")
 	for _, v := range vs {
 		state := "complete"
-		if !v.Complete {
+		if v.Unreadable {
+			state = "UNREADABLE, kept: " + v.Problem
+		} else if !v.Complete {
 			state = "INCOMPLETE: " + v.Problem
 		}
 		if v.Current {

@@ -147,6 +147,10 @@ func (g *generator) run(ctx context.Context) error {
 // runOnce waits for the lock (a kubectl-exec'd refresh may hold it), skips if a version
 // was made after the run fell due, and refreshes. It reports success.
 func (g *generator) runOnce(ctx context.Context, due time.Time) bool {
+	// "Made after the run fell due" is told by ids, not by manifest times: a version
+	// made on a node whose clock ran ahead has a manifest dated after every due time
+	// until that clock is reached, and one whose clock ran behind, before it.
+	newestAtDue := g.s.Newest()
 	l, err := g.s.Lock(ctx, -1, "generate")
 	if err != nil {
 		if ctx.Err() == nil {
@@ -162,12 +166,10 @@ func (g *generator) runOnce(ctx context.Context, due time.Time) bool {
 				return true
 			}
 		}
-	} else {
-		if id, dir, err := g.s.ResolveCurrent(); err == nil {
-			if m, err := store.ReadManifest(dir, id); err == nil && !m.CreatedAt.Before(due) {
-				g.logf("skipping the run due at %s: %s was made since (%s)", due.UTC().Format(time.RFC3339), id, m.CreatedAt.Format(time.RFC3339))
-				return true
-			}
+	} else if id, dir, err := g.s.ResolveCurrent(); err == nil && id > newestAtDue {
+		if _, _, err := store.Verify(dir, id, true); err == nil {
+			g.logf("skipping the run due at %s: %s was made while it waited and verifies", due.UTC().Format(time.RFC3339), id)
+			return true
 		}
 	}
 	res, err := g.s.RefreshLocked(ctx, g.opts)

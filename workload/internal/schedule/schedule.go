@@ -1,7 +1,7 @@
-// Package schedule parses refresh schedules: the descriptors @hourly, @daily
-// (@midnight), @weekly, @monthly, @yearly (@annually), "@every <Go duration>", and
-// standard 5-field cron expressions (minute hour day-of-month month day-of-week) with
-// "*", lists, ranges, steps, and month and weekday names.
+// Package schedule parses refresh schedules. The grammar is described in
+// docs/refresh-protocol.md ("The generator's schedule"); testdata/vectors.json pins it,
+// for this parser and for the Pulumi program's port of it (stacks/schedule.ts), so the
+// program accepts exactly the schedules the refresher runs.
 //
 // Times are interpreted in the location of the time passed to Next (the refresher
 // passes UTC).
@@ -45,10 +45,17 @@ var descriptors = map[string]string{
 	"@hourly":   "0 * * * *",
 }
 
+// MinEvery is the shortest "@every" interval: a minute, cron's own resolution. Every
+// refresh rewrites all shards, so shorter intervals would only run them back to back.
+const MinEvery = time.Minute
+
 type field struct {
 	name     string
 	min, max int
-	names    map[string]int
+	// last is the last value "*" and "a/n" reach: max, except day-of-week, whose 7 only
+	// repeats Sunday.
+	last  int
+	names map[string]int
 }
 
 var (
@@ -56,36 +63,52 @@ var (
 		"jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12}
 	dowNames = map[string]int{"sun": 0, "mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6}
 	fields   = []field{
-		{"minute", 0, 59, nil},
-		{"hour", 0, 23, nil},
-		{"day-of-month", 1, 31, nil},
-		{"month", 1, 12, monthNames},
-		{"day-of-week", 0, 7, dowNames}, // 0 and 7 are both Sunday
+		{"minute", 0, 59, 59, nil},
+		{"hour", 0, 23, 23, nil},
+		{"day-of-month", 1, 31, 31, nil},
+		{"month", 1, 12, 12, monthNames},
+		{"day-of-week", 0, 7, 6, dowNames}, // 0 and 7 are both Sunday
 	}
 )
 
+// blank separates fields. Only spaces and tabs: other white space is not the same set in
+// every language that checks a schedule.
+func blank(r rune) bool { return r == ' ' || r == '\t' }
+
+// lowerASCII lowers A-Z only, for the same reason: Unicode case mappings differ.
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+func letter(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }
+
+func digits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
 // Parse parses a schedule. An empty spec is an error: callers apply their default.
 func Parse(spec string) (Schedule, error) {
-	s := strings.TrimSpace(spec)
+	s := strings.TrimFunc(spec, blank)
 	if s == "" {
 		return nil, fmt.Errorf("empty schedule")
 	}
-	if strings.HasPrefix(s, "@every") {
-		rest := strings.TrimSpace(strings.TrimPrefix(s, "@every"))
-		if rest == "" {
-			return nil, fmt.Errorf("schedule %q: @every needs a duration, e.g. \"@every 6h\"", spec)
-		}
-		d, err := time.ParseDuration(rest)
-		if err != nil {
-			return nil, fmt.Errorf("schedule %q: %v", spec, err)
-		}
-		if d < time.Second {
-			return nil, fmt.Errorf("schedule %q: interval must be at least 1s", spec)
-		}
-		return Every{Interval: d}, nil
+	// "@every6h" is an @every without its space; "@everyday" an unknown descriptor.
+	if n := len("@every"); len(s) >= n && lowerASCII(s[:n]) == "@every" && !(len(s) > n && letter(s[n])) {
+		return parseEvery(spec, s[n:])
 	}
 	if strings.HasPrefix(s, "@") {
-		expr, ok := descriptors[strings.ToLower(s)]
+		expr, ok := descriptors[lowerASCII(s)]
 		if !ok {
 			return nil, fmt.Errorf("schedule %q: unknown descriptor (use @hourly, @daily, @weekly, @monthly, @yearly or @every <duration>)", spec)
 		}
@@ -103,13 +126,34 @@ func Parse(spec string) (Schedule, error) {
 	return c, nil
 }
 
+func parseEvery(spec, rest string) (Schedule, error) {
+	dur := strings.TrimFunc(rest, blank)
+	if dur == "" {
+		return nil, fmt.Errorf("schedule %q: @every needs a duration, e.g. \"@every 6h\"", spec)
+	}
+	if !blank(rune(rest[0])) {
+		return nil, fmt.Errorf("schedule %q: put a space between @every and its duration, e.g. \"@every 6h\"", spec)
+	}
+	d, err := time.ParseDuration(dur)
+	if err != nil {
+		return nil, fmt.Errorf("schedule %q: %v", spec, err)
+	}
+	if d < MinEvery {
+		return nil, fmt.Errorf("schedule %q: interval %s is shorter than the minimum, %s", spec, d, MinEvery)
+	}
+	return Every{Interval: d}, nil
+}
+
 func parseCron(s string) (*Cron, error) {
-	parts := strings.Fields(s)
+	parts := strings.FieldsFunc(s, blank)
 	if len(parts) != 5 {
 		return nil, fmt.Errorf("want 5 fields (minute hour day-of-month month day-of-week), got %d", len(parts))
 	}
 	var sets [5]uint64
 	for i, p := range parts {
+		if p == "?" && (i == 2 || i == 4) { // the Quartz habit: "no particular day"
+			p = "*"
+		}
 		set, err := parseField(p, fields[i])
 		if err != nil {
 			return nil, err
@@ -153,22 +197,27 @@ func parseField(s string, f field) (uint64, error) {
 		if item == "" {
 			return 0, fmt.Errorf("%s: empty list item in %q", f.name, s)
 		}
+		if strings.Contains(item, "?") {
+			return 0, fmt.Errorf("%s: \"?\" may only stand alone for a whole day-of-month or day-of-week field", f.name)
+		}
 		rng, stepStr, hasStep := strings.Cut(item, "/")
 		step := 1
 		if hasStep {
 			n, err := strconv.Atoi(stepStr)
-			if err != nil || n <= 0 {
+			if !digits(stepStr) || err != nil || n <= 0 {
 				return 0, fmt.Errorf("%s: bad step %q in %q", f.name, stepStr, item)
+			}
+			// A larger step could never select a second value: "*/90" in minutes is not
+			// every 90 minutes but minute 0 of every hour.
+			if n > f.last-f.min {
+				return 0, fmt.Errorf("%s: step %d in %q is over %d, so it selects one value only (for longer intervals use @every)", f.name, n, item, f.last-f.min)
 			}
 			step = n
 		}
 		var lo, hi int
 		switch {
-		case rng == "*" || rng == "?":
-			lo, hi = f.min, f.max
-			if f.name == "day-of-week" {
-				hi = 6
-			}
+		case rng == "*":
+			lo, hi = f.min, f.last
 		case strings.Contains(rng, "-"):
 			a, b, _ := strings.Cut(rng, "-")
 			var err error
@@ -187,32 +236,34 @@ func parseField(s string, f field) (uint64, error) {
 				return 0, err
 			}
 			lo, hi = v, v
-			if hasStep { // "a/n" means a through max, every n
-				hi = f.max
-				if f.name == "day-of-week" {
-					hi = 6
-				}
+			if hasStep { // "a/n" means a through the last value, every n
+				hi = f.last
 			}
 		}
 		for v := lo; v <= hi; v += step {
 			set |= 1 << uint(v)
 		}
 	}
+	if set == 0 { // only "7/n" in day-of-week: 7 is past the last value a step reaches
+		return 0, fmt.Errorf("%s: %q selects no value", f.name, s)
+	}
 	return set, nil
 }
 
+// value is a number (decimal digits, no sign) or, in the month and day-of-week fields, a
+// three-letter name in any case.
 func value(s string, f field) (int, error) {
 	if f.names != nil {
-		if v, ok := f.names[strings.ToLower(s)]; ok {
+		if v, ok := f.names[lowerASCII(s)]; ok {
 			return v, nil
 		}
 	}
-	v, err := strconv.Atoi(s)
-	if err != nil {
+	if !digits(s) {
 		return 0, fmt.Errorf("%s: %q is not a number", f.name, s)
 	}
-	if v < f.min || v > f.max {
-		return 0, fmt.Errorf("%s: %d out of range %d-%d", f.name, v, f.min, f.max)
+	v, err := strconv.Atoi(s)
+	if err != nil || v < f.min || v > f.max {
+		return 0, fmt.Errorf("%s: %s out of range %d-%d", f.name, s, f.min, f.max)
 	}
 	return v, nil
 }

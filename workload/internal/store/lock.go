@@ -114,10 +114,14 @@ func readHolder(path string) LockHolder {
 	return h
 }
 
-// writeErr adds a hint when the volume is mounted read-only (a reader pod).
+// writeErr adds a hint when the volume is mounted read-only (a reader pod), full, or not
+// writable.
 func writeErr(err error) error {
 	if errors.Is(err, syscall.EROFS) {
 		return fmt.Errorf("%w (the embeddings volume is mounted read-only here: refresh and rollback run in the generator, which mounts it read-write)", err)
+	}
+	if errors.Is(err, syscall.ENOSPC) {
+		return fmt.Errorf("%w (the embeddings volume is full: raise agent-storage:embeddingsSize or lower agent-storage:keepVersions)", err)
 	}
 	if errors.Is(err, syscall.EACCES) || errors.Is(err, os.ErrPermission) {
 		return fmt.Errorf("%w (no write permission on the embeddings volume)", err)

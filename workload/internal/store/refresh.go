@@ -99,7 +99,8 @@ type doc struct {
 
 // RefreshLocked runs one refresh; the caller holds the lock. The protocol:
 //
-//  1. remove leftovers of interrupted runs (.tmp-*, .del-*, stale temporary links);
+//  1. remove leftovers of interrupted runs (.tmp-*, .del-*, stale temporary links),
+//     apply retention, and check that the new version fits (see checkSpace);
 //  2. write every file into versions/.tmp-<id>/, fsync each;
 //  3. write manifest.json last, fsync it and the directory;
 //  4. rename .tmp-<id> to <id>, fsync versions/;
@@ -122,6 +123,13 @@ func (s *Store) RefreshLocked(ctx context.Context, opts RefreshOptions) (res *Re
 	}
 	if len(res.CleanedUp) > 0 {
 		s.logf("removed leftovers of earlier runs: %s", strings.Join(res.CleanedUp, ", "))
+	}
+	// Make room first: what retention would delete after this refresh can go before it,
+	// so keep+1 versions' room is enough (with keep 1, the version this refresh replaces
+	// is still in its grace period when the next one is written).
+	var perr error
+	if res.Deleted, _, perr = s.prune(opts.Keep, opts.Grace); perr != nil {
+		s.logf("warning: retention: %v", perr)
 	}
 	prevState, _ := opts.Checkpoints.Load()
 	if a := prevState.LastAttempt; a != nil && a.Status == StatusRunning {
@@ -168,9 +176,6 @@ func (s *Store) RefreshLocked(ctx context.Context, opts RefreshOptions) (res *Re
 	saveAttempt()
 
 	tmp := filepath.Join(versions, tmpPrefix+id)
-	if err := os.Mkdir(tmp, 0o755); err != nil {
-		return nil, writeErr(err)
-	}
 	keepTmp := false
 	defer func() {
 		if err == nil {
@@ -188,16 +193,32 @@ func (s *Store) RefreshLocked(ctx context.Context, opts RefreshOptions) (res *Re
 		}
 		saveAttempt()
 	}()
-	s.logf("refresh %s: writing %d docs x %d dims in %d shards (%s)", id, len(docs), opts.Dim, shards, source)
 
 	m := &Manifest{Format: FormatVersion, Version: id, Docs: len(docs), Dim: opts.Dim,
 		DType: "float32le", Shards: shards, Seed: seed, Source: source}
+	bounds := func(sh int) (lo, hi int) { return sh * len(docs) / shards, (sh + 1) * len(docs) / shards }
+	// The index comes first, so that every file's size is known before anything is
+	// written.
 	var index []byte
+	for sh := 0; sh < shards; sh++ {
+		lo, hi := bounds(sh)
+		for i := lo; i < hi; i++ {
+			line, _ := json.Marshal(map[string]any{"id": docs[i].id, "shard": sh, "row": i - lo, "source": docs[i].source})
+			index = append(append(index, line...), '\n')
+		}
+	}
+	if err := s.checkSpace(m.sizes(bounds, index, s.now()), opts.Keep, opts.Grace); err != nil {
+		return nil, err
+	}
+	if err := os.Mkdir(tmp, 0o755); err != nil {
+		return nil, writeErr(err)
+	}
+	s.logf("refresh %s: writing %d docs x %d dims in %d shards (%s)", id, len(docs), opts.Dim, shards, source)
 	for sh := 0; sh < shards; sh++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		lo, hi := sh*len(docs)/shards, (sh+1)*len(docs)/shards
+		lo, hi := bounds(sh)
 		buf := make([]byte, 0, (hi-lo)*opts.Dim*4)
 		for i := lo; i < hi; i++ {
 			var v []float32
@@ -207,8 +228,6 @@ func (s *Store) RefreshLocked(ctx context.Context, opts RefreshOptions) (res *Re
 				v = embed.Synthetic(seed, i, opts.Dim)
 			}
 			buf = embed.AppendLE(buf, v)
-			line, _ := json.Marshal(map[string]any{"id": docs[i].id, "shard": sh, "row": i - lo, "source": docs[i].source})
-			index = append(append(index, line...), '\n')
 		}
 		name := fmt.Sprintf("shard-%04d.f32", sh)
 		fe, err := writeData(filepath.Join(tmp, name), buf)
@@ -277,7 +296,8 @@ func (s *Store) RefreshLocked(ctx context.Context, opts RefreshOptions) (res *Re
 	attempt.Status = StatusSucceeded
 	saveAttempt()
 
-	res.Deleted, res.Deferred, err = s.prune(opts.Keep, opts.Grace)
+	deleted, deferred, err := s.prune(opts.Keep, opts.Grace)
+	res.Deleted, res.Deferred = append(res.Deleted, deleted...), deferred
 	if err != nil {
 		// The new version is live; a retention problem is reported, not fatal.
 		s.logf("warning: retention: %v", err)
@@ -295,20 +315,35 @@ func orNone(s string) string {
 }
 
 // nextID returns a new id that sorts after every existing version, even if the clock
-// went backwards.
+// went backwards or the newest version was made on a node whose clock ran ahead.
 func (s *Store) nextID() string {
 	now := s.now()
-	entries, _ := os.ReadDir(filepath.Join(s.Root, VersionsDir))
-	for _, e := range entries {
-		name := e.Name()
-		if !ValidID(name) || len(name) < len(idLayout) {
-			continue
-		}
-		if t, err := time.Parse(idLayout, name[:len(idLayout)]); err == nil && !now.After(t) {
+	if newest := s.Newest(); newest != "" {
+		if t, _ := time.Parse(idLayout, newest[:len(idLayout)]); !now.After(t) {
 			now = t.Add(time.Millisecond)
 		}
 	}
 	return NewID(now)
+}
+
+// Newest returns the greatest version id under versions/, complete or not ("" if there is
+// none). Versions are made one at a time, under the lock, each with an id after every
+// existing one (nextID), so id order is the order they were made in, whatever the
+// clocks of the nodes that made them said. Manifest times are not: they are only the
+// writer's clock.
+func (s *Store) Newest() string {
+	entries, _ := os.ReadDir(filepath.Join(s.Root, VersionsDir))
+	newest := ""
+	for _, e := range entries {
+		name := e.Name()
+		if !ValidID(name) || len(name) < len(idLayout) || name <= newest {
+			continue
+		}
+		if _, err := time.Parse(idLayout, name[:len(idLayout)]); err == nil {
+			newest = name
+		}
+	}
+	return newest
 }
 
 func writeData(path string, data []byte) (FileEntry, error) {
@@ -392,20 +427,36 @@ func (s *Store) cleanup() ([]string, error) {
 	return removed, nil
 }
 
+// servedVersion is the version current names: "" when it names none (no link yet, or
+// one that does not point into versions/), an error when the link cannot be read, since
+// then nobody can tell which version the readers read.
+func (s *Store) servedVersion() (string, error) {
+	id, _, err := s.ResolveCurrent()
+	if errors.Is(err, ErrNoCurrent) || errors.Is(err, ErrCorrupt) {
+		return "", nil
+	}
+	return id, err
+}
+
 // switchCurrent points current at versions/<id> atomically: a new symlink under a
 // temporary name, renamed over current (rename(2) replaces it in one step), then the
 // directory is fsynced. The version being replaced gets its mtime set to now first: that
-// is when it stops being served, and retention counts the grace period from it.
+// is when it stops being served, and retention counts the grace period from it. If that
+// fails, nothing is switched.
 func (s *Store) switchCurrent(id string) error {
-	old, _, _ := s.ResolveCurrent()
+	old, err := s.servedVersion()
+	if err != nil {
+		return fmt.Errorf("cannot tell which version is current, to mark it retired: %w", err)
+	}
 	if old == id {
 		return nil
 	}
 	if old != "" {
 		now := s.now()
-		if err := os.Chtimes(s.VersionDir(old), now, now); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			// Not fatal: retention then counts grace from the version's creation instead.
-			s.logf("warning: cannot mark %s as retired now: %v", old, writeErr(err))
+		if err := s.chtimes(s.VersionDir(old), now, now); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			// Without the mark the version would look retired since it was made, and the
+			// next retention could delete it under the readers still reading it.
+			return fmt.Errorf("cannot mark %s as retired now, so current stays on it: %w", old, writeErr(err))
 		}
 	}
 	tmpLink := filepath.Join(s.Root, linkTmpPrefix+id+"-"+randHex(4))
@@ -505,18 +556,23 @@ func (s *Store) Prune(ctx context.Context, keep int, grace, lockWait time.Durati
 	return s.prune(keep, grace)
 }
 
-// prune keeps current and the newest keep complete versions. Every other version
-// directory (older complete ones, and incomplete ones) is deleted once it has been
-// retired for longer than grace: its mtime, set when it stopped being current, is older
-// than now-grace. A reader that resolved current just before a switch therefore has
-// grace to finish. Deletion renames the directory to .del-<id> first, so a half-deleted
-// version never looks like a version.
+// prune keeps current and the newest keep complete versions, and every version it
+// could not read (returning an error that names them): an I/O or permission error says
+// nothing about whether a version is complete. Every other version directory (older
+// complete ones, and incomplete ones) is deleted once it has been retired for longer
+// than grace: its mtime, set when it stopped being current, is older than now-grace. A
+// reader that resolved current just before a switch therefore has grace to finish.
+// Deletion renames the directory to .del-<id> first, so a half-deleted version never
+// looks like a version.
 func (s *Store) prune(keep int, grace time.Duration) (deleted, deferred []string, err error) {
 	vs, err := s.List()
 	if err != nil {
 		return nil, nil, err
 	}
-	cur, _, _ := s.ResolveCurrent()
+	cur, err := s.servedVersion()
+	if err != nil {
+		return nil, nil, fmt.Errorf("deleted nothing: cannot tell which version is current, and readers read it whatever its age: %w", err)
+	}
 	keepSet := map[string]bool{}
 	if cur != "" {
 		keepSet[cur] = true
@@ -526,8 +582,13 @@ func (s *Store) prune(keep int, grace time.Duration) (deleted, deferred []string
 		keepSet[complete[i]] = true
 	}
 	now := s.now()
+	var unreadable []string
 	for _, v := range vs {
 		if keepSet[v.ID] {
+			continue
+		}
+		if v.Unreadable {
+			unreadable = append(unreadable, v.Problem)
 			continue
 		}
 		if age := now.Sub(v.RetiredAt); age < grace {
@@ -546,7 +607,13 @@ func (s *Store) prune(keep int, grace time.Duration) (deleted, deferred []string
 		s.logf("retention: deleted %s", v.ID)
 	}
 	if len(deleted) > 0 {
-		err = fsyncDir(filepath.Join(s.Root, VersionsDir))
+		if err := fsyncDir(filepath.Join(s.Root, VersionsDir)); err != nil {
+			return deleted, deferred, err
+		}
 	}
-	return deleted, deferred, err
+	if len(unreadable) > 0 {
+		return deleted, deferred, fmt.Errorf("kept %d version(s) that could not be read and may be complete (check the volume): %s",
+			len(unreadable), strings.Join(unreadable, "; "))
+	}
+	return deleted, deferred, nil
 }

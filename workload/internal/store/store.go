@@ -62,6 +62,45 @@ type Store struct {
 	Now func() time.Time
 	// Logf receives progress lines. Nil means silent.
 	Logf func(format string, args ...any)
+	// sys replaces file-system calls in tests: run as root, a test cannot provoke EACCES
+	// with permissions, nor EIO or a small file system without mounting one. Nil members
+	// mean the real calls.
+	sys sysCalls
+}
+
+type sysCalls struct {
+	open     func(name string) (*os.File, error)
+	readlink func(name string) (string, error)
+	chtimes  func(name string, atime, mtime time.Time) error
+	statfs   func(path string) (space, error)
+}
+
+func (s *Store) open(name string) (*os.File, error) {
+	if s.sys.open != nil {
+		return s.sys.open(name)
+	}
+	return os.Open(name)
+}
+
+func (s *Store) readlink(name string) (string, error) {
+	if s.sys.readlink != nil {
+		return s.sys.readlink(name)
+	}
+	return os.Readlink(name)
+}
+
+func (s *Store) chtimes(name string, atime, mtime time.Time) error {
+	if s.sys.chtimes != nil {
+		return s.sys.chtimes(name, atime, mtime)
+	}
+	return os.Chtimes(name, atime, mtime)
+}
+
+func (s *Store) statfs() (space, error) {
+	if s.sys.statfs != nil {
+		return s.sys.statfs(s.Root)
+	}
+	return statfs(s.Root)
 }
 
 // New returns a Store for root.
@@ -129,7 +168,7 @@ func ValidID(id string) bool {
 // ResolveCurrent reads the current link once and returns the version id and the directory
 // to read it from. Callers must open every file under dir, never through "current".
 func (s *Store) ResolveCurrent() (id, dir string, err error) {
-	target, err := os.Readlink(filepath.Join(s.Root, CurrentLink))
+	target, err := s.readlink(filepath.Join(s.Root, CurrentLink))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			if _, statErr := os.Stat(s.Root); statErr != nil {
@@ -147,12 +186,16 @@ func (s *Store) ResolveCurrent() (id, dir string, err error) {
 }
 
 // ReadManifest reads and parses dir/manifest.json and checks it names version id.
-func ReadManifest(dir, id string) (*Manifest, error) {
-	b, err := os.ReadFile(filepath.Join(dir, ManifestName))
+func ReadManifest(dir, id string) (*Manifest, error) { return readManifest(os.Open, dir, id) }
+
+func readManifest(open func(string) (*os.File, error), dir, id string) (*Manifest, error) {
+	b, err := readAll(open, filepath.Join(dir, ManifestName))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			if _, derr := os.Stat(dir); derr != nil {
+			if _, derr := os.Stat(dir); errors.Is(derr, fs.ErrNotExist) {
 				return nil, fmt.Errorf("%w: %s: version directory missing", ErrNotFound, id)
+			} else if derr != nil {
+				return nil, fmt.Errorf("%s: %w", id, derr)
 			}
 			return nil, fmt.Errorf("%w: %s: manifest.json missing", ErrPartial, id)
 		}
@@ -181,8 +224,12 @@ type VerifyStats struct {
 // sha256, and that the shards hold docs*dim float32 values. With checksums false it only
 // checks that the files exist with the right sizes.
 func Verify(dir, id string, checksums bool) (*Manifest, VerifyStats, error) {
+	return verify(os.Open, dir, id, checksums)
+}
+
+func verify(open func(string) (*os.File, error), dir, id string, checksums bool) (*Manifest, VerifyStats, error) {
 	var st VerifyStats
-	m, err := ReadManifest(dir, id)
+	m, err := readManifest(open, dir, id)
 	if err != nil {
 		return nil, st, err
 	}
@@ -191,7 +238,7 @@ func Verify(dir, id string, checksums bool) (*Manifest, VerifyStats, error) {
 		if !ValidID(f.Name) {
 			return m, st, fmt.Errorf("%w: %s: bad file name %q in manifest", ErrCorrupt, id, f.Name)
 		}
-		n, sum, err := readFile(filepath.Join(dir, f.Name), checksums)
+		n, sum, err := readFile(open, filepath.Join(dir, f.Name), checksums)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				if _, derr := os.Stat(dir); errors.Is(derr, fs.ErrNotExist) {
@@ -226,8 +273,17 @@ func short(s string) string {
 	return s
 }
 
-func readFile(path string, checksum bool) (int64, string, error) {
-	f, err := os.Open(path)
+func readAll(open func(string) (*os.File, error), path string) ([]byte, error) {
+	f, err := open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
+
+func readFile(open func(string) (*os.File, error), path string, checksum bool) (int64, string, error) {
+	f, err := open(path)
 	if err != nil {
 		return 0, "", err
 	}
@@ -279,7 +335,16 @@ type VersionInfo struct {
 	// RetiredAt is the directory's modification time: the moment it stopped being
 	// current (or was created, if it never was). Retention measures grace from it.
 	RetiredAt time.Time `json:"retiredAt"`
-	Problem   string    `json:"problem,omitempty"`
+	// Unreadable: verifying it failed for a reason other than what it holds (an I/O or
+	// permission error), so it may be complete; retention never deletes it.
+	Unreadable bool   `json:"unreadable,omitempty"`
+	Problem    string `json:"problem,omitempty"`
+}
+
+// incomplete reports whether a verification error is about what a version holds (a
+// piece missing, short or damaged), as opposed to the version not being readable.
+func incomplete(err error) bool {
+	return errors.Is(err, ErrPartial) || errors.Is(err, ErrCorrupt) || errors.Is(err, ErrNotFound)
 }
 
 // List returns the version directories (temporary and deleting ones excluded), oldest
@@ -300,14 +365,18 @@ func (s *Store) List() ([]VersionInfo, error) {
 			continue
 		}
 		vi := VersionInfo{ID: e.Name(), Current: e.Name() == cur}
-		if fi, err := e.Info(); err == nil {
+		fi, err := e.Info()
+		if err == nil {
 			vi.RetiredAt = fi.ModTime()
 		}
-		m, _, err := Verify(s.VersionDir(e.Name()), e.Name(), false)
-		if err != nil {
-			vi.Problem = err.Error()
-		} else {
+		m, _, verr := verify(s.open, s.VersionDir(e.Name()), e.Name(), false)
+		switch {
+		case err != nil: // without its time, retention cannot tell its grace
+			vi.Unreadable, vi.Problem = true, err.Error()
+		case verr == nil:
 			vi.Complete = true
+		default:
+			vi.Unreadable, vi.Problem = !incomplete(verr), verr.Error()
 		}
 		if m != nil {
 			vi.Manifest = m
