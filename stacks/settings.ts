@@ -6,7 +6,7 @@ import { ClaimSettings, EksSettings, EmbeddingsVolumeKind, RawConfig, Settings, 
 import {
     ConfigError, ConfigProblem, PlannedStorageClass, checkAccessModeName, checkCheckpointsMode, checkClusterName, checkDuration,
     checkEksNetwork, checkEmbeddingsShared, checkEmbeddingsVolume, checkExistingCluster, checkExistingNodeCount, checkKeepVersions,
-    checkKindWorkers, checkModeServedByClass, checkStaticVolumeOnOneNode,
+    checkKindWorkers, checkModeServedByClass, checkStaticVolumeOnOneNode, checkUnknownKeys,
     checkNamespace, checkRegion, checkReplicas, checkSchedule, checkSingleDefaultClass, checkStorageSize, checkTarget, checkVpcCidr,
 } from "./validate";
 
@@ -73,6 +73,12 @@ export interface ResolveContext {
      * kind's own; without it kind's own image is the default.
      */
     hasLocalImage?: (ref: string) => boolean;
+    /**
+     * Every key set for the stack, as `namespace:name` (the program passes the keys of
+     * pulumi.runtime.allConfig()), so keys the program does not read can be refused.
+     * Absent when not known; then no key is refused.
+     */
+    configuredKeys?: readonly string[];
 }
 
 function expandPath(p: string, ctx: ResolveContext): string {
@@ -86,7 +92,7 @@ function expandPath(p: string, ctx: ResolveContext): string {
  */
 export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
     const problems: ConfigProblem[] = [];
-    problems.push(...checkTarget(raw.target));
+    problems.push(...checkUnknownKeys(ctx.configuredKeys ?? []), ...checkTarget(raw.target));
     if (problems.length > 0) throw new ConfigError(problems);
     const target = (raw.target ?? defaults.target) as Target;
 

@@ -2,9 +2,11 @@
  * Rules that run before any resource is created. Each is a pure function returning the
  * problems it found, so a stack with several mistakes reports all of them at once.
  */
+import * as awsProviderConfig from "@pulumi/aws/config";
 import { AccessMode, accessModes, capabilitiesOf, isAccessMode, spansNodes } from "../components/storage/capabilities";
-import { ConfigProblem, projectKey } from "../components/problems";
-import { targets } from "./config";
+import { ConfigProblem, projectKey, projectNamespace } from "../components/problems";
+import { knownKeys, targets } from "./config";
+import { closestMatch } from "./spelling";
 
 export { ConfigError, ConfigProblem, formatProblems, projectKey } from "../components/problems";
 
@@ -20,6 +22,44 @@ export function parseQuantity(value: string): number | undefined {
     const suffix = match[2] ?? "";
     if (/^[eE]/.test(suffix)) return number * 10 ** Number(suffix.slice(1));
     return number * (binarySuffixes[suffix] ?? decimalSuffixes[suffix]);
+}
+
+/** The keys the AWS provider reads from the aws namespace, as its installed SDK lists them. */
+export const awsProviderKeys: readonly string[] = Object.keys(awsProviderConfig).map((k) => `aws:${k}`);
+
+/**
+ * Pulumi passes the program every key of the stack and says nothing about the ones it does not
+ * read, so a misspelt key would silently leave its setting at the default. Every key in the
+ * project's namespace is ours: one the program does not read is refused. The aws namespace
+ * belongs to the AWS provider too (aws:profile, aws:defaultTags, ...), which checks its own
+ * keys, so there only a near miss of a key the program reads (aws:region) is refused, and
+ * never a key the provider reads.
+ */
+export function checkUnknownKeys(configured: readonly string[], providerKeys: readonly string[] = awsProviderKeys): ConfigProblem[] {
+    const problems: ConfigProblem[] = [];
+    for (const key of [...configured].sort()) {
+        const colon = key.indexOf(":");
+        if (colon < 0 || knownKeys.includes(key) || providerKeys.includes(key)) continue;
+        const namespace = key.slice(0, colon);
+        const known = knownKeys.filter((k) => k.startsWith(`${namespace}:`)).map((k) => k.slice(colon + 1));
+        const match = closestMatch(key.slice(colon + 1), known);
+        const suggestion = match === undefined ? undefined : `${namespace}:${match}`;
+        const rename = `rename it to ${suggestion} in Pulumi.<stack>.yaml (or pulumi config rm ${key}, then pulumi config set ${suggestion} VALUE)`;
+        if (namespace === projectNamespace) {
+            problems.push({
+                key,
+                message: `not a key of this program, so it would be ignored${suggestion ? `; did you mean ${suggestion}?` : " (Pulumi.yaml lists every key)"}`,
+                fix: suggestion ? rename : `pulumi config rm ${key}`,
+            });
+        } else if (suggestion !== undefined) {
+            problems.push({
+                key,
+                message: `neither the program nor the AWS provider reads this key; did you mean ${suggestion}?`,
+                fix: rename,
+            });
+        }
+    }
+    return problems;
 }
 
 export function checkTarget(target: string | undefined): ConfigProblem[] {

@@ -144,7 +144,23 @@ describe("settings", () => {
         assert.deepStrictEqual(problemKeys({ target: "existing", kubeconfig: "k", embeddingsVolume: "static-hostpath", existingNodeCount: 1 }), []);
     });
 
-    it("refuses an unknown target without looking at anything else", () => {
+    it("refuses an unknown target without looking at anything else but unknown keys", () => {
         assert.deepStrictEqual(problemKeys({ target: "minikube", inferenceReplicas: -1 }), ["agent-storage:target"]);
+        const keys = (() => {
+            try {
+                resolveSettings({ target: "minikube" }, { ...testContext, configuredKeys: ["agent-storage:target", "agent-storage:tagret"] });
+            } catch (e) {
+                return (e as ConfigError).problems.map((p) => p.key);
+            }
+            return [];
+        })();
+        assert.deepStrictEqual(keys, ["agent-storage:tagret", "agent-storage:target"]);
+    });
+
+    it("refuses keys the program does not read only when it is told which keys are set", () => {
+        const withKeys = (configuredKeys: string[]) => () => resolveSettings({}, { ...testContext, configuredKeys });
+        assert.throws(withKeys(["agent-storage:target", "agent-storage:inferenceReplica"]), /agent-storage:inferenceReplica: .*did you mean agent-storage:inferenceReplicas\?/);
+        assert.doesNotThrow(withKeys(["agent-storage:target", "aws:profile"]));
+        assert.doesNotThrow(() => resolve({}));
     });
 });

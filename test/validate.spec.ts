@@ -2,10 +2,43 @@ import * as assert from "assert";
 import {
     checkAccessModeName, checkDuration, checkEksNetwork, checkEmbeddingsShared, checkEmbeddingsVolume, checkExistingCluster,
     checkExistingNodeCount, checkKeepVersions, checkKindWorkers, checkModeServedByClass, checkNamespace, checkRegion, checkReplicas,
-    checkSchedule, checkSingleDefaultClass, checkStaticVolumeOnOneNode, checkStorageSize, checkTarget, formatProblems, parseQuantity,
+    checkSchedule, checkSingleDefaultClass, checkStaticVolumeOnOneNode, checkStorageSize, checkTarget, checkUnknownKeys, formatProblems,
+    awsProviderKeys, knownKeys, parseQuantity,
 } from "../stacks";
 
 describe("validation rules", () => {
+    describe("unknown keys", () => {
+        it("accepts every key the program reads, and keys of other namespaces", () => {
+            assert.deepStrictEqual(checkUnknownKeys([...knownKeys, "kubernetes:context", "pulumi:tags"]), []);
+        });
+        it("refuses a misspelt project key, naming the key it was probably meant to be", () => {
+            const [p] = checkUnknownKeys(["agent-storage:inferenceReplica"]);
+            assert.strictEqual(p.key, "agent-storage:inferenceReplica");
+            assert.match(p.message, /not a key of this program.*did you mean agent-storage:inferenceReplicas\?/);
+            assert.match(p.fix, /rename it to agent-storage:inferenceReplicas.*pulumi config rm agent-storage:inferenceReplica,/);
+        });
+        it("suggests the key whatever its case", () => {
+            assert.match(checkUnknownKeys(["agent-storage:Namespace"])[0].message, /did you mean agent-storage:namespace\?/);
+        });
+        it("refuses a project key that resembles none without guessing", () => {
+            const [p] = checkUnknownKeys(["agent-storage:gpu"]);
+            assert.doesNotMatch(p.message, /did you mean/);
+            assert.strictEqual(p.fix, "pulumi config rm agent-storage:gpu");
+        });
+        it("refuses every unknown key at once", () => {
+            assert.deepStrictEqual(checkUnknownKeys(["agent-storage:imag", "agent-storage:replicas", "agent-storage:image"]).map((p) => p.key),
+                ["agent-storage:imag", "agent-storage:replicas"]);
+        });
+        it("refuses a near miss of aws:region but leaves the AWS provider's own keys alone", () => {
+            const [p] = checkUnknownKeys(["aws:regoin"]);
+            assert.strictEqual(p.key, "aws:regoin");
+            assert.match(p.message, /did you mean aws:region\?/);
+            assert.ok(awsProviderKeys.includes("aws:profile") && awsProviderKeys.includes("aws:stsRegion"));
+            assert.deepStrictEqual(checkUnknownKeys(awsProviderKeys), [], "aws:stsRegion is close to aws:region, and the provider's");
+            assert.deepStrictEqual(checkUnknownKeys(["aws:somethingElse"]), [], "the provider checks its own keys");
+        });
+    });
+
     describe("target", () => {
         it("accepts kind, eks, existing and an unset target", () => {
             for (const t of ["kind", "eks", "existing", undefined]) assert.deepStrictEqual(checkTarget(t), []);
