@@ -5,7 +5,7 @@ import { AccessMode, sharedPathProvisioner, spansNodes } from "../components/sto
 import { ClaimSettings, EksSettings, EmbeddingsVolumeKind, RawConfig, Settings, Target } from "./config";
 import {
     ConfigError, ConfigProblem, PlannedStorageClass, checkAccessModeName, checkCheckpointsMode, checkClusterName, checkDuration,
-    checkEksNetwork, checkEmbeddingsShared, checkEmbeddingsVolume, checkExistingCluster, checkExistingNodeCount, checkKeepVersions,
+    checkEksNetwork, checkEmbeddingsShared, checkImage, checkEmbeddingsVolume, checkExistingCluster, checkExistingNodeCount, checkKeepVersions,
     checkKindWorkers, checkModeServedByClass, checkStaticVolumeOnOneNode, checkUnknownKeys,
     checkNamespace, checkRegion, checkReplicas, checkSchedule, checkSingleDefaultClass, checkStorageSize, checkTarget, checkVpcCidr,
 } from "./validate";
@@ -98,6 +98,8 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
 
     problems.push(
         ...checkNamespace(raw.namespace),
+        ...checkImage("image", raw.image, defaults.image),
+        ...checkImage("kindNodeImage", raw.kindNodeImage, defaults.kindNodeImage),
         ...checkReplicas("inferenceReplicas", raw.inferenceReplicas),
         ...checkReplicas("eksNodeCount", raw.eksNodeCount),
         ...checkStorageSize("embeddingsSize", raw.embeddingsSize),
@@ -119,9 +121,6 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
         ...checkVpcCidr(target, raw.eksVpcCidr),
         ...checkEksNetwork(target, raw.eksVpcId, raw.eksPublicSubnetIds, raw.eksPrivateSubnetIds, raw.eksAvailabilityZones),
     );
-    if (raw.image !== undefined && raw.image.trim() === "") {
-        problems.push({ key: "agent-storage:image", message: "the image is empty", fix: `pulumi config rm agent-storage:image   (default ${defaults.image})` });
-    }
     if (target === "eks") {
         problems.push(...checkSingleDefaultClass(plannedEksClasses(raw)));
     }

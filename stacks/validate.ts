@@ -6,6 +6,7 @@ import * as awsProviderConfig from "@pulumi/aws/config";
 import { AccessMode, accessModes, capabilitiesOf, isAccessMode, spansNodes } from "../components/storage/capabilities";
 import { ConfigProblem, projectKey, projectNamespace } from "../components/problems";
 import { knownKeys, targets } from "./config";
+import { imageReferenceError } from "./imageReference";
 import { closestMatch } from "./spelling";
 
 export { ConfigError, ConfigProblem, formatProblems, projectKey } from "../components/problems";
@@ -186,6 +187,17 @@ export function checkSingleDefaultClass(classes: PlannedStorageClass[]): ConfigP
         key: keys.map(projectKey).join(", ") || projectKey("storageClass"),
         message: `${names} would both be default StorageClasses; a cluster must have at most one`,
         fix: `keep one default, e.g. pulumi config set agent-storage:${keys[keys.length - 1] ?? "eksEfsDefault"} false`,
+    }];
+}
+
+/** An image the nodes could not parse leaves its pods in InvalidImageName, after the cluster is up. */
+export function checkImage(key: string, value: string | undefined, example: string): ConfigProblem[] {
+    const reason = value === undefined ? undefined : imageReferenceError(value);
+    if (reason === undefined) return [];
+    return [{
+        key: projectKey(key),
+        message: `"${value}" is not an image reference: ${reason}`,
+        fix: `pulumi config set agent-storage:${key} ${example}   ([registry[:port]/]repository[:tag][@sha256:<64 hex>], repository in lower case)`,
     }];
 }
 

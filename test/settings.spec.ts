@@ -88,6 +88,12 @@ describe("settings", () => {
         }), ["agent-storage:checkpointsAccessMode"]);
     });
 
+    it("refuses an image or kind node image that is not a reference", () => {
+        assert.deepStrictEqual(problemKeys({ image: "" }), ["agent-storage:image"]);
+        assert.deepStrictEqual(problemKeys({ image: "ghcr.io/Org/app:1", kindNodeImage: "kindest/node:" }).sort(),
+            ["agent-storage:image", "agent-storage:kindNodeImage"]);
+    });
+
     it("reports every problem at once", () => {
         const keys = problemKeys({ inferenceReplicas: 0, embeddingsSize: "lots", namespace: "Bad Name" });
         assert.deepStrictEqual(keys.sort(), ["agent-storage:embeddingsSize", "agent-storage:inferenceReplicas", "agent-storage:namespace"]);

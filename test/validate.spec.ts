@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import {
-    checkAccessModeName, checkDuration, checkEksNetwork, checkEmbeddingsShared, checkEmbeddingsVolume, checkExistingCluster,
+    checkAccessModeName, checkDuration, checkImage, checkEksNetwork, checkEmbeddingsShared, checkEmbeddingsVolume, checkExistingCluster,
     checkExistingNodeCount, checkKeepVersions, checkKindWorkers, checkModeServedByClass, checkNamespace, checkRegion, checkReplicas,
     checkSchedule, checkSingleDefaultClass, checkStaticVolumeOnOneNode, checkStorageSize, checkTarget, checkUnknownKeys, formatProblems,
     awsProviderKeys, knownKeys, parseQuantity,
@@ -48,6 +48,19 @@ describe("validation rules", () => {
             assert.strictEqual(p.key, "agent-storage:target");
             assert.match(p.message, /unknown target "gke".*kind, eks, existing/);
             assert.match(p.fix, /pulumi config set agent-storage:target kind/);
+        });
+    });
+
+    describe("images", () => {
+        it("refuses an image that is not a reference, naming the key, the reason and an example", () => {
+            const [p] = checkImage("image", "Registry.example.com/Agent:1", "localhost/agent-storage/workload:0.1.0");
+            assert.strictEqual(p.key, "agent-storage:image");
+            assert.match(p.message, /"Registry.example.com\/Agent:1" is not an image reference: the repository "Agent" has upper-case letters/);
+            assert.match(p.fix, /^pulumi config set agent-storage:image localhost\/agent-storage\/workload:0.1.0 /);
+        });
+        it("accepts an unset image and a reference", () => {
+            assert.deepStrictEqual(checkImage("kindNodeImage", undefined, "x"), []);
+            assert.deepStrictEqual(checkImage("kindNodeImage", "kindest/node:v1.34.0@sha256:" + "0".repeat(64), "x"), []);
         });
     });
 
