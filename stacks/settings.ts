@@ -4,7 +4,8 @@ import { decideReaderPlacement } from "../components/workloads/placement";
 import { AccessMode, sharedPathProvisioner, spansNodes } from "../components/storage/capabilities";
 import { ClaimSettings, EksSettings, EmbeddingsVolumeKind, RawConfig, Settings, Target } from "./config";
 import {
-    ConfigError, ConfigProblem, PlannedStorageClass, checkAccessModeName, checkCheckpointsMode, checkClusterName, checkDuration,
+    ConfigError, ConfigProblem, PlannedStorageClass, checkAccessModeName, checkAdminPrincipals, checkEksInstanceType, checkEksNodeCounts,
+    checkEksVersion, checkEksZones, checkNewVpcKeysWithExistingVpc, checkCheckpointsMode, checkClusterName, checkDuration,
     checkEksNetwork, checkEmbeddingsShared, checkImage, checkEmbeddingsVolume, checkExistingCluster, checkExistingNodeCount, checkKeepVersions,
     checkKindWorkers, checkModeServedByClass, checkStaticVolumeOnOneNode, checkUnknownKeys,
     checkNamespace, checkRegion, checkReplicas, checkSchedule, checkSingleDefaultClass, checkStorageSize, checkTarget, checkVpcCidr,
@@ -101,7 +102,7 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
         ...checkImage("image", raw.image, defaults.image),
         ...checkImage("kindNodeImage", raw.kindNodeImage, defaults.kindNodeImage),
         ...checkReplicas("inferenceReplicas", raw.inferenceReplicas),
-        ...checkReplicas("eksNodeCount", raw.eksNodeCount),
+        ...checkEksNodeCounts(raw.eksNodeCount, raw.eksNodeMaxCount, defaults.eks.nodeCount),
         ...checkStorageSize("embeddingsSize", raw.embeddingsSize),
         ...checkStorageSize("checkpointsSize", raw.checkpointsSize),
         ...checkAccessModeName("embeddingsAccessMode", raw.embeddingsAccessMode),
@@ -120,6 +121,12 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
         ...checkStaticVolumeOnOneNode(target, raw.embeddingsVolume, existingNodeCount(raw)),
         ...checkVpcCidr(target, raw.eksVpcCidr),
         ...checkEksNetwork(target, raw.eksVpcId, raw.eksPublicSubnetIds, raw.eksPrivateSubnetIds, raw.eksAvailabilityZones),
+        ...checkEksZones(target, raw.awsRegion, raw.eksAvailabilityZones),
+        ...checkNewVpcKeysWithExistingVpc(target, raw.eksVpcId, raw.eksAvailabilityZones,
+            raw.eksVpcCidr === defaults.eks.vpcCidr ? undefined : raw.eksVpcCidr),
+        ...checkEksInstanceType(target, raw.eksNodeInstanceType),
+        ...checkEksVersion(target, raw.eksVersion),
+        ...checkAdminPrincipals(target, raw.eksAdminPrincipalArns),
     );
     if (target === "eks") {
         problems.push(...checkSingleDefaultClass(plannedEksClasses(raw)));

@@ -3,6 +3,8 @@
  * problems it found, so a stack with several mistakes reports all of them at once.
  */
 import * as awsProviderConfig from "@pulumi/aws/config";
+import { eksNodeArchitecture } from "../components/cluster/eksCluster";
+import { maxPlannedZones } from "../components/cluster/network";
 import { AccessMode, accessModes, capabilitiesOf, isAccessMode, spansNodes } from "../components/storage/capabilities";
 import { ConfigProblem, projectKey, projectNamespace } from "../components/problems";
 import { knownKeys, targets } from "./config";
@@ -348,6 +350,24 @@ export function checkEksNetwork(
             fix: "pulumi config set agent-storage:eksVpcId vpc-...   (or remove the subnet ids to create a VPC)",
         });
     }
+    for (const [key, ids] of [["eksPrivateSubnetIds", privateSubnets], ["eksPublicSubnetIds", publicSubnets]] as const) {
+        const twice = duplicates(ids ?? []);
+        if (twice.length > 0) {
+            problems.push({
+                key: projectKey(key),
+                message: `${twice.join(", ")} ${twice.length === 1 ? "is" : "are"} listed twice; each subnet is given once`,
+                fix: `pulumi config set --path 'agent-storage:${key}[N]' subnet-...   (remove the repeated entry: pulumi config rm --path 'agent-storage:${key}[N]')`,
+            });
+        }
+    }
+    const both = (privateSubnets ?? []).filter((id) => (publicSubnets ?? []).includes(id));
+    if (both.length > 0) {
+        problems.push({
+            key: `${projectKey("eksPrivateSubnetIds")}, ${projectKey("eksPublicSubnetIds")}`,
+            message: `${unique(both).join(", ")} ${unique(both).length === 1 ? "is" : "are"} in both lists; a subnet is private (nodes, EFS mount targets) or public (load balancers), not both`,
+            fix: `keep each subnet in one list, e.g. pulumi config rm --path 'agent-storage:eksPublicSubnetIds[N]'`,
+        });
+    }
     if (zones !== undefined && zones.length < 2) {
         problems.push({
             key: projectKey("eksAvailabilityZones"),
@@ -358,8 +378,167 @@ export function checkEksNetwork(
     return problems;
 }
 
+const unique = (values: readonly string[]) => [...new Set(values)];
+/** Values that occur more than once, each named once. */
+const duplicates = (values: readonly string[]) => unique(values.filter((v, i) => values.indexOf(v) !== i));
+
+/**
+ * The zones of a new VPC: one public and one private subnet per zone, so each zone once, in
+ * the stack's region, and no more than the subnet plan fits.
+ */
+export function checkEksZones(target: string, region: string | undefined, zones: string[] | undefined): ConfigProblem[] {
+    if (target !== "eks" || zones === undefined) return [];
+    const problems: ConfigProblem[] = [];
+    const key = projectKey("eksAvailabilityZones");
+    const twice = duplicates(zones);
+    if (twice.length > 0) {
+        problems.push({
+            key,
+            message: `${twice.join(", ")} ${twice.length === 1 ? "is" : "are"} listed twice; the VPC gets one subnet of each kind per zone and EFS one mount target per zone, so a zone listed twice would fail the deployment halfway`,
+            fix: `list each zone once, e.g. pulumi config set --path 'agent-storage:eksAvailabilityZones[1]' ${region ?? "us-east-1"}b`,
+        });
+    }
+    if (zones.length > maxPlannedZones) {
+        problems.push({
+            key,
+            message: `${zones.length} zones; the subnet plan carves one public and one private /20 per zone out of the /16, so at most ${maxPlannedZones} fit`,
+            fix: `list at most ${maxPlannedZones} zones (two or three are the usual choice)`,
+        });
+    }
+    const elsewhere = region === undefined ? [] : zones.filter((z) => !z.startsWith(region));
+    if (elsewhere.length > 0) {
+        problems.push({
+            key,
+            message: `${elsewhere.join(", ")} ${elsewhere.length === 1 ? "is" : "are"} not in the stack's region ${region} (a zone's name is its region's name and a letter)`,
+            fix: `pulumi config set --path 'agent-storage:eksAvailabilityZones[0]' ${region}a   (and [1] ${region}b), or pulumi config rm agent-storage:eksAvailabilityZones`,
+        });
+    }
+    return problems;
+}
+
+/**
+ * eksAvailabilityZones and eksVpcCidr shape the VPC the program creates; with eksVpcId it
+ * creates none, so they would be silently ignored. `customCidr` is eksVpcCidr when it is not
+ * the default.
+ */
+export function checkNewVpcKeysWithExistingVpc(
+    target: string, vpcId: string | undefined, zones: string[] | undefined, customCidr: string | undefined,
+): ConfigProblem[] {
+    if (target !== "eks" || vpcId === undefined) return [];
+    const problems: ConfigProblem[] = [];
+    if (zones !== undefined) {
+        problems.push({
+            key: `${projectKey("eksAvailabilityZones")}, ${projectKey("eksVpcId")}`,
+            message: `eksAvailabilityZones is for a VPC the program creates; with eksVpcId ${vpcId} the subnets given decide the zones, so it would be ignored`,
+            fix: "pulumi config rm agent-storage:eksAvailabilityZones   (or remove eksVpcId and the subnet ids to create a VPC)",
+        });
+    }
+    if (customCidr !== undefined) {
+        problems.push({
+            key: `${projectKey("eksVpcCidr")}, ${projectKey("eksVpcId")}`,
+            message: `eksVpcCidr ${customCidr} is for a VPC the program creates; with eksVpcId ${vpcId} it would be ignored`,
+            fix: "pulumi config rm agent-storage:eksVpcCidr   (or remove eksVpcId and the subnet ids to create a VPC)",
+        });
+    }
+    return problems;
+}
+
+/**
+ * The managed node group starts with eksNodeCount nodes and never shrinks below it (it is
+ * both the desired and the minimum size); eksNodeMaxCount is the most it may grow to.
+ */
+export function checkEksNodeCounts(nodeCount: number | undefined, nodeMaxCount: number | undefined, defaultNodeCount: number): ConfigProblem[] {
+    const problems: ConfigProblem[] = [];
+    const whole = (n: number | undefined) => n === undefined || (Number.isInteger(n) && n >= 1);
+    if (!whole(nodeCount)) {
+        problems.push({
+            key: projectKey("eksNodeCount"),
+            message: `must be a whole number of at least 1 (got ${nodeCount}); it is the node group's size and minimum, and the pods need a node`,
+            fix: "pulumi config set agent-storage:eksNodeCount 2",
+        });
+    }
+    if (!whole(nodeMaxCount)) {
+        problems.push({
+            key: projectKey("eksNodeMaxCount"),
+            message: `must be a whole number of at least 1 (got ${nodeMaxCount}); it is the most nodes the node group may grow to`,
+            fix: "pulumi config set agent-storage:eksNodeMaxCount 4",
+        });
+    }
+    const count = nodeCount ?? defaultNodeCount;
+    if (problems.length === 0 && nodeMaxCount !== undefined && nodeMaxCount < count) {
+        problems.push({
+            key: `${projectKey("eksNodeMaxCount")}, ${projectKey("eksNodeCount")}`,
+            message: `the node group's maximum (eksNodeMaxCount ${nodeMaxCount}) is below its size and minimum (eksNodeCount ${count}); EKS refuses a maximum under the minimum`,
+            fix: `pulumi config set agent-storage:eksNodeMaxCount ${count}   (or lower agent-storage:eksNodeCount to ${nodeMaxCount})`,
+        });
+    }
+    return problems;
+}
+
+/**
+ * Graviton (Arm) instance families: a1, and those with a `g` right after the generation
+ * (t4g, m7g, c6gn, r8gd, x2gd, im4gn, is4gen, g5g, hpc7g).
+ */
+export function isArmInstanceType(instanceType: string): boolean {
+    const family = instanceType.split(".")[0];
+    return family === "a1" || /^[a-z]+\d+g[a-z-]*$/.test(family);
+}
+
+/** An instance type of the other architecture than the node group's AMI cannot join the group. */
+export function checkEksInstanceType(target: string, instanceType: string | undefined): ConfigProblem[] {
+    if (target !== "eks" || instanceType === undefined) return [];
+    if (!/^[a-z][a-z0-9-]*\.[a-z0-9-]+$/.test(instanceType)) {
+        return [{
+            key: projectKey("eksNodeInstanceType"),
+            message: `"${instanceType}" is not an EC2 instance type (family.size, e.g. t3.large)`,
+            fix: "pulumi config set agent-storage:eksNodeInstanceType t3.large",
+        }];
+    }
+    const arm = isArmInstanceType(instanceType);
+    if (arm === (eksNodeArchitecture === "arm64")) return [];
+    return [{
+        key: projectKey("eksNodeInstanceType"),
+        message: `${instanceType} is ${arm ? "an Arm (Graviton)" : "an x86_64"} instance type, but the node group runs the ${eksNodeArchitecture} Amazon Linux 2023 image; EKS refuses the pair`,
+        fix: `pulumi config set agent-storage:eksNodeInstanceType ${eksNodeArchitecture === "arm64" ? "m7g.large" : "t3.large"}   (an ${eksNodeArchitecture} type)`,
+    }];
+}
+
+export function checkEksVersion(target: string, version: string | undefined): ConfigProblem[] {
+    if (target !== "eks" || version === undefined || /^1\.\d{1,2}$/.test(version)) return [];
+    return [{
+        key: projectKey("eksVersion"),
+        message: `"${version}" is not a Kubernetes minor version; EKS takes major.minor, e.g. 1.33 (no patch, no "v")`,
+        fix: "pulumi config set agent-storage:eksVersion 1.33",
+    }];
+}
+
+/** Each admin gets one EKS access entry, and EKS takes IAM role and user ARNs, each once. */
+export function checkAdminPrincipals(target: string, arns: string[] | undefined): ConfigProblem[] {
+    if (target !== "eks" || arns === undefined) return [];
+    const problems: ConfigProblem[] = [];
+    const key = projectKey("eksAdminPrincipalArns");
+    const malformed = arns.filter((a) => !/^arn:aws(-[a-z]+)*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/.test(a));
+    if (malformed.length > 0) {
+        problems.push({
+            key,
+            message: `${malformed.map((a) => `"${a}"`).join(", ")} ${malformed.length === 1 ? "is" : "are"} not the ARN of an IAM role or user (arn:aws:iam::<12-digit account>:role/<name>); for an assumed-role session give the role's ARN`,
+            fix: "pulumi config set --path 'agent-storage:eksAdminPrincipalArns[0]' arn:aws:iam::111122223333:role/admin",
+        });
+    }
+    const twice = duplicates(arns);
+    if (twice.length > 0) {
+        problems.push({
+            key,
+            message: `${twice.join(", ")} ${twice.length === 1 ? "is" : "are"} listed twice; EKS allows one access entry per principal`,
+            fix: "remove the repeated entry: pulumi config rm --path 'agent-storage:eksAdminPrincipalArns[N]'",
+        });
+    }
+    return problems;
+}
+
 export function checkVpcCidr(target: string, cidr: string | undefined): ConfigProblem[] {
-    if (target !== "eks" || cidr === undefined || /^(\d{1,3})\.(\d{1,3})\.0\.0\/16$/.test(cidr)) return [];
+    const match = cidr === undefined ? null : /^(\d{1,3})\.(\d{1,3})\.0\.0\/16$/.exec(cidr);
+    if (target !== "eks" || cidr === undefined || (match && Number(match[1]) <= 255 && Number(match[2]) <= 255)) return [];
     return [{
         key: projectKey("eksVpcCidr"),
         message: `"${cidr}" is not a /16 network; the subnet plan carves /20s out of a /16`,

@@ -131,6 +131,23 @@ describe("settings", () => {
         assert.strictEqual(s.readerPlacement.readers, "with-writer");
     });
 
+    it("refuses an EKS node group whose size is raised above the default maximum, naming both keys", () => {
+        assert.deepStrictEqual(problemKeys({ target: "eks", awsRegion: "eu-west-1", eksNodeCount: 6, eksNodeMaxCount: 4 }),
+            ["agent-storage:eksNodeMaxCount, agent-storage:eksNodeCount"]);
+        assert.strictEqual(resolve({ target: "eks", awsRegion: "eu-west-1", eksNodeCount: 6 }).eks!.nodeMaxCount, 6);
+    });
+
+    it("checks EKS zones against the region, and refuses the new VPC's keys next to an existing VPC", () => {
+        assert.deepStrictEqual(problemKeys({ target: "eks", awsRegion: "eu-west-1", eksAvailabilityZones: ["us-east-1a", "us-east-1b"] }),
+            ["agent-storage:eksAvailabilityZones"]);
+        assert.deepStrictEqual(problemKeys({
+            target: "eks", awsRegion: "eu-west-1", eksVpcId: "vpc-1", eksPrivateSubnetIds: ["s1", "s2"], eksVpcCidr: defaults.eks.vpcCidr,
+        }), [], "the default network is not something the user set");
+        assert.deepStrictEqual(problemKeys({
+            target: "eks", awsRegion: "eu-west-1", eksVpcId: "vpc-1", eksPrivateSubnetIds: ["s1", "s2"], eksVpcCidr: "10.9.0.0/16",
+        }), ["agent-storage:eksVpcCidr, agent-storage:eksVpcId"]);
+    });
+
     it("spreads readers on EKS up to the node group's maximum", () => {
         const s = resolve({ target: "eks", awsRegion: "eu-west-1" });
         assert.strictEqual(s.workloadNodes, 4);

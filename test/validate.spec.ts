@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import {
-    checkAccessModeName, checkDuration, checkImage, checkEksNetwork, checkEmbeddingsShared, checkEmbeddingsVolume, checkExistingCluster,
+    checkAccessModeName, checkAdminPrincipals, checkDuration, checkEksInstanceType, checkEksNodeCounts, checkEksVersion, checkEksZones, checkImage,
+    checkNewVpcKeysWithExistingVpc, checkVpcCidr, isArmInstanceType, checkEksNetwork, checkEmbeddingsShared, checkEmbeddingsVolume, checkExistingCluster,
     checkExistingNodeCount, checkKeepVersions, checkKindWorkers, checkModeServedByClass, checkNamespace, checkRegion, checkReplicas,
     checkSchedule, checkSingleDefaultClass, checkStaticVolumeOnOneNode, checkStorageSize, checkTarget, checkUnknownKeys, formatProblems,
     awsProviderKeys, knownKeys, parseQuantity,
@@ -204,6 +205,77 @@ describe("validation rules", () => {
             assert.strictEqual(checkEksNetwork("eks", undefined, ["subnet-a"], undefined, undefined)[0].key, "agent-storage:eksVpcId");
             assert.strictEqual(checkEksNetwork("eks", undefined, undefined, undefined, ["us-east-1a"])[0].key, "agent-storage:eksAvailabilityZones");
             assert.deepStrictEqual(checkEksNetwork("eks", "vpc-1", ["p1", "p2"], ["s1", "s2"], undefined), []);
+        });
+        it("refuses a subnet listed twice, or as both private and public", () => {
+            const [p] = checkEksNetwork("eks", "vpc-1", undefined, ["s1", "s2", "s1"], undefined);
+            assert.strictEqual(p.key, "agent-storage:eksPrivateSubnetIds");
+            assert.match(p.message, /s1 is listed twice/);
+            assert.strictEqual(checkEksNetwork("eks", "vpc-1", ["p1", "p1"], ["s1", "s2"], undefined)[0].key, "agent-storage:eksPublicSubnetIds");
+            const [both] = checkEksNetwork("eks", "vpc-1", ["s2", "p1"], ["s1", "s2"], undefined);
+            assert.strictEqual(both.key, "agent-storage:eksPrivateSubnetIds, agent-storage:eksPublicSubnetIds");
+            assert.match(both.message, /s2 is in both lists/);
+        });
+        it("refuses zones listed twice, outside the region, or more than the subnet plan fits", () => {
+            const [twice] = checkEksZones("eks", "eu-west-1", ["eu-west-1a", "eu-west-1a"]);
+            assert.strictEqual(twice.key, "agent-storage:eksAvailabilityZones");
+            assert.match(twice.message, /eu-west-1a is listed twice.*one mount target per zone/);
+            assert.match(checkEksZones("eks", "eu-west-1", ["eu-west-1a", "us-east-1b"])[0].message, /us-east-1b is not in the stack's region eu-west-1/);
+            const nine = "abcdefghi".split("").map((l) => `eu-west-1${l}`);
+            assert.match(checkEksZones("eks", "eu-west-1", nine)[0].message, /9 zones.*at most 8/);
+            assert.deepStrictEqual(checkEksZones("eks", "eu-west-1", ["eu-west-1a", "eu-west-1b", "eu-west-1c"]), []);
+            assert.deepStrictEqual(checkEksZones("kind", "eu-west-1", ["x", "x"]), []);
+        });
+        it("refuses the keys of a new VPC next to an existing VPC, where they would be ignored", () => {
+            const problems = checkNewVpcKeysWithExistingVpc("eks", "vpc-1", ["eu-west-1a", "eu-west-1b"], "10.50.0.0/16");
+            assert.deepStrictEqual(problems.map((p) => p.key),
+                ["agent-storage:eksAvailabilityZones, agent-storage:eksVpcId", "agent-storage:eksVpcCidr, agent-storage:eksVpcId"]);
+            assert.match(problems[0].message, /would be ignored/);
+            assert.match(problems[1].fix, /pulumi config rm agent-storage:eksVpcCidr/);
+            assert.deepStrictEqual(checkNewVpcKeysWithExistingVpc("eks", undefined, ["eu-west-1a", "eu-west-1b"], "10.50.0.0/16"), []);
+        });
+        it("refuses a VPC network that is not a /16 of real octets", () => {
+            assert.strictEqual(checkVpcCidr("eks", "300.1.0.0/16")[0].key, "agent-storage:eksVpcCidr");
+            assert.strictEqual(checkVpcCidr("eks", "10.40.0.0/20").length, 1);
+            assert.deepStrictEqual(checkVpcCidr("eks", "10.255.0.0/16"), []);
+        });
+        it("refuses a node group whose maximum is below its size, which is also its minimum", () => {
+            const [p] = checkEksNodeCounts(6, 4, 2);
+            assert.strictEqual(p.key, "agent-storage:eksNodeMaxCount, agent-storage:eksNodeCount");
+            assert.match(p.message, /maximum \(eksNodeMaxCount 4\) is below its size and minimum \(eksNodeCount 6\)/);
+            assert.match(p.fix, /pulumi config set agent-storage:eksNodeMaxCount 6/);
+            assert.strictEqual(checkEksNodeCounts(undefined, 1, 2).length, 1, "against the default size");
+            assert.deepStrictEqual(checkEksNodeCounts(3, 3, 2), []);
+            assert.deepStrictEqual(checkEksNodeCounts(6, undefined, 2), [], "an unset maximum follows the size");
+        });
+        it("refuses node counts that are not whole numbers of at least 1, saying what each count is", () => {
+            assert.match(checkEksNodeCounts(0, undefined, 2)[0].message, /node group's size and minimum/);
+            assert.strictEqual(checkEksNodeCounts(undefined, 2.5, 2)[0].key, "agent-storage:eksNodeMaxCount");
+            assert.strictEqual(checkEksNodeCounts(undefined, 0, 2).length, 1, "one problem, not also the comparison");
+        });
+        it("tells Arm (Graviton) instance types from x86_64 ones", () => {
+            for (const t of ["t4g.large", "m7g.xlarge", "c6gn.large", "r8gd.2xlarge", "x2gd.large", "im4gn.large", "is4gen.large", "g5g.xlarge", "a1.large"]) {
+                assert.ok(isArmInstanceType(t), t);
+            }
+            for (const t of ["t3.large", "m7i.large", "m7i-flex.large", "g4dn.xlarge", "c5n.large", "p4d.24xlarge", "inf2.xlarge"]) {
+                assert.ok(!isArmInstanceType(t), t);
+            }
+        });
+        it("refuses an instance type of the other architecture than the node image, and one that is not a type", () => {
+            const [p] = checkEksInstanceType("eks", "t4g.large");
+            assert.strictEqual(p.key, "agent-storage:eksNodeInstanceType");
+            assert.match(p.message, /Arm \(Graviton\) instance type, but the node group runs the x86_64/);
+            assert.match(checkEksInstanceType("eks", "large")[0].message, /not an EC2 instance type/);
+            assert.deepStrictEqual(checkEksInstanceType("eks", "m7i.large"), []);
+        });
+        it("refuses a Kubernetes version that is not major.minor", () => {
+            for (const v of ["1.33.1", "v1.33", "latest"]) assert.strictEqual(checkEksVersion("eks", v)[0]?.key, "agent-storage:eksVersion", v);
+            assert.deepStrictEqual(checkEksVersion("eks", "1.34"), []);
+        });
+        it("refuses admin principals that are not IAM role or user ARNs, or are listed twice", () => {
+            const role = "arn:aws:iam::111122223333:role/path/admin";
+            assert.deepStrictEqual(checkAdminPrincipals("eks", [role, "arn:aws-us-gov:iam::111122223333:user/ops"]), []);
+            assert.match(checkAdminPrincipals("eks", ["arn:aws:sts::111122223333:assumed-role/admin/me"])[0].message, /not the ARN of an IAM role or user/);
+            assert.match(checkAdminPrincipals("eks", [role, role])[0].message, /listed twice; EKS allows one access entry per principal/);
         });
     });
 
