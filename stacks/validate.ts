@@ -5,6 +5,7 @@
 import * as awsProviderConfig from "@pulumi/aws/config";
 import { eksNodeArchitecture } from "../components/cluster/eksCluster";
 import { maxPlannedZones } from "../components/cluster/network";
+import { sharedPathNamespace } from "../components/storage/kindSharedStorage";
 import { AccessMode, accessModes, capabilitiesOf, isAccessMode, spansNodes } from "../components/storage/capabilities";
 import { ConfigProblem, projectKey, projectNamespace } from "../components/problems";
 import { knownKeys, targets } from "./config";
@@ -205,12 +206,33 @@ export function checkImage(key: string, value: string | undefined, example: stri
 
 const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
+/**
+ * Namespaces that belong to someone else, and why. The program takes its namespace over: it
+ * labels it Pod Security `restricted` (which stops privileged system pods from starting) and,
+ * with deleteDataOnDestroy, deletes it on destroy with everything in it.
+ */
+const reservedNamespaces: Readonly<Record<string, string>> = {
+    default: "it is where every object without a namespace lands",
+    [sharedPathNamespace]: "the program runs kind's shared-path provisioner there, whose helper pods run as root",
+    "local-path-storage": "the local-path provisioner behind the `standard` class runs there (kind's and the local cluster's)",
+};
+
 export function checkNamespace(value: string | undefined): ConfigProblem[] {
-    if (value === undefined || (value.length <= 63 && dns1123Label.test(value))) return [];
+    const fix = "pulumi config set agent-storage:namespace agent-data";
+    if (value === undefined) return [];
+    if (value.length > 63 || !dns1123Label.test(value)) {
+        return [{
+            key: projectKey("namespace"),
+            message: `"${value}" is not a valid namespace name (lower-case letters, digits and '-', at most 63)`,
+            fix,
+        }];
+    }
+    const why = value.startsWith("kube-") ? "the kube- prefix is Kubernetes' own (kube-system runs the cluster's components)" : reservedNamespaces[value];
+    if (why === undefined) return [];
     return [{
         key: projectKey("namespace"),
-        message: `"${value}" is not a valid namespace name (lower-case letters, digits and '-', at most 63)`,
-        fix: "pulumi config set agent-storage:namespace agent-data",
+        message: `"${value}" is not this program's to take: ${why}. The program labels its namespace Pod Security "restricted" and deletes it on destroy with deleteDataOnDestroy`,
+        fix: `${fix}   (a namespace of its own)`,
     }];
 }
 

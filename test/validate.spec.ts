@@ -284,6 +284,16 @@ describe("validation rules", () => {
             assert.strictEqual(checkNamespace("Agent_Data")[0].key, "agent-storage:namespace");
             assert.deepStrictEqual(checkNamespace("agent-data"), []);
         });
+        it("refuses the namespaces of Kubernetes and of the storage provisioners, saying whose they are", () => {
+            for (const ns of ["kube-system", "kube-public", "kube-node-lease", "kube-anything", "default", "shared-path-storage", "local-path-storage"]) {
+                const [p] = checkNamespace(ns);
+                assert.strictEqual(p?.key, "agent-storage:namespace", ns);
+                assert.match(p.message, new RegExp(`"${ns}" is not this program's to take: .*restricted`), ns);
+                assert.match(p.fix, /pulumi config set agent-storage:namespace agent-data/);
+            }
+            assert.match(checkNamespace("shared-path-storage")[0].message, /shared-path provisioner/);
+            assert.deepStrictEqual(checkNamespace("kubeflow-data"), [], "only the kube- prefix is Kubernetes'");
+        });
         it("accepts the schedules the refresher understands and rejects others", () => {
             for (const ok of ["@weekly", "@daily", "@monthly", "@every 6h", "0 3 * * 0", "*/15 * * * 1-5"]) assert.deepStrictEqual(checkSchedule(ok), [], ok);
             for (const bad of ["weekly", "@midnight", "@every soon", "0 3 * *", "0 3 * * MON-X"]) assert.strictEqual(checkSchedule(bad).length, 1, bad);
