@@ -6,7 +6,7 @@ import { ClaimSettings, EksSettings, EmbeddingsVolumeKind, RawConfig, Settings, 
 import {
     ConfigError, ConfigProblem, PlannedStorageClass, checkAccessModeName, checkAdminPrincipals, checkEksInstanceType, checkEksNodeCounts,
     checkEksVersion, checkEksZones, checkNewVpcKeysWithExistingVpc, checkCheckpointsMode, checkClusterName, checkDuration,
-    checkEksNetwork, checkEmbeddingsShared, checkImage, checkEmbeddingsVolume, checkExistingCluster, checkExistingNodeCount, checkKeepVersions,
+    checkEksNetwork, checkEmbeddingsHostPath, checkEmbeddingsShared, checkImage, checkKindDataDir, checkEmbeddingsVolume, checkExistingCluster, checkExistingNodeCount, checkKeepVersions,
     checkKindWorkers, checkModeServedByClass, checkStaticVolumeOnOneNode, checkUnknownKeys,
     checkNamespace, checkRegion, checkReplicas, checkSchedule, checkSingleDefaultClass, checkStorageSize, checkTarget, checkVpcCidr,
 } from "./validate";
@@ -128,6 +128,10 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
         ...checkEksVersion(target, raw.eksVersion),
         ...checkAdminPrincipals(target, raw.eksAdminPrincipalArns),
     );
+    problems.push(
+        ...checkEmbeddingsHostPath(raw.embeddingsHostPath),
+        ...checkKindDataDir(raw.kindDataDir, kindDataDir(raw, ctx), ctx),
+    );
     if (target === "eks") {
         problems.push(...checkSingleDefaultClass(plannedEksClasses(raw)));
     }
@@ -191,7 +195,7 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
             clusterName,
             nodeImage: raw.kindNodeImage
                 ?? (ctx.hasLocalImage?.(defaults.localKindNodeImage) ? defaults.localKindNodeImage : defaults.kindNodeImage),
-            dataDir: expandPath(raw.kindDataDir ?? path.join(defaults.kindDataDir, clusterName), ctx),
+            dataDir: kindDataDir(raw, ctx),
             workers: kindWorkers,
             sharedStorage: { className: defaults.kindStorageClasses.shared.name, image: defaults.kindSharedPathImage },
         } : undefined,
@@ -201,6 +205,11 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
         } : undefined,
         eks,
     };
+}
+
+/** The host folder of the kind volumes: kindDataDir, or .kind-data/<cluster> in the project. */
+function kindDataDir(raw: RawConfig, ctx: ResolveContext): string {
+    return expandPath(raw.kindDataDir ?? path.join(defaults.kindDataDir, raw.kindClusterName ?? defaults.kindClusterName), ctx);
 }
 
 /** The existing cluster's node count, when configured (0 means not known). */

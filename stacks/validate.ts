@@ -3,7 +3,9 @@
  * problems it found, so a stack with several mistakes reports all of them at once.
  */
 import * as awsProviderConfig from "@pulumi/aws/config";
+import * as path from "path";
 import { eksNodeArchitecture } from "../components/cluster/eksCluster";
+import { localPathDir, sharedPathDir } from "../components/cluster/kindConfig";
 import { maxPlannedZones } from "../components/cluster/network";
 import { sharedPathNamespace } from "../components/storage/kindSharedStorage";
 import { AccessMode, accessModes, capabilitiesOf, isAccessMode, spansNodes } from "../components/storage/capabilities";
@@ -318,6 +320,83 @@ export function checkEmbeddingsVolume(target: string, value: string | undefined,
         });
     }
     return problems;
+}
+
+/** Folders of the operating system, the kubelet and the container runtimes: nothing of ours goes in or under them. */
+const systemTrees = [
+    "/etc", "/usr", "/bin", "/sbin", "/boot", "/dev", "/proc", "/sys", "/run", "/var/run",
+    "/var/lib/kubelet", "/var/lib/docker", "/var/lib/containerd", "/var/lib/etcd",
+];
+/** Folders that hold much else: a folder of ours may be inside them, but not be one of them. */
+const sharedFolders = ["/", "/home", "/root", "/var", "/var/lib", "/var/local", "/tmp", "/opt", "/srv", "/mnt", "/media"];
+
+const isWithin = (p: string, folder: string) => p === folder || p.startsWith(folder === "/" ? "/" : `${folder}/`);
+
+/** Why an absolute, normalised path is no place for our data, or undefined. */
+function systemFolderReason(p: string): string | undefined {
+    const libTree = /^\/lib[^/]*/.exec(p)?.[0];
+    const tree = systemTrees.find((t) => isWithin(p, t)) ?? libTree;
+    if (tree !== undefined) return `${p === tree ? "it is" : "it is inside"} ${tree}, a folder of the operating system or the container runtime`;
+    if (sharedFolders.includes(p)) return `it is ${p} itself, a folder that holds much more than this data`;
+    return undefined;
+}
+
+/**
+ * The node folder of the static embeddings volume: the volume mounts it into every pod that
+ * uses the embeddings and the generator writes there, so it must be a folder of its own.
+ * (A path that is not absolute is refused by checkEmbeddingsVolume.)
+ */
+export function checkEmbeddingsHostPath(value: string | undefined): ConfigProblem[] {
+    if (value === undefined || !value.startsWith("/")) return [];
+    const problem = (why: string): ConfigProblem[] => [{
+        key: projectKey("embeddingsHostPath"),
+        message: `"${value}" is no place for the embeddings: ${why}`,
+        fix: "pulumi config set agent-storage:embeddingsHostPath /var/local/agent-storage/embeddings   (a folder of its own)",
+    }];
+    if (value.split("/").includes("..")) return problem("Kubernetes refuses a hostPath with a '..' element");
+    const p = path.posix.normalize(value).replace(/(.)\/+$/, "$1");
+    const system = systemFolderReason(p);
+    if (system !== undefined) return problem(`${system}; the generator would write into it`);
+    const provisioners = [localPathDir, sharedPathDir].find((d) => isWithin(p, d));
+    if (provisioners !== undefined) return problem(`${provisioners} holds the volumes of the local-path provisioners (the \`standard\` and \`shared\` classes)`);
+    return [];
+}
+
+/** Folders of the project that are not data: the state backend (with the passphrase) and the repository. */
+const projectFolders = [".pulumi-state", ".git"];
+
+/**
+ * The host folder of the kind volumes. The nodes write into it as root, and `pulumi destroy`
+ * with deleteDataOnDestroy removes its subfolders (local-path, nodes, shared, static) with
+ * everything in them, so it must be a folder of its own: not a system folder, not the home
+ * or project folder or a parent of them. `resolved` is the path the program will use
+ * (relative paths are under the project, `~/` under the home folder).
+ */
+export function checkKindDataDir(
+    written: string | undefined, resolved: string, places: { projectDir: string; homeDir: string },
+): ConfigProblem[] {
+    if (written === undefined) return [];
+    const problem = (why: string): ConfigProblem[] => [{
+        key: projectKey("kindDataDir"),
+        message: `"${written}" is no place for the kind volumes: ${why}; the nodes write into it as root, and destroy with deleteDataOnDestroy removes its local-path, nodes, shared and static folders`,
+        fix: "pulumi config rm agent-storage:kindDataDir   (the default, .kind-data/<cluster> in the project), or give a folder of its own, e.g. ~/agent-storage-data",
+    }];
+    const relativePart = written === "~" ? "" : written.startsWith("~/") ? written.slice(2) : written;
+    if (path.posix.normalize(relativePart).split("/").includes("..")) {
+        return problem(`it climbs out of the ${written.startsWith("~") ? "home" : "project"} folder with '..' (give the absolute path instead)`);
+    }
+    const p = path.posix.normalize(resolved).replace(/(.)\/+$/, "$1");
+    const system = systemFolderReason(p);
+    if (system !== undefined) return problem(system);
+    const home = path.posix.normalize(places.homeDir);
+    const project = path.posix.normalize(places.projectDir);
+    if (p === home) return problem("it is your home folder");
+    if (p === project) return problem("it is the project folder itself");
+    if (isWithin(project, p)) return problem(`it is a parent of the project folder ${project}`);
+    if (isWithin(home, p)) return problem(`it is a parent of your home folder ${home}`);
+    const own = projectFolders.map((f) => path.posix.join(project, f)).find((f) => isWithin(p, f));
+    if (own !== undefined) return problem(`it is inside ${own}, which the project keeps for itself`);
+    return [];
 }
 
 export function checkExistingNodeCount(value: number | undefined): ConfigProblem[] {

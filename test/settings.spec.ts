@@ -94,6 +94,14 @@ describe("settings", () => {
             ["agent-storage:image", "agent-storage:kindNodeImage"]);
     });
 
+    it("checks the kind data folder as resolved against the project and home folders", () => {
+        assert.deepStrictEqual(problemKeys({ kindDataDir: "~" }), ["agent-storage:kindDataDir"]);
+        assert.deepStrictEqual(problemKeys({ kindDataDir: ".." }), ["agent-storage:kindDataDir"]);
+        assert.deepStrictEqual(problemKeys({ kindDataDir: "/" }), ["agent-storage:kindDataDir"]);
+        assert.strictEqual(resolve({ kindDataDir: "~/kind" }).kind!.dataDir, "/home/user/kind");
+        assert.deepStrictEqual(problemKeys({ embeddingsVolume: "static-hostpath", embeddingsHostPath: "/var/lib/kubelet" }), ["agent-storage:embeddingsHostPath"]);
+    });
+
     it("reports every problem at once", () => {
         const keys = problemKeys({ inferenceReplicas: 0, embeddingsSize: "lots", namespace: "Bad Name" });
         assert.deepStrictEqual(keys.sort(), ["agent-storage:embeddingsSize", "agent-storage:inferenceReplicas", "agent-storage:namespace"]);

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import {
     checkAccessModeName, checkAdminPrincipals, checkDuration, checkEksInstanceType, checkEksNodeCounts, checkEksVersion, checkEksZones, checkImage,
-    checkNewVpcKeysWithExistingVpc, checkVpcCidr, isArmInstanceType, checkEksNetwork, checkEmbeddingsShared, checkEmbeddingsVolume, checkExistingCluster,
+    checkEmbeddingsHostPath, checkKindDataDir, checkNewVpcKeysWithExistingVpc, checkVpcCidr, isArmInstanceType, checkEksNetwork, checkEmbeddingsShared, checkEmbeddingsVolume, checkExistingCluster,
     checkExistingNodeCount, checkKeepVersions, checkKindWorkers, checkModeServedByClass, checkNamespace, checkRegion, checkReplicas,
     checkSchedule, checkSingleDefaultClass, checkStaticVolumeOnOneNode, checkStorageSize, checkTarget, checkUnknownKeys, formatProblems,
     awsProviderKeys, knownKeys, parseQuantity,
@@ -158,6 +158,65 @@ describe("validation rules", () => {
         it("accepts ReadWriteOnce and ReadWriteMany", () => {
             assert.deepStrictEqual(checkEmbeddingsShared("ReadWriteMany", "efs", "efs.csi.aws.com"), []);
             assert.deepStrictEqual(checkEmbeddingsShared("ReadWriteOnce", "standard", "rancher.io/local-path"), []);
+        });
+    });
+
+    describe("host paths", () => {
+        const places = { projectDir: "/work/agent-storage", homeDir: "/home/user" };
+        const dataDir = (written: string, resolved = written) => checkKindDataDir(written, resolved, places);
+
+        it("refuses a static volume folder that is a system folder, inside one, or a folder of everything", () => {
+            for (const bad of ["/", "/etc", "/etc/agent", "/usr/local/data", "/lib64/x", "/libexec", "/boot", "/dev/shm/x", "/proc/1",
+                "/sys/fs", "/run/agent", "/var/lib/kubelet/pods", "/var/lib/docker", "/var/lib/containerd/x", "/root", "/home", "/home/", "/var", "/tmp"]) {
+                const [p] = checkEmbeddingsHostPath(bad);
+                assert.strictEqual(p?.key, "agent-storage:embeddingsHostPath", bad);
+                assert.match(p.fix, /pulumi config set agent-storage:embeddingsHostPath \/var\/local\/agent-storage\/embeddings/);
+            }
+            assert.match(checkEmbeddingsHostPath("/etc/agent")[0].message, /inside \/etc, a folder of the operating system/);
+            assert.match(checkEmbeddingsHostPath("/home")[0].message, /it is \/home itself/);
+        });
+        it("refuses a static volume folder with '..' in it, as Kubernetes does, and one in the provisioners' folders", () => {
+            assert.match(checkEmbeddingsHostPath("/var/local/../data")[0].message, /Kubernetes refuses a hostPath with a '\.\.' element/);
+            assert.match(checkEmbeddingsHostPath("/var/local-path-provisioner/x")[0].message, /local-path provisioners/);
+            assert.strictEqual(checkEmbeddingsHostPath("/var/local-path-shared").length, 1);
+        });
+        it("accepts a folder of its own, and leaves relative paths to the absolute-path rule", () => {
+            for (const ok of [undefined, "/var/local/agent-storage/embeddings", "/srv/agent/embeddings", "/home/user/embeddings", "/data", "relative"]) {
+                assert.deepStrictEqual(checkEmbeddingsHostPath(ok), [], ok);
+            }
+        });
+        it("refuses a kind data folder that is a system folder, the home or project folder, or a parent of them", () => {
+            const cases: [string, string, RegExp][] = [
+                ["/", "/", /it is \/ itself/],
+                ["/etc/kind", "/etc/kind", /inside \/etc/],
+                ["~", "/home/user", /your home folder/],
+                [".", "/work/agent-storage", /the project folder itself/],
+                ["/work", "/work", /a parent of the project folder/],
+                ["/home/user/..", "/home", /it is \/home itself/],
+                ["/var/lib/docker/kind", "/var/lib/docker/kind", /inside \/var\/lib\/docker/],
+                [".pulumi-state/kind", "/work/agent-storage/.pulumi-state/kind", /inside \/work\/agent-storage\/.pulumi-state/],
+            ];
+            for (const [written, resolved, reason] of cases) {
+                const [p] = dataDir(written, resolved);
+                assert.strictEqual(p?.key, "agent-storage:kindDataDir", written);
+                assert.match(p.message, reason, written);
+                assert.match(p.message, /destroy with deleteDataOnDestroy removes its local-path, nodes, shared and static folders/);
+                assert.match(p.fix, /pulumi config rm agent-storage:kindDataDir/);
+            }
+            assert.match(checkKindDataDir("/home/user/x", "/home/user/x", { projectDir: "/home/user/x/project", homeDir: "/home/user" })[0].message,
+                /parent of the project folder/);
+            assert.match(checkKindDataDir("/srv/u", "/srv/u", { projectDir: "/work/p", homeDir: "/srv/u/me" })[0].message, /parent of your home folder/);
+        });
+        it("refuses a kind data folder that climbs out with '..' after normalisation", () => {
+            assert.match(dataDir("../kind-data", "/work/kind-data")[0].message, /climbs out of the project folder/);
+            assert.match(dataDir("~/../other", "/home/other")[0].message, /climbs out of the home folder/);
+            assert.deepStrictEqual(dataDir("data/../kind-data", "/work/agent-storage/kind-data"), [], "'..' that stays inside is only a detour");
+        });
+        it("accepts a folder of its own, in the project, the home folder or elsewhere", () => {
+            assert.deepStrictEqual(checkKindDataDir(undefined, "/work/agent-storage/.kind-data/agent-storage", places), []);
+            assert.deepStrictEqual(dataDir(".kind-data/mine", "/work/agent-storage/.kind-data/mine"), []);
+            assert.deepStrictEqual(dataDir("~/agent-storage-data", "/home/user/agent-storage-data"), []);
+            assert.deepStrictEqual(dataDir("/srv/kind"), []);
         });
     });
 
