@@ -5,7 +5,7 @@ import { AccessMode, sharedPathProvisioner, spansNodes } from "../components/sto
 import { ClaimSettings, EksSettings, EmbeddingsVolumeKind, RawConfig, Settings, Target } from "./config";
 import {
     ConfigError, ConfigProblem, PlannedStorageClass, checkAccessModeName, checkAdminPrincipals, checkEksInstanceType, checkEksNodeCounts,
-    checkEksVersion, checkEksZones, checkNewVpcKeysWithExistingVpc, checkCheckpointsMode, checkClusterName, checkDuration,
+    checkEksVersion, checkEksZones, checkNewVpcKeysWithExistingVpc, checkCheckpointsMode, checkClusterName, checkGracePeriod,
     checkEksNetwork, checkEmbeddingsHostPath, checkEmbeddingsShared, checkImage, checkKindDataDir, checkEmbeddingsVolume, checkExistingCluster, checkExistingNodeCount, checkKeepVersions,
     checkKindWorkers, checkModeServedByClass, checkStaticVolumeOnOneNode, checkUnknownKeys,
     checkNamespace, checkRegion, checkReplicas, checkSchedule, checkSingleDefaultClass, checkStorageSize, checkTarget, checkVpcCidr,
@@ -111,7 +111,7 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
         ...checkEmbeddingsVolume(target, raw.embeddingsVolume, raw.embeddingsHostPath),
         ...checkSchedule(raw.refreshSchedule),
         ...checkKeepVersions(raw.keepVersions),
-        ...checkDuration("refreshGracePeriod", raw.refreshGracePeriod),
+        ...checkGracePeriod(raw.refreshGracePeriod),
         ...checkClusterName("kindClusterName", raw.kindClusterName),
         ...checkKindWorkers(raw.kindWorkers),
         ...checkClusterName("eksClusterName", raw.eksClusterName),

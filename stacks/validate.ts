@@ -77,12 +77,22 @@ export function checkTarget(target: string | undefined): ConfigProblem[] {
     }];
 }
 
+/**
+ * The most inference readers of one embeddings volume: a guard against a slip of the finger
+ * (500 for 50). The program is measured with up to 50 readers; a hundred is already well past
+ * what one volume and one writer are meant to serve here.
+ */
+export const maxInferenceReplicas = 100;
+
 export function checkReplicas(key: string, value: number | undefined): ConfigProblem[] {
-    if (value === undefined || (Number.isInteger(value) && value >= 1)) return [];
+    if (value === undefined || (Number.isInteger(value) && value >= 1 && value <= maxInferenceReplicas)) return [];
+    const tooMany = Number.isInteger(value) && value > maxInferenceReplicas;
     return [{
         key: projectKey(key),
-        message: `must be a whole number of at least 1 (got ${value}); inference needs a reader to serve`,
-        fix: `pulumi config set agent-storage:${key} 5`,
+        message: tooMany
+            ? `${value} readers is more than the ${maxInferenceReplicas} this program is made for (every reader mounts the one embeddings volume and verifies it continuously)`
+            : `must be a whole number of at least 1 (got ${value}); inference needs a reader to serve`,
+        fix: `pulumi config set agent-storage:${key} 5   (1 to ${maxInferenceReplicas})`,
     }];
 }
 
@@ -259,7 +269,17 @@ export function checkKindWorkers(value: number | undefined): ConfigProblem[] {
     }];
 }
 
-const goDuration = /^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/;
+/** Go's duration grammar, unsigned (a bare 0 is a duration too). */
+const goDuration = /^(0|([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$/;
+const durationUnitsMs: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1e3, m: 60e3, h: 3600e3 };
+
+/** Milliseconds in a Go duration (`1h30m`, `90s`), as the refresher reads it; undefined if it is not one. */
+export function parseDuration(value: string): number | undefined {
+    if (!goDuration.test(value)) return undefined;
+    let ms = 0;
+    for (const [, number, , unit] of value.matchAll(/([0-9]+(\.[0-9]+)?)(ns|us|µs|ms|s|m|h)/g)) ms += Number(number) * durationUnitsMs[unit];
+    return ms;
+}
 
 export function checkDuration(key: string, value: string | undefined): ConfigProblem[] {
     if (value === undefined || goDuration.test(value)) return [];
@@ -270,6 +290,36 @@ export function checkDuration(key: string, value: string | undefined): ConfigPro
     }];
 }
 
+/** The longest grace period: a replaced version then stays on the claim for a day. */
+export const maxGracePeriodHours = 24;
+
+/**
+ * How long a replaced version stays readable: readers that started on it finish their read.
+ * Zero deletes it under their feet; more than a day keeps every version replaced that day on
+ * the claim besides the keepVersions kept ones, which fills it on a frequent schedule.
+ */
+export function checkGracePeriod(value: string | undefined): ConfigProblem[] {
+    const format = checkDuration("refreshGracePeriod", value);
+    if (value === undefined || format.length > 0) return format;
+    const ms = parseDuration(value)!;
+    const fix = "pulumi config set agent-storage:refreshGracePeriod 10m   (longer than a reader's longest read)";
+    if (ms === 0) {
+        return [{
+            key: projectKey("refreshGracePeriod"),
+            message: `"${value}" is no grace at all: a replaced version could be deleted while a reader is still reading it, and the read fails`,
+            fix,
+        }];
+    }
+    if (ms > maxGracePeriodHours * 3600e3) {
+        return [{
+            key: projectKey("refreshGracePeriod"),
+            message: `"${value}" is more than ${maxGracePeriodHours}h: every version replaced in that time would stay on the claim besides the keepVersions kept ones, and a reader's read takes minutes, not days`,
+            fix,
+        }];
+    }
+    return [];
+}
+
 const cronField = /^(\*|[0-9]+(-[0-9]+)?)(\/[0-9]+)?(,(\*|[0-9]+(-[0-9]+)?)(\/[0-9]+)?)*$/;
 
 /** Coarse check of the schedule grammar the refresher understands (it parses it fully). */
@@ -277,7 +327,17 @@ export function checkSchedule(value: string | undefined): ConfigProblem[] {
     if (value === undefined) return [];
     const v = value.trim();
     if (["@hourly", "@daily", "@weekly", "@monthly", "@yearly"].includes(v)) return [];
-    if (v.startsWith("@every ") && goDuration.test(v.slice("@every ".length).trim())) return [];
+    if (v.startsWith("@every ")) {
+        const interval = parseDuration(v.slice("@every ".length).trim());
+        if (interval !== undefined && interval >= 1000) return [];
+        if (interval !== undefined) {
+            return [{
+                key: projectKey("refreshSchedule"),
+                message: `"${value}" repeats faster than once a second; the refresher refuses an interval under 1s (and each refresh writes a whole version)`,
+                fix: `pulumi config set agent-storage:refreshSchedule "@every 6h"`,
+            }];
+        }
+    }
     const fields = v.split(/\s+/);
     if (fields.length === 5 && fields.every((f) => cronField.test(f))) return [];
     return [{
@@ -399,11 +459,14 @@ export function checkKindDataDir(
     return [];
 }
 
+/** The largest cluster Kubernetes supports (its documented limit for large clusters). */
+export const maxClusterNodes = 5000;
+
 export function checkExistingNodeCount(value: number | undefined): ConfigProblem[] {
-    if (value === undefined || (Number.isInteger(value) && value >= 0)) return [];
+    if (value === undefined || (Number.isInteger(value) && value >= 0 && value <= maxClusterNodes)) return [];
     return [{
         key: projectKey("existingNodeCount"),
-        message: `must be a whole number (got ${value}): how many nodes can run the pods, or 0 when not known`,
+        message: `must be a whole number from 0 to ${maxClusterNodes}, the most nodes a Kubernetes cluster supports (got ${value}): how many nodes can run the pods, or 0 when not known`,
         fix: "pulumi config set agent-storage:existingNodeCount 3   (or pulumi config rm agent-storage:existingNodeCount when not known)",
     }];
 }

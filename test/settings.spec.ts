@@ -102,6 +102,11 @@ describe("settings", () => {
         assert.deepStrictEqual(problemKeys({ embeddingsVolume: "static-hostpath", embeddingsHostPath: "/var/lib/kubelet" }), ["agent-storage:embeddingsHostPath"]);
     });
 
+    it("refuses a grace period of nothing, and more readers than the program is made for", () => {
+        assert.deepStrictEqual(problemKeys({ refreshGracePeriod: "0s", inferenceReplicas: 1000 }).sort(),
+            ["agent-storage:inferenceReplicas", "agent-storage:refreshGracePeriod"]);
+    });
+
     it("reports every problem at once", () => {
         const keys = problemKeys({ inferenceReplicas: 0, embeddingsSize: "lots", namespace: "Bad Name" });
         assert.deepStrictEqual(keys.sort(), ["agent-storage:embeddingsSize", "agent-storage:inferenceReplicas", "agent-storage:namespace"]);

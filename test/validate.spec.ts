@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import {
     checkAccessModeName, checkAdminPrincipals, checkDuration, checkEksInstanceType, checkEksNodeCounts, checkEksVersion, checkEksZones, checkImage,
-    checkEmbeddingsHostPath, checkKindDataDir, checkNewVpcKeysWithExistingVpc, checkVpcCidr, isArmInstanceType, checkEksNetwork, checkEmbeddingsShared, checkEmbeddingsVolume, checkExistingCluster,
+    checkEmbeddingsHostPath, checkGracePeriod, checkKindDataDir, checkNewVpcKeysWithExistingVpc, parseDuration, checkVpcCidr, isArmInstanceType, checkEksNetwork, checkEmbeddingsShared, checkEmbeddingsVolume, checkExistingCluster,
     checkExistingNodeCount, checkKeepVersions, checkKindWorkers, checkModeServedByClass, checkNamespace, checkRegion, checkReplicas,
     checkSchedule, checkSingleDefaultClass, checkStaticVolumeOnOneNode, checkStorageSize, checkTarget, checkUnknownKeys, formatProblems,
     awsProviderKeys, knownKeys, parseQuantity,
@@ -76,6 +76,12 @@ describe("validation rules", () => {
             assert.deepStrictEqual(checkReplicas("inferenceReplicas", 1), []);
             assert.deepStrictEqual(checkReplicas("inferenceReplicas", 50), []);
         });
+        it("refuses more readers than the program is made for", () => {
+            assert.deepStrictEqual(checkReplicas("inferenceReplicas", 100), []);
+            const [p] = checkReplicas("inferenceReplicas", 500);
+            assert.match(p.message, /500 readers is more than the 100/);
+            assert.match(p.fix, /pulumi config set agent-storage:inferenceReplicas 5 +\(1 to 100\)/);
+        });
     });
 
     describe("kind workers", () => {
@@ -107,8 +113,8 @@ describe("validation rules", () => {
                 assert.match(p.fix, /5Gi/);
             }
         });
-        it("rejects a size too small for any provisioner", () => {
-            assert.match(checkStorageSize("checkpointsSize", "10Ki")[0].message, /less than 1Mi/);
+        it("rejects a size too small for any provisioner, zero included", () => {
+            for (const small of ["10Ki", "0", "0Gi", "1500m"]) assert.match(checkStorageSize("checkpointsSize", small)[0].message, /less than 1Mi/, small);
         });
     });
 
@@ -225,6 +231,7 @@ describe("validation rules", () => {
             for (const n of [undefined, 0, 1, 12]) assert.deepStrictEqual(checkExistingNodeCount(n), [], `for ${n}`);
             assert.strictEqual(checkExistingNodeCount(-1)[0].key, "agent-storage:existingNodeCount");
             assert.strictEqual(checkExistingNodeCount(2.5).length, 1);
+            assert.match(checkExistingNodeCount(50000)[0].message, /0 to 5000, the most nodes a Kubernetes cluster supports/);
         });
         it("refuses a static host-path volume unless the existing cluster is said to have one node for the pods", () => {
             for (const count of [undefined, 3]) {
@@ -357,10 +364,34 @@ describe("validation rules", () => {
             for (const ok of ["@weekly", "@daily", "@monthly", "@every 6h", "0 3 * * 0", "*/15 * * * 1-5"]) assert.deepStrictEqual(checkSchedule(ok), [], ok);
             for (const bad of ["weekly", "@midnight", "@every soon", "0 3 * *", "0 3 * * MON-X"]) assert.strictEqual(checkSchedule(bad).length, 1, bad);
         });
+        it("reads Go durations as the refresher does", () => {
+            assert.strictEqual(parseDuration("1h30m"), 90 * 60e3);
+            assert.strictEqual(parseDuration("1.5s"), 1500);
+            assert.strictEqual(parseDuration("0"), 0);
+            assert.strictEqual(parseDuration("250ms"), 250);
+            assert.strictEqual(parseDuration("ten minutes"), undefined);
+        });
+        it("refuses no grace period, and one longer than a day, saying why", () => {
+            for (const none of ["0", "0s", "0h0m"]) {
+                const [p] = checkGracePeriod(none);
+                assert.strictEqual(p?.key, "agent-storage:refreshGracePeriod", none);
+                assert.match(p.message, /no grace at all: a replaced version could be deleted while a reader is still reading it/);
+                assert.match(p.fix, /pulumi config set agent-storage:refreshGracePeriod 10m/);
+            }
+            assert.match(checkGracePeriod("25h")[0].message, /more than 24h/);
+            assert.match(checkGracePeriod("1441m")[0].message, /more than 24h/);
+            assert.match(checkGracePeriod("10 minutes")[0].message, /not a duration/);
+            for (const ok of [undefined, "1s", "10m", "24h"]) assert.deepStrictEqual(checkGracePeriod(ok), [], ok);
+        });
+        it("refuses a schedule repeating faster than the refresher allows", () => {
+            for (const fast of ["@every 0s", "@every 500ms", "@every 0"]) assert.match(checkSchedule(fast)[0]?.message ?? "", /faster than once a second/, fast);
+            assert.deepStrictEqual(checkSchedule("@every 1s"), []);
+        });
         it("checks durations and kept versions", () => {
             assert.deepStrictEqual(checkDuration("refreshGracePeriod", "1h30m"), []);
             assert.strictEqual(checkDuration("refreshGracePeriod", "10 minutes").length, 1);
             assert.strictEqual(checkKeepVersions(0).length, 1);
+            assert.strictEqual(checkKeepVersions(101).length, 1);
             assert.deepStrictEqual(checkKeepVersions(3), []);
         });
         it("refuses a host-path volume on EKS and a relative host path", () => {
