@@ -4,11 +4,12 @@ import { decideReaderPlacement } from "../components/workloads/placement";
 import { AccessMode, sharedPathProvisioner, spansNodes } from "../components/storage/capabilities";
 import { ClaimSettings, EksSettings, EmbeddingsVolumeKind, RawConfig, Settings, Target } from "./config";
 import {
-    ConfigError, ConfigProblem, PlannedStorageClass, checkAccessModeName, checkAdminPrincipals, checkEksInstanceType, checkEksNodeCounts,
-    checkEksVersion, checkEksZones, checkNewVpcKeysWithExistingVpc, checkCheckpointsMode, checkClusterName, checkGracePeriod,
-    checkEksNetwork, checkEmbeddingsHostPath, checkEmbeddingsShared, checkImage, checkKindDataDir, checkEmbeddingsVolume, checkExistingCluster, checkExistingNodeCount, checkKeepVersions,
-    checkKindWorkers, checkModeServedByClass, checkStaticVolumeOnOneNode, checkUnknownKeys,
-    checkNamespace, checkRegion, checkReplicas, checkSchedule, checkSingleDefaultClass, checkStorageSize, checkTarget, checkVpcCidr,
+    ConfigError, ConfigProblem, PlannedStorageClass, checkAccessModeName, checkAdminPrincipals, checkCheckpointsMode,
+    checkClusterName, checkEksInstanceType, checkEksNetwork, checkEksNodeCounts, checkEksVersion, checkEksZones,
+    checkEmbeddingsHostPath, checkEmbeddingsShared, checkEmbeddingsVolume, checkExistingCluster, checkExistingNodeCount,
+    checkGracePeriod, checkImage, checkKeepVersions, checkKindDataDir, checkKindWorkers, checkModeServedByClass, checkNamespace,
+    checkNewVpcKeysWithExistingVpc, checkRegion, checkReplicas, checkSchedule, checkSingleDefaultClass,
+    checkStaticVolumeOnOneNode, checkStorageSize, checkTarget, checkUnknownKeys, checkVpcCidr,
 } from "./validate";
 
 /** Every default of the program, in one place. */
@@ -127,8 +128,6 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
         ...checkEksInstanceType(target, raw.eksNodeInstanceType),
         ...checkEksVersion(target, raw.eksVersion),
         ...checkAdminPrincipals(target, raw.eksAdminPrincipalArns),
-    );
-    problems.push(
         ...checkEmbeddingsHostPath(raw.embeddingsHostPath),
         ...checkKindDataDir(raw.kindDataDir, kindDataDir(raw, ctx), ctx),
     );

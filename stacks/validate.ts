@@ -396,7 +396,7 @@ const isWithin = (p: string, folder: string) => p === folder || p.startsWith(fol
 function systemFolderReason(p: string): string | undefined {
     const libTree = /^\/lib[^/]*/.exec(p)?.[0];
     const tree = systemTrees.find((t) => isWithin(p, t)) ?? libTree;
-    if (tree !== undefined) return `${p === tree ? "it is" : "it is inside"} ${tree}, a folder of the operating system or the container runtime`;
+    if (tree !== undefined) return `${p === tree ? "it is" : "it is inside"} ${tree}, a folder of the operating system, the kubelet or a container runtime`;
     if (sharedFolders.includes(p)) return `it is ${p} itself, a folder that holds much more than this data`;
     return undefined;
 }
@@ -520,7 +520,7 @@ export function checkEksNetwork(
             problems.push({
                 key: projectKey(key),
                 message: `${twice.join(", ")} ${twice.length === 1 ? "is" : "are"} listed twice; each subnet is given once`,
-                fix: `pulumi config set --path 'agent-storage:${key}[N]' subnet-...   (remove the repeated entry: pulumi config rm --path 'agent-storage:${key}[N]')`,
+                fix: `remove the repeated entry: pulumi config rm --path 'agent-storage:${key}[N]'   (N: its place in the list, from 0)`,
             });
         }
     }
@@ -694,7 +694,7 @@ export function checkAdminPrincipals(target: string, arns: string[] | undefined)
         problems.push({
             key,
             message: `${twice.join(", ")} ${twice.length === 1 ? "is" : "are"} listed twice; EKS allows one access entry per principal`,
-            fix: "remove the repeated entry: pulumi config rm --path 'agent-storage:eksAdminPrincipalArns[N]'",
+            fix: "remove the repeated entry: pulumi config rm --path 'agent-storage:eksAdminPrincipalArns[N]'   (N: its place in the list, from 0)",
         });
     }
     return problems;
