@@ -9,6 +9,7 @@ const stack = buildStack(
         projectDir: __dirname,
         homeDir: os.homedir(),
         hasLocalImage: (ref) => spawnSync("docker", ["image", "inspect", "--format", "{{.Id}}", ref], { stdio: "ignore" }).status === 0,
+        configuredKeys: Object.keys(pulumi.runtime.allConfig()),
     },
 );
 

@@ -10,7 +10,10 @@ export interface ConfigProblem {
     fix: string;
 }
 
-export const projectKey = (key: string) => `agent-storage:${key}`;
+/** The project's config namespace: Pulumi.yaml's `name`. */
+export const projectNamespace = "agent-storage";
+
+export const projectKey = (key: string) => `${projectNamespace}:${key}`;
 
 export class ConfigError extends Error {
     constructor(public readonly problems: ConfigProblem[]) {

@@ -1,58 +1,84 @@
 import { AccessMode } from "../components/storage/capabilities";
 import { ReaderPlacement } from "../components/workloads/placement";
+import { projectNamespace } from "../components/problems";
 
 export type Target = "kind" | "eks" | "existing";
 export const targets: readonly Target[] = ["kind", "eks", "existing"];
 
 export type EmbeddingsVolumeKind = "dynamic" | "static-hostpath";
 
-/**
- * Stack configuration exactly as the user wrote it: every key optional, nothing checked.
- * Keys are the flat `agent-storage:<key>` names of Pulumi.yaml (EKS keys under `eks`,
- * kind keys under `kind`, existing-cluster keys at top level).
- */
-export interface RawConfig {
-    target?: string;
-    namespace?: string;
-    image?: string;
-    inferenceReplicas?: number;
-    embeddingsSize?: string;
-    checkpointsSize?: string;
-    embeddingsAccessMode?: string;
-    checkpointsAccessMode?: string;
-    embeddingsVolume?: string;
-    embeddingsHostPath?: string;
-    deleteDataOnDestroy?: boolean;
-    refreshSchedule?: string;
-    keepVersions?: number;
-    refreshGracePeriod?: string;
-    // kind
-    kindClusterName?: string;
-    kindNodeImage?: string;
-    kindDataDir?: string;
-    kindWorkers?: number;
-    // existing cluster
-    kubeconfig?: string;
-    kubeContext?: string;
-    storageClass?: string;
-    storageProvisioner?: string;
-    existingNodeCount?: number;
-    // EKS
-    awsRegion?: string;
-    eksClusterName?: string;
-    eksVersion?: string;
-    eksVpcCidr?: string;
-    eksAvailabilityZones?: string[];
-    eksVpcId?: string;
-    eksPublicSubnetIds?: string[];
-    eksPrivateSubnetIds?: string[];
-    eksNodeInstanceType?: string;
-    eksNodeCount?: number;
-    eksNodeMaxCount?: number;
-    eksAdminPrincipalArns?: string[];
-    eksGp3Default?: boolean;
-    eksEfsDefault?: boolean;
+/** How a key's value is read: which ConfigSource getter it goes through. */
+export type ValueKind = "string" | "number" | "boolean" | "list";
+
+interface KeySpec {
+    kind: ValueKind;
+    /** The namespace when it is not the project's (`agent-storage`). */
+    namespace?: "aws";
+    /** The key's name in its namespace when it differs from the RawConfig field. */
+    name?: string;
 }
+
+/**
+ * Every config key the program reads, stated once: readRawConfig reads exactly these, the
+ * RawConfig type is made from them, and a key set in the project's namespace that is not
+ * here is refused (checkUnknownKeys). Pulumi.yaml declares the same keys; a test keeps them equal.
+ */
+export const configKeys = {
+    target: { kind: "string" },
+    namespace: { kind: "string" },
+    image: { kind: "string" },
+    inferenceReplicas: { kind: "number" },
+    embeddingsSize: { kind: "string" },
+    checkpointsSize: { kind: "string" },
+    embeddingsAccessMode: { kind: "string" },
+    checkpointsAccessMode: { kind: "string" },
+    embeddingsVolume: { kind: "string" },
+    embeddingsHostPath: { kind: "string" },
+    deleteDataOnDestroy: { kind: "boolean" },
+    refreshSchedule: { kind: "string" },
+    keepVersions: { kind: "number" },
+    refreshGracePeriod: { kind: "string" },
+    // kind
+    kindClusterName: { kind: "string" },
+    kindNodeImage: { kind: "string" },
+    kindDataDir: { kind: "string" },
+    kindWorkers: { kind: "number" },
+    // existing cluster
+    kubeconfig: { kind: "string" },
+    kubeContext: { kind: "string" },
+    storageClass: { kind: "string" },
+    storageProvisioner: { kind: "string" },
+    existingNodeCount: { kind: "number" },
+    // EKS
+    awsRegion: { kind: "string", namespace: "aws", name: "region" },
+    eksClusterName: { kind: "string" },
+    eksVersion: { kind: "string" },
+    eksVpcCidr: { kind: "string" },
+    eksAvailabilityZones: { kind: "list" },
+    eksVpcId: { kind: "string" },
+    eksPublicSubnetIds: { kind: "list" },
+    eksPrivateSubnetIds: { kind: "list" },
+    eksNodeInstanceType: { kind: "string" },
+    eksNodeCount: { kind: "number" },
+    eksNodeMaxCount: { kind: "number" },
+    eksAdminPrincipalArns: { kind: "list" },
+    eksGp3Default: { kind: "boolean" },
+    eksEfsDefault: { kind: "boolean" },
+} as const satisfies Record<string, KeySpec>;
+
+type ValueOf<K extends ValueKind> = K extends "string" ? string : K extends "number" ? number : K extends "boolean" ? boolean : string[];
+
+/** Stack configuration exactly as the user wrote it: every key optional, nothing checked. */
+export type RawConfig = { -readonly [F in keyof typeof configKeys]?: ValueOf<(typeof configKeys)[F]["kind"]> };
+
+/** The full key (`namespace:name`) behind a RawConfig field. */
+export function fullKey(field: keyof RawConfig): string {
+    const spec: KeySpec = configKeys[field];
+    return `${spec.namespace ?? projectNamespace}:${spec.name ?? field}`;
+}
+
+/** Every full key the program reads. */
+export const knownKeys: readonly string[] = (Object.keys(configKeys) as (keyof RawConfig)[]).map(fullKey);
 
 /** One claim the program creates, with the class that will serve it. */
 export interface ClaimSettings {
@@ -146,53 +172,25 @@ export interface ConfigSource {
 }
 
 /**
- * Reads every key the program knows; no checks, no defaults (see settings.ts).
+ * Reads every key of configKeys; no checks, no defaults (see settings.ts).
  *
  * Pulumi.yaml gives optional keys an empty default ("" or []) because the engine treats a
  * schema key without a default as required; empty therefore means "not set" here.
  */
 export function readRawConfig(source: ConfigSource, awsSource: ConfigSource): RawConfig {
-    const config = ignoringEmpty(source);
-    const awsConfig = ignoringEmpty(awsSource);
-    return {
-        target: config.get("target"),
-        namespace: config.get("namespace"),
-        image: config.get("image"),
-        inferenceReplicas: config.getNumber("inferenceReplicas"),
-        embeddingsSize: config.get("embeddingsSize"),
-        checkpointsSize: config.get("checkpointsSize"),
-        embeddingsAccessMode: config.get("embeddingsAccessMode"),
-        checkpointsAccessMode: config.get("checkpointsAccessMode"),
-        embeddingsVolume: config.get("embeddingsVolume"),
-        embeddingsHostPath: config.get("embeddingsHostPath"),
-        deleteDataOnDestroy: config.getBoolean("deleteDataOnDestroy"),
-        refreshSchedule: config.get("refreshSchedule"),
-        keepVersions: config.getNumber("keepVersions"),
-        refreshGracePeriod: config.get("refreshGracePeriod"),
-        kindClusterName: config.get("kindClusterName"),
-        kindNodeImage: config.get("kindNodeImage"),
-        kindDataDir: config.get("kindDataDir"),
-        kindWorkers: config.getNumber("kindWorkers"),
-        kubeconfig: config.get("kubeconfig"),
-        kubeContext: config.get("kubeContext"),
-        storageClass: config.get("storageClass"),
-        storageProvisioner: config.get("storageProvisioner"),
-        existingNodeCount: config.getNumber("existingNodeCount"),
-        awsRegion: awsConfig.get("region"),
-        eksClusterName: config.get("eksClusterName"),
-        eksVersion: config.get("eksVersion"),
-        eksVpcCidr: config.get("eksVpcCidr"),
-        eksAvailabilityZones: config.getObject<string[]>("eksAvailabilityZones"),
-        eksVpcId: config.get("eksVpcId"),
-        eksPublicSubnetIds: config.getObject<string[]>("eksPublicSubnetIds"),
-        eksPrivateSubnetIds: config.getObject<string[]>("eksPrivateSubnetIds"),
-        eksNodeInstanceType: config.get("eksNodeInstanceType"),
-        eksNodeCount: config.getNumber("eksNodeCount"),
-        eksNodeMaxCount: config.getNumber("eksNodeMaxCount"),
-        eksAdminPrincipalArns: config.getObject<string[]>("eksAdminPrincipalArns"),
-        eksGp3Default: config.getBoolean("eksGp3Default"),
-        eksEfsDefault: config.getBoolean("eksEfsDefault"),
-    };
+    const sources = { project: ignoringEmpty(source), aws: ignoringEmpty(awsSource) };
+    const raw: Record<string, unknown> = {};
+    for (const [field, spec] of Object.entries(configKeys) as [keyof RawConfig, KeySpec][]) {
+        const from = spec.namespace === "aws" ? sources.aws : sources.project;
+        const name = spec.name ?? field;
+        switch (spec.kind) {
+            case "string": raw[field] = from.get(name); break;
+            case "number": raw[field] = from.getNumber(name); break;
+            case "boolean": raw[field] = from.getBoolean(name); break;
+            case "list": raw[field] = from.getObject<string[]>(name); break;
+        }
+    }
+    return raw as RawConfig;
 }
 
 function ignoringEmpty(source: ConfigSource): ConfigSource {

@@ -4,10 +4,12 @@ import { decideReaderPlacement } from "../components/workloads/placement";
 import { AccessMode, sharedPathProvisioner, spansNodes } from "../components/storage/capabilities";
 import { ClaimSettings, EksSettings, EmbeddingsVolumeKind, RawConfig, Settings, Target } from "./config";
 import {
-    ConfigError, ConfigProblem, PlannedStorageClass, checkAccessModeName, checkCheckpointsMode, checkClusterName, checkDuration,
-    checkEksNetwork, checkEmbeddingsShared, checkEmbeddingsVolume, checkExistingCluster, checkExistingNodeCount, checkKeepVersions,
-    checkKindWorkers, checkModeServedByClass, checkStaticVolumeOnOneNode,
-    checkNamespace, checkRegion, checkReplicas, checkSchedule, checkSingleDefaultClass, checkStorageSize, checkTarget, checkVpcCidr,
+    ConfigError, ConfigProblem, PlannedStorageClass, checkAccessModeName, checkAdminPrincipals, checkCheckpointsMode,
+    checkClusterName, checkEksInstanceType, checkEksNetwork, checkEksNodeCounts, checkEksVersion, checkEksZones,
+    checkEmbeddingsHostPath, checkEmbeddingsShared, checkEmbeddingsVolume, checkExistingCluster, checkExistingNodeCount,
+    checkGracePeriod, checkImage, checkKeepVersions, checkKindDataDir, checkKindWorkers, checkModeServedByClass, checkNamespace,
+    checkNewVpcKeysWithExistingVpc, checkRegion, checkReplicas, checkSchedule, checkSingleDefaultClass,
+    checkStaticVolumeOnOneNode, checkStorageSize, checkTarget, checkUnknownKeys, checkVpcCidr,
 } from "./validate";
 
 /** Every default of the program, in one place. */
@@ -73,6 +75,12 @@ export interface ResolveContext {
      * kind's own; without it kind's own image is the default.
      */
     hasLocalImage?: (ref: string) => boolean;
+    /**
+     * Every key set for the stack, as `namespace:name` (the program passes the keys of
+     * pulumi.runtime.allConfig()), so keys the program does not read can be refused.
+     * Absent when not known; then no key is refused.
+     */
+    configuredKeys?: readonly string[];
 }
 
 function expandPath(p: string, ctx: ResolveContext): string {
@@ -86,14 +94,16 @@ function expandPath(p: string, ctx: ResolveContext): string {
  */
 export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
     const problems: ConfigProblem[] = [];
-    problems.push(...checkTarget(raw.target));
+    problems.push(...checkUnknownKeys(ctx.configuredKeys ?? []), ...checkTarget(raw.target));
     if (problems.length > 0) throw new ConfigError(problems);
     const target = (raw.target ?? defaults.target) as Target;
 
     problems.push(
         ...checkNamespace(raw.namespace),
+        ...checkImage("image", raw.image, defaults.image),
+        ...checkImage("kindNodeImage", raw.kindNodeImage, defaults.kindNodeImage),
         ...checkReplicas("inferenceReplicas", raw.inferenceReplicas),
-        ...checkReplicas("eksNodeCount", raw.eksNodeCount),
+        ...checkEksNodeCounts(raw.eksNodeCount, raw.eksNodeMaxCount, defaults.eks.nodeCount),
         ...checkStorageSize("embeddingsSize", raw.embeddingsSize),
         ...checkStorageSize("checkpointsSize", raw.checkpointsSize),
         ...checkAccessModeName("embeddingsAccessMode", raw.embeddingsAccessMode),
@@ -102,7 +112,7 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
         ...checkEmbeddingsVolume(target, raw.embeddingsVolume, raw.embeddingsHostPath),
         ...checkSchedule(raw.refreshSchedule),
         ...checkKeepVersions(raw.keepVersions),
-        ...checkDuration("refreshGracePeriod", raw.refreshGracePeriod),
+        ...checkGracePeriod(raw.refreshGracePeriod),
         ...checkClusterName("kindClusterName", raw.kindClusterName),
         ...checkKindWorkers(raw.kindWorkers),
         ...checkClusterName("eksClusterName", raw.eksClusterName),
@@ -112,10 +122,15 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
         ...checkStaticVolumeOnOneNode(target, raw.embeddingsVolume, existingNodeCount(raw)),
         ...checkVpcCidr(target, raw.eksVpcCidr),
         ...checkEksNetwork(target, raw.eksVpcId, raw.eksPublicSubnetIds, raw.eksPrivateSubnetIds, raw.eksAvailabilityZones),
+        ...checkEksZones(target, raw.awsRegion, raw.eksAvailabilityZones),
+        ...checkNewVpcKeysWithExistingVpc(target, raw.eksVpcId, raw.eksAvailabilityZones,
+            raw.eksVpcCidr === defaults.eks.vpcCidr ? undefined : raw.eksVpcCidr),
+        ...checkEksInstanceType(target, raw.eksNodeInstanceType),
+        ...checkEksVersion(target, raw.eksVersion),
+        ...checkAdminPrincipals(target, raw.eksAdminPrincipalArns),
+        ...checkEmbeddingsHostPath(raw.embeddingsHostPath),
+        ...checkKindDataDir(raw.kindDataDir, kindDataDir(raw, ctx), ctx),
     );
-    if (raw.image !== undefined && raw.image.trim() === "") {
-        problems.push({ key: "agent-storage:image", message: "the image is empty", fix: `pulumi config rm agent-storage:image   (default ${defaults.image})` });
-    }
     if (target === "eks") {
         problems.push(...checkSingleDefaultClass(plannedEksClasses(raw)));
     }
@@ -179,7 +194,7 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
             clusterName,
             nodeImage: raw.kindNodeImage
                 ?? (ctx.hasLocalImage?.(defaults.localKindNodeImage) ? defaults.localKindNodeImage : defaults.kindNodeImage),
-            dataDir: expandPath(raw.kindDataDir ?? path.join(defaults.kindDataDir, clusterName), ctx),
+            dataDir: kindDataDir(raw, ctx),
             workers: kindWorkers,
             sharedStorage: { className: defaults.kindStorageClasses.shared.name, image: defaults.kindSharedPathImage },
         } : undefined,
@@ -189,6 +204,11 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
         } : undefined,
         eks,
     };
+}
+
+/** The host folder of the kind volumes: kindDataDir, or .kind-data/<cluster> in the project. */
+function kindDataDir(raw: RawConfig, ctx: ResolveContext): string {
+    return expandPath(raw.kindDataDir ?? path.join(defaults.kindDataDir, raw.kindClusterName ?? defaults.kindClusterName), ctx);
 }
 
 /** The existing cluster's node count, when configured (0 means not known). */

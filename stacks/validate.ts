@@ -2,10 +2,18 @@
  * Rules that run before any resource is created. Each is a pure function returning the
  * problems it found, so a stack with several mistakes reports all of them at once.
  */
+import * as awsProviderConfig from "@pulumi/aws/config";
+import * as path from "path";
+import { eksNodeArchitecture } from "../components/cluster/eksCluster";
+import { localPathDir, sharedPathDir } from "../components/cluster/kindConfig";
+import { maxPlannedZones } from "../components/cluster/network";
+import { sharedPathNamespace } from "../components/storage/kindSharedStorage";
 import { AccessMode, accessModes, capabilitiesOf, isAccessMode, spansNodes } from "../components/storage/capabilities";
-import { ConfigProblem, projectKey } from "../components/problems";
-import { targets } from "./config";
+import { ConfigProblem, projectKey, projectNamespace } from "../components/problems";
+import { knownKeys, targets } from "./config";
+import { imageReferenceError } from "./imageReference";
 import { scheduleProblem } from "./schedule";
+import { closestMatch } from "./spelling";
 
 export { ConfigError, ConfigProblem, formatProblems, projectKey } from "../components/problems";
 
@@ -23,6 +31,44 @@ export function parseQuantity(value: string): number | undefined {
     return number * (binarySuffixes[suffix] ?? decimalSuffixes[suffix]);
 }
 
+/** The keys the AWS provider reads from the aws namespace, as its installed SDK lists them. */
+export const awsProviderKeys: readonly string[] = Object.keys(awsProviderConfig).map((k) => `aws:${k}`);
+
+/**
+ * Pulumi passes the program every key of the stack and says nothing about the ones it does not
+ * read, so a misspelt key would silently leave its setting at the default. Every key in the
+ * project's namespace is ours: one the program does not read is refused. The aws namespace
+ * belongs to the AWS provider too (aws:profile, aws:defaultTags, ...), which checks its own
+ * keys, so there only a near miss of a key the program reads (aws:region) is refused, and
+ * never a key the provider reads.
+ */
+export function checkUnknownKeys(configured: readonly string[], providerKeys: readonly string[] = awsProviderKeys): ConfigProblem[] {
+    const problems: ConfigProblem[] = [];
+    for (const key of [...configured].sort()) {
+        const colon = key.indexOf(":");
+        if (colon < 0 || knownKeys.includes(key) || providerKeys.includes(key)) continue;
+        const namespace = key.slice(0, colon);
+        const known = knownKeys.filter((k) => k.startsWith(`${namespace}:`)).map((k) => k.slice(colon + 1));
+        const match = closestMatch(key.slice(colon + 1), known);
+        const suggestion = match === undefined ? undefined : `${namespace}:${match}`;
+        const rename = `rename it to ${suggestion} in Pulumi.<stack>.yaml (or pulumi config rm ${key}, then pulumi config set ${suggestion} VALUE)`;
+        if (namespace === projectNamespace) {
+            problems.push({
+                key,
+                message: `not a key of this program, so it would be ignored${suggestion ? `; did you mean ${suggestion}?` : " (Pulumi.yaml lists every key)"}`,
+                fix: suggestion ? rename : `pulumi config rm ${key}`,
+            });
+        } else if (suggestion !== undefined) {
+            problems.push({
+                key,
+                message: `neither the program nor the AWS provider reads this key; did you mean ${suggestion}?`,
+                fix: rename,
+            });
+        }
+    }
+    return problems;
+}
+
 export function checkTarget(target: string | undefined): ConfigProblem[] {
     if (target === undefined || (targets as readonly string[]).includes(target)) return [];
     return [{
@@ -32,12 +78,22 @@ export function checkTarget(target: string | undefined): ConfigProblem[] {
     }];
 }
 
+/**
+ * The most inference readers of one embeddings volume: a guard against a slip of the finger
+ * (500 for 50). The program is measured with up to 50 readers; a hundred is already well past
+ * what one volume and one writer are meant to serve here.
+ */
+export const maxInferenceReplicas = 100;
+
 export function checkReplicas(key: string, value: number | undefined): ConfigProblem[] {
-    if (value === undefined || (Number.isInteger(value) && value >= 1)) return [];
+    if (value === undefined || (Number.isInteger(value) && value >= 1 && value <= maxInferenceReplicas)) return [];
+    const tooMany = Number.isInteger(value) && value > maxInferenceReplicas;
     return [{
         key: projectKey(key),
-        message: `must be a whole number of at least 1 (got ${value}); inference needs a reader to serve`,
-        fix: `pulumi config set agent-storage:${key} 5`,
+        message: tooMany
+            ? `${value} readers is more than the ${maxInferenceReplicas} this program is made for (every reader mounts the one embeddings volume and verifies it continuously)`
+            : `must be a whole number of at least 1 (got ${value}); inference needs a reader to serve`,
+        fix: `pulumi config set agent-storage:${key} 5   (1 to ${maxInferenceReplicas})`,
     }];
 }
 
@@ -150,14 +206,46 @@ export function checkSingleDefaultClass(classes: PlannedStorageClass[]): ConfigP
     }];
 }
 
+/** An image the nodes could not parse leaves its pods in InvalidImageName, after the cluster is up. */
+export function checkImage(key: string, value: string | undefined, example: string): ConfigProblem[] {
+    const reason = value === undefined ? undefined : imageReferenceError(value);
+    if (reason === undefined) return [];
+    return [{
+        key: projectKey(key),
+        message: `"${value}" is not an image reference: ${reason}`,
+        fix: `pulumi config set agent-storage:${key} ${example}   ([registry[:port]/]repository[:tag][@sha256:<64 hex>], repository in lower case)`,
+    }];
+}
+
 const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
+/**
+ * Namespaces that belong to someone else, and why. The program takes its namespace over: it
+ * labels it Pod Security `restricted` (which stops privileged system pods from starting) and,
+ * with deleteDataOnDestroy, deletes it on destroy with everything in it.
+ */
+const reservedNamespaces: Readonly<Record<string, string>> = {
+    default: "it is where every object without a namespace lands",
+    [sharedPathNamespace]: "the program runs kind's shared-path provisioner there, whose helper pods run as root",
+    "local-path-storage": "the local-path provisioner behind the `standard` class runs there (kind's and the local cluster's)",
+};
+
 export function checkNamespace(value: string | undefined): ConfigProblem[] {
-    if (value === undefined || (value.length <= 63 && dns1123Label.test(value))) return [];
+    const fix = "pulumi config set agent-storage:namespace agent-data";
+    if (value === undefined) return [];
+    if (value.length > 63 || !dns1123Label.test(value)) {
+        return [{
+            key: projectKey("namespace"),
+            message: `"${value}" is not a valid namespace name (lower-case letters, digits and '-', at most 63)`,
+            fix,
+        }];
+    }
+    const why = value.startsWith("kube-") ? "the kube- prefix is Kubernetes' own (kube-system runs the cluster's components)" : reservedNamespaces[value];
+    if (why === undefined) return [];
     return [{
         key: projectKey("namespace"),
-        message: `"${value}" is not a valid namespace name (lower-case letters, digits and '-', at most 63)`,
-        fix: "pulumi config set agent-storage:namespace agent-data",
+        message: `"${value}" is not this program's to take: ${why}. The program labels its namespace Pod Security "restricted" and deletes it on destroy with deleteDataOnDestroy`,
+        fix: `${fix}   (a namespace of its own)`,
     }];
 }
 
@@ -182,7 +270,17 @@ export function checkKindWorkers(value: number | undefined): ConfigProblem[] {
     }];
 }
 
-const goDuration = /^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/;
+/** Go's duration grammar, unsigned (a bare 0 is a duration too). */
+const goDuration = /^(0|([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$/;
+const durationUnitsMs: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1e3, m: 60e3, h: 3600e3 };
+
+/** Milliseconds in a Go duration (`1h30m`, `90s`), as the refresher reads it; undefined if it is not one. */
+export function parseDuration(value: string): number | undefined {
+    if (!goDuration.test(value)) return undefined;
+    let ms = 0;
+    for (const [, number, , unit] of value.matchAll(/([0-9]+(\.[0-9]+)?)(ns|us|µs|ms|s|m|h)/g)) ms += Number(number) * durationUnitsMs[unit];
+    return ms;
+}
 
 export function checkDuration(key: string, value: string | undefined): ConfigProblem[] {
     if (value === undefined || goDuration.test(value)) return [];
@@ -191,6 +289,36 @@ export function checkDuration(key: string, value: string | undefined): ConfigPro
         message: `"${value}" is not a duration`,
         fix: `use a number with a unit (s, m, h), e.g. pulumi config set agent-storage:${key} 10m`,
     }];
+}
+
+/** The longest grace period: a replaced version then stays on the claim for a day. */
+export const maxGracePeriodHours = 24;
+
+/**
+ * How long a replaced version stays readable: readers that started on it finish their read.
+ * Zero deletes it under their feet; more than a day keeps every version replaced that day on
+ * the claim besides the keepVersions kept ones, which fills it on a frequent schedule.
+ */
+export function checkGracePeriod(value: string | undefined): ConfigProblem[] {
+    const format = checkDuration("refreshGracePeriod", value);
+    if (value === undefined || format.length > 0) return format;
+    const ms = parseDuration(value)!;
+    const fix = "pulumi config set agent-storage:refreshGracePeriod 10m   (longer than a reader's longest read)";
+    if (ms === 0) {
+        return [{
+            key: projectKey("refreshGracePeriod"),
+            message: `"${value}" is no grace at all: a replaced version could be deleted while a reader is still reading it, and the read fails`,
+            fix,
+        }];
+    }
+    if (ms > maxGracePeriodHours * 3600e3) {
+        return [{
+            key: projectKey("refreshGracePeriod"),
+            message: `"${value}" is more than ${maxGracePeriodHours}h: every version replaced in that time would stay on the claim besides the keepVersions kept ones, and a reader's read takes minutes, not days`,
+            fix,
+        }];
+    }
+    return [];
 }
 
 /** The refresher's own grammar (see ./schedule), so `up` never waits for a generator that refuses it. */
@@ -240,11 +368,91 @@ export function checkEmbeddingsVolume(target: string, value: string | undefined,
     return problems;
 }
 
+/** Folders of the operating system, the kubelet and the container runtimes: nothing of ours goes in or under them. */
+const systemTrees = [
+    "/etc", "/usr", "/bin", "/sbin", "/boot", "/dev", "/proc", "/sys", "/run", "/var/run",
+    "/var/lib/kubelet", "/var/lib/docker", "/var/lib/containerd", "/var/lib/etcd",
+];
+/** Folders that hold much else: a folder of ours may be inside them, but not be one of them. */
+const sharedFolders = ["/", "/home", "/root", "/var", "/var/lib", "/var/local", "/tmp", "/opt", "/srv", "/mnt", "/media"];
+
+const isWithin = (p: string, folder: string) => p === folder || p.startsWith(folder === "/" ? "/" : `${folder}/`);
+
+/** Why an absolute, normalised path is no place for our data, or undefined. */
+function systemFolderReason(p: string): string | undefined {
+    const libTree = /^\/lib[^/]*/.exec(p)?.[0];
+    const tree = systemTrees.find((t) => isWithin(p, t)) ?? libTree;
+    if (tree !== undefined) return `${p === tree ? "it is" : "it is inside"} ${tree}, a folder of the operating system, the kubelet or a container runtime`;
+    if (sharedFolders.includes(p)) return `it is ${p} itself, a folder that holds much more than this data`;
+    return undefined;
+}
+
+/**
+ * The node folder of the static embeddings volume: the volume mounts it into every pod that
+ * uses the embeddings and the generator writes there, so it must be a folder of its own.
+ * (A path that is not absolute is refused by checkEmbeddingsVolume.)
+ */
+export function checkEmbeddingsHostPath(value: string | undefined): ConfigProblem[] {
+    if (value === undefined || !value.startsWith("/")) return [];
+    const problem = (why: string): ConfigProblem[] => [{
+        key: projectKey("embeddingsHostPath"),
+        message: `"${value}" is no place for the embeddings: ${why}`,
+        fix: "pulumi config set agent-storage:embeddingsHostPath /var/local/agent-storage/embeddings   (a folder of its own)",
+    }];
+    if (value.split("/").includes("..")) return problem("Kubernetes refuses a hostPath with a '..' element");
+    const p = path.posix.normalize(value).replace(/(.)\/+$/, "$1");
+    const system = systemFolderReason(p);
+    if (system !== undefined) return problem(`${system}; the generator would write into it`);
+    const provisioners = [localPathDir, sharedPathDir].find((d) => isWithin(p, d));
+    if (provisioners !== undefined) return problem(`${provisioners} holds the volumes of the local-path provisioners (the \`standard\` and \`shared\` classes)`);
+    return [];
+}
+
+/** Folders of the project that are not data: the state backend (with the passphrase) and the repository. */
+const projectFolders = [".pulumi-state", ".git"];
+
+/**
+ * The host folder of the kind volumes. The nodes write into it as root, and `pulumi destroy`
+ * with deleteDataOnDestroy removes its subfolders (local-path, nodes, shared, static) with
+ * everything in them, so it must be a folder of its own: not a system folder, not the home
+ * or project folder or a parent of them. `resolved` is the path the program will use
+ * (relative paths are under the project, `~/` under the home folder).
+ */
+export function checkKindDataDir(
+    written: string | undefined, resolved: string, places: { projectDir: string; homeDir: string },
+): ConfigProblem[] {
+    if (written === undefined) return [];
+    const problem = (why: string): ConfigProblem[] => [{
+        key: projectKey("kindDataDir"),
+        message: `"${written}" is no place for the kind volumes: ${why}; the nodes write into it as root, and destroy with deleteDataOnDestroy removes its local-path, nodes, shared and static folders`,
+        fix: "pulumi config rm agent-storage:kindDataDir   (the default, .kind-data/<cluster> in the project), or give a folder of its own, e.g. ~/agent-storage-data",
+    }];
+    const relativePart = written === "~" ? "" : written.startsWith("~/") ? written.slice(2) : written;
+    if (path.posix.normalize(relativePart).split("/").includes("..")) {
+        return problem(`it climbs out of the ${written.startsWith("~") ? "home" : "project"} folder with '..' (give the absolute path instead)`);
+    }
+    const p = path.posix.normalize(resolved).replace(/(.)\/+$/, "$1");
+    const system = systemFolderReason(p);
+    if (system !== undefined) return problem(system);
+    const home = path.posix.normalize(places.homeDir);
+    const project = path.posix.normalize(places.projectDir);
+    if (p === home) return problem("it is your home folder");
+    if (p === project) return problem("it is the project folder itself");
+    if (isWithin(project, p)) return problem(`it is a parent of the project folder ${project}`);
+    if (isWithin(home, p)) return problem(`it is a parent of your home folder ${home}`);
+    const own = projectFolders.map((f) => path.posix.join(project, f)).find((f) => isWithin(p, f));
+    if (own !== undefined) return problem(`it is inside ${own}, which the project keeps for itself`);
+    return [];
+}
+
+/** The largest cluster Kubernetes supports (its documented limit for large clusters). */
+export const maxClusterNodes = 5000;
+
 export function checkExistingNodeCount(value: number | undefined): ConfigProblem[] {
-    if (value === undefined || (Number.isInteger(value) && value >= 0)) return [];
+    if (value === undefined || (Number.isInteger(value) && value >= 0 && value <= maxClusterNodes)) return [];
     return [{
         key: projectKey("existingNodeCount"),
-        message: `must be a whole number (got ${value}): how many nodes can run the pods, or 0 when not known`,
+        message: `must be a whole number from 0 to ${maxClusterNodes}, the most nodes a Kubernetes cluster supports (got ${value}): how many nodes can run the pods, or 0 when not known`,
         fix: "pulumi config set agent-storage:existingNodeCount 3   (or pulumi config rm agent-storage:existingNodeCount when not known)",
     }];
 }
@@ -292,6 +500,24 @@ export function checkEksNetwork(
             fix: "pulumi config set agent-storage:eksVpcId vpc-...   (or remove the subnet ids to create a VPC)",
         });
     }
+    for (const [key, ids] of [["eksPrivateSubnetIds", privateSubnets], ["eksPublicSubnetIds", publicSubnets]] as const) {
+        const twice = duplicates(ids ?? []);
+        if (twice.length > 0) {
+            problems.push({
+                key: projectKey(key),
+                message: `${twice.join(", ")} ${twice.length === 1 ? "is" : "are"} listed twice; each subnet is given once`,
+                fix: `remove the repeated entry: pulumi config rm --path 'agent-storage:${key}[N]'   (N: its place in the list, from 0)`,
+            });
+        }
+    }
+    const both = (privateSubnets ?? []).filter((id) => (publicSubnets ?? []).includes(id));
+    if (both.length > 0) {
+        problems.push({
+            key: `${projectKey("eksPrivateSubnetIds")}, ${projectKey("eksPublicSubnetIds")}`,
+            message: `${unique(both).join(", ")} ${unique(both).length === 1 ? "is" : "are"} in both lists; a subnet is private (nodes, EFS mount targets) or public (load balancers), not both`,
+            fix: `keep each subnet in one list, e.g. pulumi config rm --path 'agent-storage:eksPublicSubnetIds[N]'`,
+        });
+    }
     if (zones !== undefined && zones.length < 2) {
         problems.push({
             key: projectKey("eksAvailabilityZones"),
@@ -302,8 +528,167 @@ export function checkEksNetwork(
     return problems;
 }
 
+const unique = (values: readonly string[]) => [...new Set(values)];
+/** Values that occur more than once, each named once. */
+const duplicates = (values: readonly string[]) => unique(values.filter((v, i) => values.indexOf(v) !== i));
+
+/**
+ * The zones of a new VPC: one public and one private subnet per zone, so each zone once, in
+ * the stack's region, and no more than the subnet plan fits.
+ */
+export function checkEksZones(target: string, region: string | undefined, zones: string[] | undefined): ConfigProblem[] {
+    if (target !== "eks" || zones === undefined) return [];
+    const problems: ConfigProblem[] = [];
+    const key = projectKey("eksAvailabilityZones");
+    const twice = duplicates(zones);
+    if (twice.length > 0) {
+        problems.push({
+            key,
+            message: `${twice.join(", ")} ${twice.length === 1 ? "is" : "are"} listed twice; the VPC gets one subnet of each kind per zone and EFS one mount target per zone, so a zone listed twice would fail the deployment halfway`,
+            fix: `list each zone once, e.g. pulumi config set --path 'agent-storage:eksAvailabilityZones[1]' ${region ?? "us-east-1"}b`,
+        });
+    }
+    if (zones.length > maxPlannedZones) {
+        problems.push({
+            key,
+            message: `${zones.length} zones; the subnet plan carves one public and one private /20 per zone out of the /16, so at most ${maxPlannedZones} fit`,
+            fix: `list at most ${maxPlannedZones} zones (two or three are the usual choice)`,
+        });
+    }
+    const elsewhere = region === undefined ? [] : zones.filter((z) => !z.startsWith(region));
+    if (elsewhere.length > 0) {
+        problems.push({
+            key,
+            message: `${elsewhere.join(", ")} ${elsewhere.length === 1 ? "is" : "are"} not in the stack's region ${region} (a zone's name is its region's name and a letter)`,
+            fix: `pulumi config set --path 'agent-storage:eksAvailabilityZones[0]' ${region}a   (and [1] ${region}b), or pulumi config rm agent-storage:eksAvailabilityZones`,
+        });
+    }
+    return problems;
+}
+
+/**
+ * eksAvailabilityZones and eksVpcCidr shape the VPC the program creates; with eksVpcId it
+ * creates none, so they would be silently ignored. `customCidr` is eksVpcCidr when it is not
+ * the default.
+ */
+export function checkNewVpcKeysWithExistingVpc(
+    target: string, vpcId: string | undefined, zones: string[] | undefined, customCidr: string | undefined,
+): ConfigProblem[] {
+    if (target !== "eks" || vpcId === undefined) return [];
+    const problems: ConfigProblem[] = [];
+    if (zones !== undefined) {
+        problems.push({
+            key: `${projectKey("eksAvailabilityZones")}, ${projectKey("eksVpcId")}`,
+            message: `eksAvailabilityZones is for a VPC the program creates; with eksVpcId ${vpcId} the subnets given decide the zones, so it would be ignored`,
+            fix: "pulumi config rm agent-storage:eksAvailabilityZones   (or remove eksVpcId and the subnet ids to create a VPC)",
+        });
+    }
+    if (customCidr !== undefined) {
+        problems.push({
+            key: `${projectKey("eksVpcCidr")}, ${projectKey("eksVpcId")}`,
+            message: `eksVpcCidr ${customCidr} is for a VPC the program creates; with eksVpcId ${vpcId} it would be ignored`,
+            fix: "pulumi config rm agent-storage:eksVpcCidr   (or remove eksVpcId and the subnet ids to create a VPC)",
+        });
+    }
+    return problems;
+}
+
+/**
+ * The managed node group starts with eksNodeCount nodes and never shrinks below it (it is
+ * both the desired and the minimum size); eksNodeMaxCount is the most it may grow to.
+ */
+export function checkEksNodeCounts(nodeCount: number | undefined, nodeMaxCount: number | undefined, defaultNodeCount: number): ConfigProblem[] {
+    const problems: ConfigProblem[] = [];
+    const whole = (n: number | undefined) => n === undefined || (Number.isInteger(n) && n >= 1);
+    if (!whole(nodeCount)) {
+        problems.push({
+            key: projectKey("eksNodeCount"),
+            message: `must be a whole number of at least 1 (got ${nodeCount}); it is the node group's size and minimum, and the pods need a node`,
+            fix: "pulumi config set agent-storage:eksNodeCount 2",
+        });
+    }
+    if (!whole(nodeMaxCount)) {
+        problems.push({
+            key: projectKey("eksNodeMaxCount"),
+            message: `must be a whole number of at least 1 (got ${nodeMaxCount}); it is the most nodes the node group may grow to`,
+            fix: "pulumi config set agent-storage:eksNodeMaxCount 4",
+        });
+    }
+    const count = nodeCount ?? defaultNodeCount;
+    if (problems.length === 0 && nodeMaxCount !== undefined && nodeMaxCount < count) {
+        problems.push({
+            key: `${projectKey("eksNodeMaxCount")}, ${projectKey("eksNodeCount")}`,
+            message: `the node group's maximum (eksNodeMaxCount ${nodeMaxCount}) is below its size and minimum (eksNodeCount ${count}); EKS refuses a maximum under the minimum`,
+            fix: `pulumi config set agent-storage:eksNodeMaxCount ${count}   (or lower agent-storage:eksNodeCount to ${nodeMaxCount})`,
+        });
+    }
+    return problems;
+}
+
+/**
+ * Graviton (Arm) instance families: a1, and those with a `g` right after the generation
+ * (t4g, m7g, c6gn, r8gd, x2gd, im4gn, is4gen, g5g, hpc7g).
+ */
+export function isArmInstanceType(instanceType: string): boolean {
+    const family = instanceType.split(".")[0];
+    return family === "a1" || /^[a-z]+\d+g[a-z-]*$/.test(family);
+}
+
+/** An instance type of the other architecture than the node group's AMI cannot join the group. */
+export function checkEksInstanceType(target: string, instanceType: string | undefined): ConfigProblem[] {
+    if (target !== "eks" || instanceType === undefined) return [];
+    if (!/^[a-z][a-z0-9-]*\.[a-z0-9-]+$/.test(instanceType)) {
+        return [{
+            key: projectKey("eksNodeInstanceType"),
+            message: `"${instanceType}" is not an EC2 instance type (family.size, e.g. t3.large)`,
+            fix: "pulumi config set agent-storage:eksNodeInstanceType t3.large",
+        }];
+    }
+    const arm = isArmInstanceType(instanceType);
+    if (arm === (eksNodeArchitecture === "arm64")) return [];
+    return [{
+        key: projectKey("eksNodeInstanceType"),
+        message: `${instanceType} is ${arm ? "an Arm (Graviton)" : "an x86_64"} instance type, but the node group runs the ${eksNodeArchitecture} Amazon Linux 2023 image; EKS refuses the pair`,
+        fix: `pulumi config set agent-storage:eksNodeInstanceType ${eksNodeArchitecture === "arm64" ? "m7g.large" : "t3.large"}   (an ${eksNodeArchitecture} type)`,
+    }];
+}
+
+export function checkEksVersion(target: string, version: string | undefined): ConfigProblem[] {
+    if (target !== "eks" || version === undefined || /^1\.\d{1,2}$/.test(version)) return [];
+    return [{
+        key: projectKey("eksVersion"),
+        message: `"${version}" is not a Kubernetes minor version; EKS takes major.minor, e.g. 1.33 (no patch, no "v")`,
+        fix: "pulumi config set agent-storage:eksVersion 1.33",
+    }];
+}
+
+/** Each admin gets one EKS access entry, and EKS takes IAM role and user ARNs, each once. */
+export function checkAdminPrincipals(target: string, arns: string[] | undefined): ConfigProblem[] {
+    if (target !== "eks" || arns === undefined) return [];
+    const problems: ConfigProblem[] = [];
+    const key = projectKey("eksAdminPrincipalArns");
+    const malformed = arns.filter((a) => !/^arn:aws(-[a-z]+)*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/.test(a));
+    if (malformed.length > 0) {
+        problems.push({
+            key,
+            message: `${malformed.map((a) => `"${a}"`).join(", ")} ${malformed.length === 1 ? "is" : "are"} not the ARN of an IAM role or user (arn:aws:iam::<12-digit account>:role/<name>); for an assumed-role session give the role's ARN`,
+            fix: "pulumi config set --path 'agent-storage:eksAdminPrincipalArns[0]' arn:aws:iam::111122223333:role/admin",
+        });
+    }
+    const twice = duplicates(arns);
+    if (twice.length > 0) {
+        problems.push({
+            key,
+            message: `${twice.join(", ")} ${twice.length === 1 ? "is" : "are"} listed twice; EKS allows one access entry per principal`,
+            fix: "remove the repeated entry: pulumi config rm --path 'agent-storage:eksAdminPrincipalArns[N]'   (N: its place in the list, from 0)",
+        });
+    }
+    return problems;
+}
+
 export function checkVpcCidr(target: string, cidr: string | undefined): ConfigProblem[] {
-    if (target !== "eks" || cidr === undefined || /^(\d{1,3})\.(\d{1,3})\.0\.0\/16$/.test(cidr)) return [];
+    const match = cidr === undefined ? null : /^(\d{1,3})\.(\d{1,3})\.0\.0\/16$/.exec(cidr);
+    if (target !== "eks" || cidr === undefined || (match && Number(match[1]) <= 255 && Number(match[2]) <= 255)) return [];
     return [{
         key: projectKey("eksVpcCidr"),
         message: `"${cidr}" is not a /16 network; the subnet plan carves /20s out of a /16`,

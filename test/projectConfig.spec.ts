@@ -2,12 +2,12 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
-import { ConfigSource, defaults, readRawConfig } from "../stacks";
+import { ConfigSource, defaults, knownKeys, projectKey, readRawConfig } from "../stacks";
 
 interface SchemaEntry { type: string; description?: string; default?: unknown; items?: { type: string } }
 
 const root = path.join(__dirname, "..");
-const project = yaml.load(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as { config: Record<string, SchemaEntry> };
+const project = yaml.load(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as { name: string; config: Record<string, SchemaEntry> };
 const schema = project.config;
 
 /** A ConfigSource over plain values that records which keys the program asked for. */
@@ -37,6 +37,11 @@ describe("project config schema (Pulumi.yaml)", () => {
         const { source, asked } = recordingSource();
         readRawConfig(source, recordingSource().source);
         assert.deepStrictEqual([...asked].sort(), Object.keys(schema).sort());
+    });
+
+    it("is the list of known keys unknown ones are checked against, with aws:region", () => {
+        assert.strictEqual(projectKey("x"), `${project.name}:x`, "the config namespace is the project's name");
+        assert.deepStrictEqual([...knownKeys].sort(), [...Object.keys(schema).map(projectKey), "aws:region"].sort());
     });
 
     it("has the same non-empty defaults as stacks/settings.ts", () => {

@@ -88,6 +88,25 @@ describe("settings", () => {
         }), ["agent-storage:checkpointsAccessMode"]);
     });
 
+    it("refuses an image or kind node image that is not a reference", () => {
+        assert.deepStrictEqual(problemKeys({ image: "" }), ["agent-storage:image"]);
+        assert.deepStrictEqual(problemKeys({ image: "ghcr.io/Org/app:1", kindNodeImage: "kindest/node:" }).sort(),
+            ["agent-storage:image", "agent-storage:kindNodeImage"]);
+    });
+
+    it("checks the kind data folder as resolved against the project and home folders", () => {
+        assert.deepStrictEqual(problemKeys({ kindDataDir: "~" }), ["agent-storage:kindDataDir"]);
+        assert.deepStrictEqual(problemKeys({ kindDataDir: ".." }), ["agent-storage:kindDataDir"]);
+        assert.deepStrictEqual(problemKeys({ kindDataDir: "/" }), ["agent-storage:kindDataDir"]);
+        assert.strictEqual(resolve({ kindDataDir: "~/kind" }).kind!.dataDir, "/home/user/kind");
+        assert.deepStrictEqual(problemKeys({ embeddingsVolume: "static-hostpath", embeddingsHostPath: "/var/lib/kubelet" }), ["agent-storage:embeddingsHostPath"]);
+    });
+
+    it("refuses a grace period of nothing, and more readers than the program is made for", () => {
+        assert.deepStrictEqual(problemKeys({ refreshGracePeriod: "0s", inferenceReplicas: 1000 }).sort(),
+            ["agent-storage:inferenceReplicas", "agent-storage:refreshGracePeriod"]);
+    });
+
     it("reports every problem at once", () => {
         const keys = problemKeys({ inferenceReplicas: 0, embeddingsSize: "lots", namespace: "Bad Name" });
         assert.deepStrictEqual(keys.sort(), ["agent-storage:embeddingsSize", "agent-storage:inferenceReplicas", "agent-storage:namespace"]);
@@ -125,6 +144,23 @@ describe("settings", () => {
         assert.strictEqual(s.readerPlacement.readers, "with-writer");
     });
 
+    it("refuses an EKS node group whose size is raised above the default maximum, naming both keys", () => {
+        assert.deepStrictEqual(problemKeys({ target: "eks", awsRegion: "eu-west-1", eksNodeCount: 6, eksNodeMaxCount: 4 }),
+            ["agent-storage:eksNodeMaxCount, agent-storage:eksNodeCount"]);
+        assert.strictEqual(resolve({ target: "eks", awsRegion: "eu-west-1", eksNodeCount: 6 }).eks!.nodeMaxCount, 6);
+    });
+
+    it("checks EKS zones against the region, and refuses the new VPC's keys next to an existing VPC", () => {
+        assert.deepStrictEqual(problemKeys({ target: "eks", awsRegion: "eu-west-1", eksAvailabilityZones: ["us-east-1a", "us-east-1b"] }),
+            ["agent-storage:eksAvailabilityZones"]);
+        assert.deepStrictEqual(problemKeys({
+            target: "eks", awsRegion: "eu-west-1", eksVpcId: "vpc-1", eksPrivateSubnetIds: ["s1", "s2"], eksVpcCidr: defaults.eks.vpcCidr,
+        }), [], "the default network is not something the user set");
+        assert.deepStrictEqual(problemKeys({
+            target: "eks", awsRegion: "eu-west-1", eksVpcId: "vpc-1", eksPrivateSubnetIds: ["s1", "s2"], eksVpcCidr: "10.9.0.0/16",
+        }), ["agent-storage:eksVpcCidr, agent-storage:eksVpcId"]);
+    });
+
     it("spreads readers on EKS up to the node group's maximum", () => {
         const s = resolve({ target: "eks", awsRegion: "eu-west-1" });
         assert.strictEqual(s.workloadNodes, 4);
@@ -144,7 +180,23 @@ describe("settings", () => {
         assert.deepStrictEqual(problemKeys({ target: "existing", kubeconfig: "k", embeddingsVolume: "static-hostpath", existingNodeCount: 1 }), []);
     });
 
-    it("refuses an unknown target without looking at anything else", () => {
+    it("refuses an unknown target without looking at anything else but unknown keys", () => {
         assert.deepStrictEqual(problemKeys({ target: "minikube", inferenceReplicas: -1 }), ["agent-storage:target"]);
+        const keys = (() => {
+            try {
+                resolveSettings({ target: "minikube" }, { ...testContext, configuredKeys: ["agent-storage:target", "agent-storage:tagret"] });
+            } catch (e) {
+                return (e as ConfigError).problems.map((p) => p.key);
+            }
+            return [];
+        })();
+        assert.deepStrictEqual(keys, ["agent-storage:tagret", "agent-storage:target"]);
+    });
+
+    it("refuses keys the program does not read only when it is told which keys are set", () => {
+        const withKeys = (configuredKeys: string[]) => () => resolveSettings({}, { ...testContext, configuredKeys });
+        assert.throws(withKeys(["agent-storage:target", "agent-storage:inferenceReplica"]), /agent-storage:inferenceReplica: .*did you mean agent-storage:inferenceReplicas\?/);
+        assert.doesNotThrow(withKeys(["agent-storage:target", "aws:profile"]));
+        assert.doesNotThrow(() => resolve({}));
     });
 });

@@ -1,11 +1,45 @@
 import * as assert from "assert";
 import {
-    checkAccessModeName, checkDuration, checkEksNetwork, checkEmbeddingsShared, checkEmbeddingsVolume, checkExistingCluster,
+    checkAccessModeName, checkAdminPrincipals, checkDuration, checkEksInstanceType, checkEksNodeCounts, checkEksVersion, checkEksZones, checkImage,
+    checkEmbeddingsHostPath, checkGracePeriod, checkKindDataDir, checkNewVpcKeysWithExistingVpc, parseDuration, checkVpcCidr, isArmInstanceType, checkEksNetwork, checkEmbeddingsShared, checkEmbeddingsVolume, checkExistingCluster,
     checkExistingNodeCount, checkKeepVersions, checkKindWorkers, checkModeServedByClass, checkNamespace, checkRegion, checkReplicas,
-    checkSingleDefaultClass, checkStaticVolumeOnOneNode, checkStorageSize, checkTarget, formatProblems, parseQuantity,
+    checkSingleDefaultClass, checkStaticVolumeOnOneNode, checkStorageSize, checkTarget, checkUnknownKeys, formatProblems,
+    awsProviderKeys, knownKeys, parseQuantity,
 } from "../stacks";
 
 describe("validation rules", () => {
+    describe("unknown keys", () => {
+        it("accepts every key the program reads, and keys of other namespaces", () => {
+            assert.deepStrictEqual(checkUnknownKeys([...knownKeys, "kubernetes:context", "pulumi:tags"]), []);
+        });
+        it("refuses a misspelt project key, naming the key it was probably meant to be", () => {
+            const [p] = checkUnknownKeys(["agent-storage:inferenceReplica"]);
+            assert.strictEqual(p.key, "agent-storage:inferenceReplica");
+            assert.match(p.message, /not a key of this program.*did you mean agent-storage:inferenceReplicas\?/);
+            assert.match(p.fix, /rename it to agent-storage:inferenceReplicas.*pulumi config rm agent-storage:inferenceReplica,/);
+        });
+        it("suggests the key whatever its case", () => {
+            assert.match(checkUnknownKeys(["agent-storage:Namespace"])[0].message, /did you mean agent-storage:namespace\?/);
+        });
+        it("refuses a project key that resembles none without guessing", () => {
+            const [p] = checkUnknownKeys(["agent-storage:gpu"]);
+            assert.doesNotMatch(p.message, /did you mean/);
+            assert.strictEqual(p.fix, "pulumi config rm agent-storage:gpu");
+        });
+        it("refuses every unknown key at once", () => {
+            assert.deepStrictEqual(checkUnknownKeys(["agent-storage:imag", "agent-storage:replicas", "agent-storage:image"]).map((p) => p.key),
+                ["agent-storage:imag", "agent-storage:replicas"]);
+        });
+        it("refuses a near miss of aws:region but leaves the AWS provider's own keys alone", () => {
+            const [p] = checkUnknownKeys(["aws:regoin"]);
+            assert.strictEqual(p.key, "aws:regoin");
+            assert.match(p.message, /did you mean aws:region\?/);
+            assert.ok(awsProviderKeys.includes("aws:profile") && awsProviderKeys.includes("aws:stsRegion"));
+            assert.deepStrictEqual(checkUnknownKeys(awsProviderKeys), [], "aws:stsRegion is close to aws:region, and the provider's");
+            assert.deepStrictEqual(checkUnknownKeys(["aws:somethingElse"]), [], "the provider checks its own keys");
+        });
+    });
+
     describe("target", () => {
         it("accepts kind, eks, existing and an unset target", () => {
             for (const t of ["kind", "eks", "existing", undefined]) assert.deepStrictEqual(checkTarget(t), []);
@@ -15,6 +49,19 @@ describe("validation rules", () => {
             assert.strictEqual(p.key, "agent-storage:target");
             assert.match(p.message, /unknown target "gke".*kind, eks, existing/);
             assert.match(p.fix, /pulumi config set agent-storage:target kind/);
+        });
+    });
+
+    describe("images", () => {
+        it("refuses an image that is not a reference, naming the key, the reason and an example", () => {
+            const [p] = checkImage("image", "Registry.example.com/Agent:1", "localhost/agent-storage/workload:0.1.0");
+            assert.strictEqual(p.key, "agent-storage:image");
+            assert.match(p.message, /"Registry.example.com\/Agent:1" is not an image reference: the repository "Agent" has upper-case letters/);
+            assert.match(p.fix, /^pulumi config set agent-storage:image localhost\/agent-storage\/workload:0.1.0 /);
+        });
+        it("accepts an unset image and a reference", () => {
+            assert.deepStrictEqual(checkImage("kindNodeImage", undefined, "x"), []);
+            assert.deepStrictEqual(checkImage("kindNodeImage", "kindest/node:v1.34.0@sha256:" + "0".repeat(64), "x"), []);
         });
     });
 
@@ -28,6 +75,12 @@ describe("validation rules", () => {
         it("accepts one or more", () => {
             assert.deepStrictEqual(checkReplicas("inferenceReplicas", 1), []);
             assert.deepStrictEqual(checkReplicas("inferenceReplicas", 50), []);
+        });
+        it("refuses more readers than the program is made for", () => {
+            assert.deepStrictEqual(checkReplicas("inferenceReplicas", 100), []);
+            const [p] = checkReplicas("inferenceReplicas", 500);
+            assert.match(p.message, /500 readers is more than the 100/);
+            assert.match(p.fix, /pulumi config set agent-storage:inferenceReplicas 5 +\(1 to 100\)/);
         });
     });
 
@@ -60,8 +113,8 @@ describe("validation rules", () => {
                 assert.match(p.fix, /5Gi/);
             }
         });
-        it("rejects a size too small for any provisioner", () => {
-            assert.match(checkStorageSize("checkpointsSize", "10Ki")[0].message, /less than 1Mi/);
+        it("rejects a size too small for any provisioner, zero included", () => {
+            for (const small of ["10Ki", "0", "0Gi", "1500m"]) assert.match(checkStorageSize("checkpointsSize", small)[0].message, /less than 1Mi/, small);
         });
     });
 
@@ -114,11 +167,71 @@ describe("validation rules", () => {
         });
     });
 
+    describe("host paths", () => {
+        const places = { projectDir: "/work/agent-storage", homeDir: "/home/user" };
+        const dataDir = (written: string, resolved = written) => checkKindDataDir(written, resolved, places);
+
+        it("refuses a static volume folder that is a system folder, inside one, or a folder of everything", () => {
+            for (const bad of ["/", "/etc", "/etc/agent", "/usr/local/data", "/lib64/x", "/libexec", "/boot", "/dev/shm/x", "/proc/1",
+                "/sys/fs", "/run/agent", "/var/lib/kubelet/pods", "/var/lib/docker", "/var/lib/containerd/x", "/root", "/home", "/home/", "/var", "/tmp"]) {
+                const [p] = checkEmbeddingsHostPath(bad);
+                assert.strictEqual(p?.key, "agent-storage:embeddingsHostPath", bad);
+                assert.match(p.fix, /pulumi config set agent-storage:embeddingsHostPath \/var\/local\/agent-storage\/embeddings/);
+            }
+            assert.match(checkEmbeddingsHostPath("/etc/agent")[0].message, /inside \/etc, a folder of the operating system/);
+            assert.match(checkEmbeddingsHostPath("/home")[0].message, /it is \/home itself/);
+        });
+        it("refuses a static volume folder with '..' in it, as Kubernetes does, and one in the provisioners' folders", () => {
+            assert.match(checkEmbeddingsHostPath("/var/local/../data")[0].message, /Kubernetes refuses a hostPath with a '\.\.' element/);
+            assert.match(checkEmbeddingsHostPath("/var/local-path-provisioner/x")[0].message, /local-path provisioners/);
+            assert.strictEqual(checkEmbeddingsHostPath("/var/local-path-shared").length, 1);
+        });
+        it("accepts a folder of its own, and leaves relative paths to the absolute-path rule", () => {
+            for (const ok of [undefined, "/var/local/agent-storage/embeddings", "/srv/agent/embeddings", "/home/user/embeddings", "/data", "relative"]) {
+                assert.deepStrictEqual(checkEmbeddingsHostPath(ok), [], ok);
+            }
+        });
+        it("refuses a kind data folder that is a system folder, the home or project folder, or a parent of them", () => {
+            const cases: [string, string, RegExp][] = [
+                ["/", "/", /it is \/ itself/],
+                ["/etc/kind", "/etc/kind", /inside \/etc/],
+                ["~", "/home/user", /your home folder/],
+                [".", "/work/agent-storage", /the project folder itself/],
+                ["/work", "/work", /a parent of the project folder/],
+                ["/home/user/..", "/home", /it is \/home itself/],
+                ["/var/lib/docker/kind", "/var/lib/docker/kind", /inside \/var\/lib\/docker/],
+                [".pulumi-state/kind", "/work/agent-storage/.pulumi-state/kind", /inside \/work\/agent-storage\/.pulumi-state/],
+            ];
+            for (const [written, resolved, reason] of cases) {
+                const [p] = dataDir(written, resolved);
+                assert.strictEqual(p?.key, "agent-storage:kindDataDir", written);
+                assert.match(p.message, reason, written);
+                assert.match(p.message, /destroy with deleteDataOnDestroy removes its local-path, nodes, shared and static folders/);
+                assert.match(p.fix, /pulumi config rm agent-storage:kindDataDir/);
+            }
+            assert.match(checkKindDataDir("/home/user/x", "/home/user/x", { projectDir: "/home/user/x/project", homeDir: "/home/user" })[0].message,
+                /parent of the project folder/);
+            assert.match(checkKindDataDir("/srv/u", "/srv/u", { projectDir: "/work/p", homeDir: "/srv/u/me" })[0].message, /parent of your home folder/);
+        });
+        it("refuses a kind data folder that climbs out with '..' after normalisation", () => {
+            assert.match(dataDir("../kind-data", "/work/kind-data")[0].message, /climbs out of the project folder/);
+            assert.match(dataDir("~/../other", "/home/other")[0].message, /climbs out of the home folder/);
+            assert.deepStrictEqual(dataDir("data/../kind-data", "/work/agent-storage/kind-data"), [], "'..' that stays inside is only a detour");
+        });
+        it("accepts a folder of its own, in the project, the home folder or elsewhere", () => {
+            assert.deepStrictEqual(checkKindDataDir(undefined, "/work/agent-storage/.kind-data/agent-storage", places), []);
+            assert.deepStrictEqual(dataDir(".kind-data/mine", "/work/agent-storage/.kind-data/mine"), []);
+            assert.deepStrictEqual(dataDir("~/agent-storage-data", "/home/user/agent-storage-data"), []);
+            assert.deepStrictEqual(dataDir("/srv/kind"), []);
+        });
+    });
+
     describe("nodes of an existing cluster", () => {
         it("accepts a node count, 0 for not known, and an unset value", () => {
             for (const n of [undefined, 0, 1, 12]) assert.deepStrictEqual(checkExistingNodeCount(n), [], `for ${n}`);
             assert.strictEqual(checkExistingNodeCount(-1)[0].key, "agent-storage:existingNodeCount");
             assert.strictEqual(checkExistingNodeCount(2.5).length, 1);
+            assert.match(checkExistingNodeCount(50000)[0].message, /0 to 5000, the most nodes a Kubernetes cluster supports/);
         });
         it("refuses a static host-path volume unless the existing cluster is said to have one node for the pods", () => {
             for (const count of [undefined, 3]) {
@@ -159,6 +272,77 @@ describe("validation rules", () => {
             assert.strictEqual(checkEksNetwork("eks", undefined, undefined, undefined, ["us-east-1a"])[0].key, "agent-storage:eksAvailabilityZones");
             assert.deepStrictEqual(checkEksNetwork("eks", "vpc-1", ["p1", "p2"], ["s1", "s2"], undefined), []);
         });
+        it("refuses a subnet listed twice, or as both private and public", () => {
+            const [p] = checkEksNetwork("eks", "vpc-1", undefined, ["s1", "s2", "s1"], undefined);
+            assert.strictEqual(p.key, "agent-storage:eksPrivateSubnetIds");
+            assert.match(p.message, /s1 is listed twice/);
+            assert.strictEqual(checkEksNetwork("eks", "vpc-1", ["p1", "p1"], ["s1", "s2"], undefined)[0].key, "agent-storage:eksPublicSubnetIds");
+            const [both] = checkEksNetwork("eks", "vpc-1", ["s2", "p1"], ["s1", "s2"], undefined);
+            assert.strictEqual(both.key, "agent-storage:eksPrivateSubnetIds, agent-storage:eksPublicSubnetIds");
+            assert.match(both.message, /s2 is in both lists/);
+        });
+        it("refuses zones listed twice, outside the region, or more than the subnet plan fits", () => {
+            const [twice] = checkEksZones("eks", "eu-west-1", ["eu-west-1a", "eu-west-1a"]);
+            assert.strictEqual(twice.key, "agent-storage:eksAvailabilityZones");
+            assert.match(twice.message, /eu-west-1a is listed twice.*one mount target per zone/);
+            assert.match(checkEksZones("eks", "eu-west-1", ["eu-west-1a", "us-east-1b"])[0].message, /us-east-1b is not in the stack's region eu-west-1/);
+            const nine = "abcdefghi".split("").map((l) => `eu-west-1${l}`);
+            assert.match(checkEksZones("eks", "eu-west-1", nine)[0].message, /9 zones.*at most 8/);
+            assert.deepStrictEqual(checkEksZones("eks", "eu-west-1", ["eu-west-1a", "eu-west-1b", "eu-west-1c"]), []);
+            assert.deepStrictEqual(checkEksZones("kind", "eu-west-1", ["x", "x"]), []);
+        });
+        it("refuses the keys of a new VPC next to an existing VPC, where they would be ignored", () => {
+            const problems = checkNewVpcKeysWithExistingVpc("eks", "vpc-1", ["eu-west-1a", "eu-west-1b"], "10.50.0.0/16");
+            assert.deepStrictEqual(problems.map((p) => p.key),
+                ["agent-storage:eksAvailabilityZones, agent-storage:eksVpcId", "agent-storage:eksVpcCidr, agent-storage:eksVpcId"]);
+            assert.match(problems[0].message, /would be ignored/);
+            assert.match(problems[1].fix, /pulumi config rm agent-storage:eksVpcCidr/);
+            assert.deepStrictEqual(checkNewVpcKeysWithExistingVpc("eks", undefined, ["eu-west-1a", "eu-west-1b"], "10.50.0.0/16"), []);
+        });
+        it("refuses a VPC network that is not a /16 of real octets", () => {
+            assert.strictEqual(checkVpcCidr("eks", "300.1.0.0/16")[0].key, "agent-storage:eksVpcCidr");
+            assert.strictEqual(checkVpcCidr("eks", "10.40.0.0/20").length, 1);
+            assert.deepStrictEqual(checkVpcCidr("eks", "10.255.0.0/16"), []);
+        });
+        it("refuses a node group whose maximum is below its size, which is also its minimum", () => {
+            const [p] = checkEksNodeCounts(6, 4, 2);
+            assert.strictEqual(p.key, "agent-storage:eksNodeMaxCount, agent-storage:eksNodeCount");
+            assert.match(p.message, /maximum \(eksNodeMaxCount 4\) is below its size and minimum \(eksNodeCount 6\)/);
+            assert.match(p.fix, /pulumi config set agent-storage:eksNodeMaxCount 6/);
+            assert.strictEqual(checkEksNodeCounts(undefined, 1, 2).length, 1, "against the default size");
+            assert.deepStrictEqual(checkEksNodeCounts(3, 3, 2), []);
+            assert.deepStrictEqual(checkEksNodeCounts(6, undefined, 2), [], "an unset maximum follows the size");
+        });
+        it("refuses node counts that are not whole numbers of at least 1, saying what each count is", () => {
+            assert.match(checkEksNodeCounts(0, undefined, 2)[0].message, /node group's size and minimum/);
+            assert.strictEqual(checkEksNodeCounts(undefined, 2.5, 2)[0].key, "agent-storage:eksNodeMaxCount");
+            assert.strictEqual(checkEksNodeCounts(undefined, 0, 2).length, 1, "one problem, not also the comparison");
+        });
+        it("tells Arm (Graviton) instance types from x86_64 ones", () => {
+            for (const t of ["t4g.large", "m7g.xlarge", "c6gn.large", "r8gd.2xlarge", "x2gd.large", "im4gn.large", "is4gen.large", "g5g.xlarge", "a1.large"]) {
+                assert.ok(isArmInstanceType(t), t);
+            }
+            for (const t of ["t3.large", "m7i.large", "m7i-flex.large", "g4dn.xlarge", "c5n.large", "p4d.24xlarge", "inf2.xlarge"]) {
+                assert.ok(!isArmInstanceType(t), t);
+            }
+        });
+        it("refuses an instance type of the other architecture than the node image, and one that is not a type", () => {
+            const [p] = checkEksInstanceType("eks", "t4g.large");
+            assert.strictEqual(p.key, "agent-storage:eksNodeInstanceType");
+            assert.match(p.message, /Arm \(Graviton\) instance type, but the node group runs the x86_64/);
+            assert.match(checkEksInstanceType("eks", "large")[0].message, /not an EC2 instance type/);
+            assert.deepStrictEqual(checkEksInstanceType("eks", "m7i.large"), []);
+        });
+        it("refuses a Kubernetes version that is not major.minor", () => {
+            for (const v of ["1.33.1", "v1.33", "latest"]) assert.strictEqual(checkEksVersion("eks", v)[0]?.key, "agent-storage:eksVersion", v);
+            assert.deepStrictEqual(checkEksVersion("eks", "1.34"), []);
+        });
+        it("refuses admin principals that are not IAM role or user ARNs, or are listed twice", () => {
+            const role = "arn:aws:iam::111122223333:role/path/admin";
+            assert.deepStrictEqual(checkAdminPrincipals("eks", [role, "arn:aws-us-gov:iam::111122223333:user/ops"]), []);
+            assert.match(checkAdminPrincipals("eks", ["arn:aws:sts::111122223333:assumed-role/admin/me"])[0].message, /not the ARN of an IAM role or user/);
+            assert.match(checkAdminPrincipals("eks", [role, role])[0].message, /listed twice; EKS allows one access entry per principal/);
+        });
     });
 
     describe("other keys", () => {
@@ -166,10 +350,40 @@ describe("validation rules", () => {
             assert.strictEqual(checkNamespace("Agent_Data")[0].key, "agent-storage:namespace");
             assert.deepStrictEqual(checkNamespace("agent-data"), []);
         });
+        it("refuses the namespaces of Kubernetes and of the storage provisioners, saying whose they are", () => {
+            for (const ns of ["kube-system", "kube-public", "kube-node-lease", "kube-anything", "default", "shared-path-storage", "local-path-storage"]) {
+                const [p] = checkNamespace(ns);
+                assert.strictEqual(p?.key, "agent-storage:namespace", ns);
+                assert.match(p.message, new RegExp(`"${ns}" is not this program's to take: .*restricted`), ns);
+                assert.match(p.fix, /pulumi config set agent-storage:namespace agent-data/);
+            }
+            assert.match(checkNamespace("shared-path-storage")[0].message, /shared-path provisioner/);
+            assert.deepStrictEqual(checkNamespace("kubeflow-data"), [], "only the kube- prefix is Kubernetes'");
+        });
+        it("reads Go durations as the refresher does", () => {
+            assert.strictEqual(parseDuration("1h30m"), 90 * 60e3);
+            assert.strictEqual(parseDuration("1.5s"), 1500);
+            assert.strictEqual(parseDuration("0"), 0);
+            assert.strictEqual(parseDuration("250ms"), 250);
+            assert.strictEqual(parseDuration("ten minutes"), undefined);
+        });
+        it("refuses no grace period, and one longer than a day, saying why", () => {
+            for (const none of ["0", "0s", "0h0m"]) {
+                const [p] = checkGracePeriod(none);
+                assert.strictEqual(p?.key, "agent-storage:refreshGracePeriod", none);
+                assert.match(p.message, /no grace at all: a replaced version could be deleted while a reader is still reading it/);
+                assert.match(p.fix, /pulumi config set agent-storage:refreshGracePeriod 10m/);
+            }
+            assert.match(checkGracePeriod("25h")[0].message, /more than 24h/);
+            assert.match(checkGracePeriod("1441m")[0].message, /more than 24h/);
+            assert.match(checkGracePeriod("10 minutes")[0].message, /not a duration/);
+            for (const ok of [undefined, "1s", "10m", "24h"]) assert.deepStrictEqual(checkGracePeriod(ok), [], ok);
+        });
         it("checks durations and kept versions", () => {
             assert.deepStrictEqual(checkDuration("refreshGracePeriod", "1h30m"), []);
             assert.strictEqual(checkDuration("refreshGracePeriod", "10 minutes").length, 1);
             assert.strictEqual(checkKeepVersions(0).length, 1);
+            assert.strictEqual(checkKeepVersions(101).length, 1);
             assert.deepStrictEqual(checkKeepVersions(3), []);
         });
         it("refuses a host-path volume on EKS and a relative host path", () => {

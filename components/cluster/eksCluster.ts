@@ -20,6 +20,9 @@ export interface EksClusterArgs {
     adminPrincipalArns: string[];
 }
 
+/** The nodes' CPU architecture: the node group runs Amazon Linux 2023 for x86_64. */
+export const eksNodeArchitecture: "x86_64" | "arm64" = "x86_64";
+
 const managedPolicy = (name: string) => `arn:aws:iam::aws:policy/${name}`;
 
 function serviceRole(name: string, service: string, policies: string[], parent: pulumi.Resource): aws.iam.Role {
@@ -134,7 +137,7 @@ export class EksCluster extends pulumi.ComponentResource {
             nodeRoleArn: nodeRole.arn,
             subnetIds: privateSubnetIds,
             instanceTypes: [args.nodeInstanceType],
-            amiType: "AL2023_x86_64_STANDARD",
+            amiType: `AL2023_${eksNodeArchitecture}_STANDARD`,
             scalingConfig: { desiredSize: args.nodeCount, minSize: args.nodeCount, maxSize: args.nodeMaxCount },
             updateConfig: { maxUnavailable: 1 },
             tags,

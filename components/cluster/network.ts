@@ -8,10 +8,16 @@ export interface SubnetPlan {
     privateCidr: string;
 }
 
+/**
+ * Public /20s take the lower half of the /16 (x.x.0.0 to x.x.112.0) and private ones the upper
+ * half, so at most 8 zones fit.
+ */
+export const maxPlannedZones = 8;
+
 export function planSubnets(vpcCidr: string, zones: string[]): SubnetPlan[] {
     const match = /^(\d{1,3})\.(\d{1,3})\.0\.0\/16$/.exec(vpcCidr);
     if (!match) throw new Error(`agent-storage:eksVpcCidr must be a /16 like 10.40.0.0/16 (got ${vpcCidr})`);
-    if (zones.length > 8) throw new Error("agent-storage:eksAvailabilityZones: at most 8 zones fit the subnet plan");
+    if (zones.length > maxPlannedZones) throw new Error(`agent-storage:eksAvailabilityZones: at most ${maxPlannedZones} zones fit the subnet plan`);
     const prefix = `${match[1]}.${match[2]}`;
     return zones.map((zone, i) => ({
         zone,
