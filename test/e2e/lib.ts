@@ -11,7 +11,15 @@ import * as path from "path";
 import { ConfigMap, LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 
 export const ROOT = path.resolve(__dirname, "../..");
-export const KUBECONFIG = path.join(ROOT, ".local-cluster", "kubeconfig");
+/** The local cluster's kubeconfig: where kubectl points unless a suite says otherwise. */
+export const LOCAL_KUBECONFIG = path.join(ROOT, ".local-cluster", "kubeconfig");
+let KUBECONFIG = LOCAL_KUBECONFIG;
+
+/** Points kubectl (and the Pulumi environment's KUBECONFIG) at another cluster. */
+export function useKubeconfig(file: string): void {
+    KUBECONFIG = file;
+    if (pulumiEnvCache) pulumiEnvCache.KUBECONFIG = file;
+}
 export const PULUMI_BIN = path.join(ROOT, ".tools", "bin", "pulumi");
 export const WORKLOAD_IMAGE = "localhost/agent-storage/workload:0.1.0";
 export const EMBEDDINGS_PATH = "/data/embeddings";

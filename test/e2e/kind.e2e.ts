@@ -1,0 +1,264 @@
+/**
+ * End to end on several nodes: the real Pulumi CLI (Automation API) creates a kind cluster
+ * with one control plane and two workers through the program's KindCluster resource, on the
+ * node image cluster/build-node-image.sh builds here, then deploys the agent's data onto it.
+ * Access modes are promises about nodes, so this suite checks what one node cannot show:
+ * readers on other machines than the writer read the same bytes from a ReadWriteMany claim,
+ * and draining a reader's node and the writer's node moves the pods without a failed read
+ * or a lost byte. See docs/e2e.md.
+ *
+ * Run: npx mocha --config test/e2e/.mocharc.json test/e2e/kind.e2e.ts
+ */
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { Stack } from "@pulumi/pulumi/automation";
+import {
+    DataFingerprint, EMBEDDINGS_PATH, GENERATOR, INFERENCE, K8sObject, LOCAL_KUBECONFIG, ROOT,
+    engineOutput, execIn, execOk, fingerprintOf, kubectlJson, kubectlPath, kubectlRun, note, openStack, readyPods,
+    removeStack, secs, setConfig, stateResources, useKubeconfig, waitFor,
+} from "./lib";
+
+const STACK = "e2e-kind";
+const NS = "agent-kind";
+const CLUSTER = "agent-e2e";
+const WORKERS = 2;
+const REPLICAS = 4;
+const SHARED_CLASS = "shared";
+const DATA_DIR = path.join(ROOT, ".kind-data", CLUSTER);
+const KUBECONFIG_FILE = path.join(os.tmpdir(), `agent-storage-${CLUSTER}.kubeconfig`);
+
+/** The node image cluster/build-node-image.sh builds, as cluster/versions.sh names it. */
+function localNodeImage(): string {
+    const r = spawnSync("bash", ["-c", `source cluster/versions.sh && echo "$KIND_NODE_IMAGE"`], { cwd: ROOT, encoding: "utf8" });
+    return r.stdout.trim();
+}
+
+const config = () => ({
+    target: "kind",
+    kindClusterName: CLUSTER,
+    kindWorkers: String(WORKERS),
+    kindNodeImage: localNodeImage(),
+    kindDataDir: DATA_DIR,
+    namespace: NS,
+    inferenceReplicas: String(REPLICAS),
+    // Long enough that no scheduled refresh changes the version while this suite runs.
+    refreshSchedule: "@every 6h",
+    deleteDataOnDestroy: "false",
+});
+
+interface BoundVolume {
+    claim: string; phase: string; volume: string; accessModes: string[]; storageClass: string;
+    reclaimPolicy: string; nodes?: string[];
+}
+interface ServeStatus { version: string; reads: number; ok: number; failures: number; ready: boolean; lastError?: string }
+
+function preflight(): string[] {
+    const problems: string[] = [];
+    const has = (cmd: string) => spawnSync("bash", ["-c", `command -v ${cmd}`], { encoding: "utf8" }).status === 0;
+    const env = { ...process.env, PATH: `${path.join(ROOT, ".tools", "bin")}:${process.env.PATH}` };
+    if (spawnSync("docker", ["info"], { encoding: "utf8" }).status !== 0) problems.push("no Docker daemon answers (scripts/docker up)");
+    if (spawnSync("kind", ["version"], { env, encoding: "utf8" }).status !== 0) problems.push("the kind CLI is not built (scripts/toolchain --with-kind)");
+    if (has("docker") && spawnSync("docker", ["image", "inspect", localNodeImage()], { encoding: "utf8" }).status !== 0) {
+        problems.push(`the node image ${localNodeImage()} is not in Docker (cluster/build-node-image.sh)`);
+    }
+    if (!kubectlPath()) problems.push("kubectl is not built (cluster/build-k8s.sh)");
+    return problems;
+}
+
+function nodeOf(pod: K8sObject): string {
+    return pod.spec.nodeName as string;
+}
+
+function serveStatus(pod: string): ServeStatus {
+    return JSON.parse(execOk(NS, pod, ["refresher", "status"])) as ServeStatus;
+}
+
+describe(`e2e kind: one writer and readers on several nodes (stack ${STACK}, ${1 + WORKERS} kind nodes)`, function () {
+    let stack: Stack | undefined;
+    const state: { up?: boolean; data?: DataFingerprint; checkpoints?: string; failuresSeen: number } = { failuresSeen: 0 };
+    const needs = (ok: unknown, what: string) => {
+        if (!ok) throw new Error(`not checked: ${what} did not succeed earlier in this suite (see the first failure above)`);
+    };
+
+    /** Adds up every ready reader's failed reads (the pods about to go away included). */
+    const countFailures = () => {
+        for (const p of readyPods(NS, INFERENCE)) {
+            const st = serveStatus(p.metadata.name);
+            if (st.failures > 0) note(`${p.metadata.name}: ${st.failures} failed reads (${st.lastError})`);
+            state.failuresSeen += st.failures;
+        }
+    };
+
+    const readAll = (): { gen: K8sObject; readers: K8sObject[] } => {
+        const gen = readyPods(NS, GENERATOR)[0];
+        const readers = readyPods(NS, INFERENCE);
+        for (const p of readers) {
+            assert.deepStrictEqual(fingerprintOf(NS, p.metadata.name), state.data, `${p.metadata.name} on ${nodeOf(p)} reads the same version and bytes`);
+        }
+        return { gen, readers };
+    };
+
+    const drain = async (node: string) => {
+        const t0 = Date.now();
+        countFailures();
+        const r = kubectlRun(["drain", node, "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=240s"], { allowFail: true, timeoutMs: 260000 });
+        assert.strictEqual(r.code, 0, `kubectl drain ${node}: ${r.stderr}`);
+        const moved = await waitFor(`a ready generator and ${REPLICAS} ready readers off ${node}`, 300000, () => {
+            const gen = readyPods(NS, GENERATOR), readers = readyPods(NS, INFERENCE);
+            const off = (p: K8sObject) => nodeOf(p) !== node;
+            return gen.length === 1 && readers.length === REPLICAS && gen.every(off) && readers.every(off) && { gen: gen[0], readers };
+        }, 2000);
+        note(`drained ${node} in ${secs(t0)}: generator on ${nodeOf(moved.gen)}, readers on ${[...new Set(moved.readers.map(nodeOf))].join(", ")}`);
+        await waitFor("every reader to serve", 120000, () => moved.readers.every((p) => serveStatus(p.metadata.name).ready), 2000);
+        return moved;
+    };
+
+    before(async function () {
+        if (process.env.AGENT_STORAGE_E2E === "skip") this.skip();
+        const problems = preflight();
+        if (problems.length > 0) {
+            const msg = "the kind end-to-end suite cannot run; missing:\n" + problems.map((p) => `  - ${p}`).join("\n") +
+                "\n(set AGENT_STORAGE_E2E=skip to leave the e2e tests out on purpose)";
+            process.stderr.write(`\n!!! E2E CANNOT RUN: ${msg}\n\n`);
+            throw new Error(msg);
+        }
+        this.timeout(900000);
+        // Start from empty: an earlier run may have left the cluster, the stack or data.
+        spawnSync("kind", ["delete", "cluster", "--name", CLUSTER], { env: { ...process.env, PATH: `${path.join(ROOT, ".tools", "bin")}:${process.env.PATH}` } });
+        fs.rmSync(DATA_DIR, { recursive: true, force: true });
+        stack = await openStack(STACK, config());
+        if ((await stateResources(stack)).length > 0) {
+            note(`stack ${STACK} has resources from an earlier run: forgetting them (the cluster is gone)`);
+            await removeStack(stack, STACK);
+            stack = await openStack(STACK, config());
+        }
+    });
+
+    after(async function () {
+        this.timeout(600000);
+        if (process.env.AGENT_STORAGE_E2E === "skip" || !stack) return;
+        const t0 = Date.now();
+        try {
+            await setConfig(stack, { deleteDataOnDestroy: "true" });
+            if ((await stateResources(stack)).length > 0) {
+                await stack.destroy({ onOutput: engineOutput("cleanup") }).catch((e) => note(`cleanup destroy: ${(e as Error).message.split("\n")[0]}`));
+            }
+        } finally {
+            spawnSync("kind", ["delete", "cluster", "--name", CLUSTER], { env: { ...process.env, PATH: `${path.join(ROOT, ".tools", "bin")}:${process.env.PATH}` } });
+            await removeStack(stack, STACK);
+            fs.rmSync(KUBECONFIG_FILE, { force: true });
+            useKubeconfig(LOCAL_KUBECONFIG);
+            note(`cleanup done: kind cluster ${CLUSTER} deleted, stack ${STACK} removed (${secs(t0)})`);
+        }
+    });
+
+    const up = async (what: string) => {
+        const t0 = Date.now();
+        const res = await stack!.up({ onOutput: engineOutput(what) });
+        note(`${what}: ${res.summary.result} in ${secs(t0)}; changes ${JSON.stringify(res.summary.resourceChanges)}`);
+        assert.strictEqual(res.summary.result, "succeeded");
+        fs.writeFileSync(KUBECONFIG_FILE, String(res.outputs.kubeconfig?.value ?? ""), { mode: 0o600 });
+        useKubeconfig(KUBECONFIG_FILE);
+        return res;
+    };
+
+    it(`1. up creates a kind cluster of ${1 + WORKERS} Ready nodes and binds the embeddings ReadWriteMany on the shared class, reported with the nodes that mount it`, async function () {
+        const res = await up("up");
+        const nodes = kubectlJson<{ items: K8sObject[] }>(["get", "nodes"]).items;
+        assert.strictEqual(nodes.length, 1 + WORKERS, `nodes: ${nodes.map((n) => n.metadata.name).join(", ")}`);
+        for (const n of nodes) {
+            const ready = (n.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === "Ready" && c.status === "True");
+            assert.ok(ready, `${n.metadata.name} is Ready`);
+        }
+        const volumes = res.outputs.boundVolumes?.value as BoundVolume[];
+        const emb = volumes.find((v) => v.claim === "embeddings")!;
+        assert.strictEqual(emb.phase, "Bound");
+        assert.strictEqual(emb.storageClass, SHARED_CLASS);
+        assert.deepStrictEqual(emb.accessModes, ["ReadWriteMany"]);
+        assert.strictEqual(emb.reclaimPolicy, "Retain");
+        const readers = readyPods(NS, INFERENCE);
+        const gen = readyPods(NS, GENERATOR);
+        assert.strictEqual(readers.length, REPLICAS);
+        assert.strictEqual(gen.length, 1);
+        const mounting = [...new Set([...readers, ...gen].map(nodeOf))].sort();
+        assert.deepStrictEqual(emb.nodes, mounting, "boundVolumes names the nodes whose pods mount the embeddings");
+        for (const v of volumes) assert.strictEqual(v.phase, "Bound", `${v.claim} is Bound`);
+        state.up = true;
+    });
+
+    it("2. readers run on at least two nodes, at least one on another node than the writer, and all read the writer's bytes", async function () {
+        needs(state.up, "step 1 (up)");
+        const gen = readyPods(NS, GENERATOR)[0];
+        state.data = await waitFor("a complete embeddings version", 180000, () => {
+            const r = execIn(NS, gen.metadata.name, ["refresher", "current"]);
+            return r.code === 0 && r.stdout.trim() !== "" && fingerprintOf(NS, gen.metadata.name);
+        }, 3000);
+        state.checkpoints = execOk(NS, gen.metadata.name, ["sh", "-c", "cd /data/checkpoints && find . -type f | sort | xargs -r sha256sum"]);
+        const { readers } = readAll();
+        const readerNodes = new Set(readers.map(nodeOf));
+        note(`generator on ${nodeOf(gen)}; readers on ${[...readerNodes].join(", ")}`);
+        assert.ok(readerNodes.size >= 2, `readers spread over at least two nodes: ${[...readerNodes].join(", ")}`);
+        assert.ok(readers.some((p) => nodeOf(p) !== nodeOf(gen)), "at least one reader runs on another node than the writer");
+    });
+
+    it("3. a reader on another node than the writer gets a read-only error when it writes to the embeddings", function () {
+        needs(state.data, "step 2");
+        const gen = readyPods(NS, GENERATOR)[0];
+        const reader = readyPods(NS, INFERENCE).find((p) => nodeOf(p) !== nodeOf(gen))!;
+        const r = execIn(NS, reader.metadata.name, ["sh", "-c", `echo x > ${EMBEDDINGS_PATH}/x`]);
+        assert.notStrictEqual(r.code, 0, "the write must fail");
+        assert.match(r.stderr, /Read-only file system/);
+    });
+
+    it("4. draining a reader's node (not the writer's) moves its readers: same bytes, no failed read", async function () {
+        needs(state.data, "step 2");
+        const gen = readyPods(NS, GENERATOR)[0];
+        const node = readyPods(NS, INFERENCE).map(nodeOf).find((n) => n !== nodeOf(gen))!;
+        try {
+            await drain(node);
+            readAll();
+            countFailures();
+            assert.strictEqual(state.failuresSeen, 0, "no reader failed a read");
+        } finally {
+            kubectlRun(["uncordon", node], { allowFail: true });
+        }
+    });
+
+    it("5. draining the writer's node moves the writer with its claims: same embeddings and checkpoints, no failed read", async function () {
+        needs(state.data, "step 2");
+        const gen = readyPods(NS, GENERATOR)[0];
+        const node = nodeOf(gen);
+        try {
+            const moved = await drain(node);
+            assert.notStrictEqual(nodeOf(moved.gen), node);
+            assert.deepStrictEqual(fingerprintOf(NS, moved.gen.metadata.name), state.data, "the moved writer sees the same embeddings");
+            const checkpoints = execOk(NS, moved.gen.metadata.name, ["sh", "-c", "cd /data/checkpoints && find . -type f | sort | xargs -r sha256sum"]);
+            assert.strictEqual(checkpoints, state.checkpoints, "the moved writer sees the same checkpoints");
+            readAll();
+            countFailures();
+            assert.strictEqual(state.failuresSeen, 0, "no reader failed a read");
+        } finally {
+            kubectlRun(["uncordon", node], { allowFail: true });
+        }
+    });
+
+    it("6. destroy deletes the cluster but keeps the bytes; a second up on a new cluster serves the same embeddings", async function () {
+        needs(state.data, "step 2");
+        const t0 = Date.now();
+        await stack!.destroy({ onOutput: engineOutput("destroy") });
+        const clusters = spawnSync("kind", ["get", "clusters"], { encoding: "utf8", env: { ...process.env, PATH: `${path.join(ROOT, ".tools", "bin")}:${process.env.PATH}` } }).stdout;
+        assert.ok(!clusters.split("\n").includes(CLUSTER), `kind cluster ${CLUSTER} is gone after destroy`);
+        assert.ok(fs.existsSync(DATA_DIR) && fs.readdirSync(DATA_DIR).length > 0, `${DATA_DIR} still holds the data`);
+        note(`destroy in ${secs(t0)}`);
+        await up("second up");
+        const { gen } = await waitFor("the generator and readers after the second up", 300000, () => {
+            const g = readyPods(NS, GENERATOR), r = readyPods(NS, INFERENCE);
+            return g.length === 1 && r.length === REPLICAS && { gen: g[0] };
+        }, 2000);
+        assert.deepStrictEqual(fingerprintOf(NS, gen.metadata.name), state.data, "the new cluster's writer sees the kept embeddings");
+        readAll();
+    });
+});
