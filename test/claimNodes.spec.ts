@@ -103,6 +103,12 @@ describe("claim nodes (which nodes mount a claim)", () => {
         }
     });
 
+    it("keeps the stored nodes on `pulumi refresh`, whose state holds no kubeconfig to read with", async () => {
+        const stored = { namespace: "agent-data", claim: "embeddings", nodes: ["n1", "n2"] };
+        const r = await claimNodesProvider().read!("agent-data/embeddings", stored as any);
+        assert.deepStrictEqual(r, { id: "agent-data/embeddings", props: stored });
+    });
+
     it("fails with the API server's answer when it refuses", async () => {
         const api = await fakeApi([]);
         try {

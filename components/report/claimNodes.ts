@@ -134,6 +134,9 @@ export function claimNodesProvider(): pulumi.dynamic.ResourceProvider {
             throw new Error("ClaimNodes is read-only: construct it with an id");
         },
         async read(id: string, props: ClaimNodesInputs) {
+            // `pulumi refresh` reads with the stored state, which keeps no kubeconfig (see the
+            // constructor): the nodes stay as the last `up` or `preview` saw them.
+            if (!props.kubeconfig) return { id, props };
             try {
                 const pods = await listPods(apiAccess(props.kubeconfig, props.context || undefined), props.namespace);
                 return { id, props: { namespace: props.namespace, claim: props.claim, nodes: nodesUsingClaim(pods, props.claim) } };
