@@ -118,55 +118,61 @@ build_binaries() {
   build_go_tool runc-capdrop
 }
 
-# What the component images are made of; the archives are rebuilt only when it changes.
-images_inputs() {
-  { printf '%s\n' "${KUBEADM_IMAGES[@]}" "$LPP_IMAGE" "${PROXY_PACKAGES[@]}"
-    sha256sum "$K8S_BIN"/{kube-apiserver,kube-controller-manager,kube-scheduler,kube-proxy,local-path-provisioner} \
-      "$W/bin/etcd-$ETCD_VERSION" "$W/bin/coredns-$COREDNS_VERSION" "$OCIARCHIVE" "$CACHE/images/workload-0.1.0.tar" \
-      "$ROOT"/images/pause/*.go "$0" | cut -c1-64
-  } | hash_of
+# fresh TAR INPUT...: true when TAR was written from exactly these inputs (files are hashed,
+# other words taken as they are); otherwise records them for `made TAR` and returns false.
+fresh() {
+  local tar="$1" arg; shift
+  PENDING_KEY="$( { cat "$0"; for arg in "$@"; do if [ -f "$arg" ]; then sha256sum "$arg" | cut -c1-64; else echo "$arg"; fi; done; } | hash_of)"
+  [ -f "$tar" ] && [ "$(cat "$tar.key" 2>/dev/null)" = "$PENDING_KEY" ]
 }
+made() { echo "$PENDING_KEY" > "$1.key"; }
 
+# One archive per image, each rebuilt only when its own inputs changed.
 build_images() {
-  local want; want="$(images_inputs)"
-  PAUSE_REF="$(printf '%s\n' "${KUBEADM_IMAGES[@]}" | grep '/pause:')"
-  if [ "$(cat "$W/images/.inputs" 2>/dev/null)" = "$want" ]; then
-    log "component images up to date (inputs $want)"; return 0
-  fi
-  rm -f "$W/images/.inputs"
-  local ref tar name
+  PAUSE_REF="$(printf '%s\n' "${KUBEADM_IMAGES[@]}" | grep '/pause:')" || die "kubeadm listed no pause image"
+  local ref tar name stage built=0
   for ref in "${KUBEADM_IMAGES[@]}"; do
     name="${ref##*/}"; name="${name%%:*}"
     tar="$W/images/$name.tar"
     case "$name" in
       kube-apiserver|kube-controller-manager|kube-scheduler)
+        fresh "$tar" "$ref" "$OCIARCHIVE" "$K8S_BIN/$name" && continue
         binary_image "$ref" "$tar" "$K8S_BIN/$name" "$name" ;;
-      etcd) binary_image "$ref" "$tar" "$W/bin/etcd-$ETCD_VERSION" etcd ;;
+      etcd)
+        fresh "$tar" "$ref" "$OCIARCHIVE" "$W/bin/etcd-$ETCD_VERSION" && continue
+        binary_image "$ref" "$tar" "$W/bin/etcd-$ETCD_VERSION" etcd ;;
       coredns)
-        local stage="$W/stage-image"
+        fresh "$tar" "$ref" "$OCIARCHIVE" "$W/bin/coredns-$COREDNS_VERSION" && continue
+        stage="$W/stage-image"
         rm -rf "$stage"; mkdir -p "$stage/etc"
         cp "$W/bin/coredns-$COREDNS_VERSION" "$stage/coredns"
         printf 'nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' > "$stage/etc/passwd"
         image_archive "$ref" "$tar" "$stage" -entrypoint '["/coredns"]' ;;
       pause)
-        local stage="$W/stage-image"
+        fresh "$tar" "$ref" "$OCIARCHIVE" "$("$GO" version)" "$ROOT"/images/pause/*.go && continue
+        stage="$W/stage-image"
         rm -rf "$stage"; mkdir -p "$stage"
         (cd "$ROOT/images" && CGO_ENABLED=0 "$GO" build -trimpath -ldflags "-s -w" -o "$stage/pause" ./pause)
         image_archive "$ref" "$tar" "$stage" -entrypoint '["/pause"]' ;;
       kube-proxy)
         local root; root="$(mmdebstrap_dir proxy-root essential "${PROXY_PACKAGES[@]}")"
-        local stage="$W/stage-proxy"
+        fresh "$tar" "$ref" "$OCIARCHIVE" "$K8S_BIN/kube-proxy" "$root" && continue
+        stage="$W/stage-proxy"
         rm -rf "$stage"; cp -a "$root" "$stage"
         cp "$K8S_BIN/kube-proxy" "$stage/usr/local/bin/kube-proxy"
         image_archive "$ref" "$tar" "$stage" -entrypoint '["/usr/local/bin/kube-proxy"]' \
           -env PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin ;;
       *) die "kubeadm asks for an image this script does not know how to build: $ref" ;;
     esac
+    made "$tar"; built=$((built + 1))
   done
-  [ -n "${PAUSE_REF:-}" ] || die "kubeadm listed no pause image"
-  binary_image "$LPP_IMAGE" "$W/images/local-path-provisioner.tar" "$K8S_BIN/local-path-provisioner" local-path-provisioner
+  tar="$W/images/local-path-provisioner.tar"
+  if ! fresh "$tar" "$LPP_IMAGE" "$OCIARCHIVE" "$K8S_BIN/local-path-provisioner"; then
+    binary_image "$LPP_IMAGE" "$tar" "$K8S_BIN/local-path-provisioner" local-path-provisioner
+    made "$tar"; built=$((built + 1))
+  fi
   cp "$CACHE/images/workload-0.1.0.tar" "$W/images/workload.tar"
-  echo "$want" > "$W/images/.inputs"
+  log "component images: $built built, the others unchanged"
 }
 
 assemble() {
