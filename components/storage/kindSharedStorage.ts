@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { sharedPathDir } from "../cluster/kindConfig";
 import { provisioners, sharedPathProvisioner } from "./capabilities";
+import { restrictedContainerSecurity } from "../workloads/podSecurity";
 
 /** Where a claim's folder lives under the shared folder: `<namespace>/<claim>`. */
 export const sharedPathPattern = "{{ .PVC.Namespace }}/{{ .PVC.Name }}";
@@ -155,14 +156,7 @@ export class KindSharedStorage extends pulumi.ComponentResource {
                                 // Where it re-reads helperPod.yaml when the ConfigMap changes.
                                 { name: "CONFIG_MOUNT_PATH", value: configDir },
                             ],
-                            securityContext: {
-                                runAsNonRoot: true,
-                                allowPrivilegeEscalation: false,
-                                privileged: false,
-                                readOnlyRootFilesystem: true,
-                                capabilities: { drop: ["ALL"] },
-                                seccompProfile: { type: "RuntimeDefault" },
-                            },
+                            securityContext: restrictedContainerSecurity(),
                             resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
                             volumeMounts: [{ name: "config-volume", mountPath: configDir, readOnly: true }],
                         }],
