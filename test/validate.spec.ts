@@ -168,7 +168,7 @@ describe("validation rules", () => {
     });
 
     describe("host paths", () => {
-        const places = { projectDir: "/work/agent-storage", homeDir: "/home/user" };
+        const places = { projectDir: "/data/agent-storage", homeDir: "/home/user" };
         const dataDir = (written: string, resolved = written) => checkKindDataDir(written, resolved, places);
 
         it("refuses a static volume folder that is a system folder, inside one, or a folder of everything", () => {
@@ -196,11 +196,11 @@ describe("validation rules", () => {
                 ["/", "/", /it is \/ itself/],
                 ["/etc/kind", "/etc/kind", /inside \/etc/],
                 ["~", "/home/user", /your home folder/],
-                [".", "/work/agent-storage", /the project folder itself/],
-                ["/work", "/work", /a parent of the project folder/],
+                [".", "/data/agent-storage", /the project folder itself/],
+                ["/data", "/data", /a parent of the project folder/],
                 ["/home/user/..", "/home", /it is \/home itself/],
                 ["/var/lib/docker/kind", "/var/lib/docker/kind", /inside \/var\/lib\/docker/],
-                [".pulumi-state/kind", "/work/agent-storage/.pulumi-state/kind", /inside \/work\/agent-storage\/.pulumi-state/],
+                [".pulumi-state/kind", "/data/agent-storage/.pulumi-state/kind", /inside \/data\/agent-storage\/.pulumi-state/],
             ];
             for (const [written, resolved, reason] of cases) {
                 const [p] = dataDir(written, resolved);
@@ -211,16 +211,16 @@ describe("validation rules", () => {
             }
             assert.match(checkKindDataDir("/home/user/x", "/home/user/x", { projectDir: "/home/user/x/project", homeDir: "/home/user" })[0].message,
                 /parent of the project folder/);
-            assert.match(checkKindDataDir("/srv/u", "/srv/u", { projectDir: "/work/p", homeDir: "/srv/u/me" })[0].message, /parent of your home folder/);
+            assert.match(checkKindDataDir("/srv/u", "/srv/u", { projectDir: "/data/p", homeDir: "/srv/u/me" })[0].message, /parent of your home folder/);
         });
         it("refuses a kind data folder that climbs out with '..' after normalisation", () => {
-            assert.match(dataDir("../kind-data", "/work/kind-data")[0].message, /climbs out of the project folder/);
+            assert.match(dataDir("../kind-data", "/data/kind-data")[0].message, /climbs out of the project folder/);
             assert.match(dataDir("~/../other", "/home/other")[0].message, /climbs out of the home folder/);
-            assert.deepStrictEqual(dataDir("data/../kind-data", "/work/agent-storage/kind-data"), [], "'..' that stays inside is only a detour");
+            assert.deepStrictEqual(dataDir("data/../kind-data", "/data/agent-storage/kind-data"), [], "'..' that stays inside is only a detour");
         });
         it("accepts a folder of its own, in the project, the home folder or elsewhere", () => {
-            assert.deepStrictEqual(checkKindDataDir(undefined, "/work/agent-storage/.kind-data/agent-storage", places), []);
-            assert.deepStrictEqual(dataDir(".kind-data/mine", "/work/agent-storage/.kind-data/mine"), []);
+            assert.deepStrictEqual(checkKindDataDir(undefined, "/data/agent-storage/.kind-data/agent-storage", places), []);
+            assert.deepStrictEqual(dataDir(".kind-data/mine", "/data/agent-storage/.kind-data/mine"), []);
             assert.deepStrictEqual(dataDir("~/agent-storage-data", "/home/user/agent-storage-data"), []);
             assert.deepStrictEqual(dataDir("/srv/kind"), []);
         });

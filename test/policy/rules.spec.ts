@@ -18,7 +18,7 @@ const { unknownCheckingProxy, unknownStringValue } = require("@pulumi/policy/pro
 
 const NS = "agent-data";
 
-// ---- builders for the objects the program creates (docs: /work/briefs/contract.md) ----
+// ---- builders for the objects the program creates ----
 
 function storageClass(name: string, provisioner: string, opts: { isDefault?: boolean; parameters?: Record<string, string> } = {}): Res {
     return res(T.storageClass, name, {
