@@ -195,7 +195,7 @@ assemble() {
   echo "$K8S_VERSION" > "$stage/kind/version"
   cp "$W"/images/*.tar "$stage/kind/images/"
   cp "$NODE_FILES/manifests/default-cni.yaml" "$stage/kind/manifests/default-cni.yaml"
-  { sed -e "s#@VOLUMES@#/var/local-path-provisioner#g" -e "s#@HELPER_IMAGE@#$WORKLOAD_IMAGE#g" "$ROOT/cluster/manifests/storage.yaml"
+  { sed -e "s#@VOLUMES@#$KIND_LOCAL_PATH_DIR#g" -e "s#@HELPER_IMAGE@#$WORKLOAD_IMAGE#g" "$ROOT/cluster/manifests/storage.yaml"
     echo "---"
     sed -e "s#@PROVISIONER_IMAGE@#$LPP_IMAGE#g" -e "s#@HELPER_IMAGE@#$WORKLOAD_IMAGE#g" "$NODE_FILES/manifests/local-path-provisioner.yaml"
   } > "$stage/kind/manifests/default-storage.yaml"

@@ -16,3 +16,6 @@ KIND_NODE_IMAGE="localhost/agent-storage/kind-node:$K8S_VERSION"
 # The provisioner image both the node image and the program refer to, built here from the
 # same Go module version (no registry is reachable to pull it from).
 LPP_IMAGE="docker.io/rancher/local-path-provisioner:$LPP_VERSION"
+# Where a kind node keeps the `standard` class's volumes (the program mounts a host folder
+# there: components/cluster/kindConfig.ts localPathDir, checked against this by its tests).
+KIND_LOCAL_PATH_DIR="/var/local-path-provisioner"

@@ -1,4 +1,6 @@
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import * as yaml from "js-yaml";
 import {
     kindHostDirs, kindLayout, kindNodeNames, kindStaticVolumeNode, kindWorkloadNodeNames, localPathDir, planSubnets,
@@ -70,5 +72,12 @@ describe("cluster building blocks", () => {
         assert.strictEqual(config.users[0].user.exec.command, "aws");
         assert.ok(!("token" in config.users[0].user));
         assert.deepStrictEqual(config.users[0].user.exec.args.slice(-4), ["--region", "eu-west-1", "--output", "json"]);
+    });
+});
+
+describe("kind node folders (contract with the node image)", () => {
+    it("mounts node-local volumes where the node image's provisioner keeps them (cluster/versions.sh KIND_LOCAL_PATH_DIR)", () => {
+        const versions = fs.readFileSync(path.join(__dirname, "..", "cluster", "versions.sh"), "utf8");
+        assert.strictEqual(/^KIND_LOCAL_PATH_DIR="([^"]+)"/m.exec(versions)?.[1], localPathDir);
     });
 });
