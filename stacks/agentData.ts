@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { BoundVolume, BoundVolumesReport, ServedVersion, ServedVersionReport } from "../components/report";
-import { DataVolumes } from "../components/storage";
+import { DataVolumes, KeptVolumeHandBack, VolumeReclaim } from "../components/storage";
 import {
     AgentNamespace, EmbeddingsGenerator, InferencePool, generatorName, inferenceName, readerScheduling, statusConfigMapName, writerScheduling,
 } from "../components/workloads";
@@ -37,10 +37,19 @@ export function deployAgentData(name: string, args: AgentDataArgs): AgentData {
     const keepData = !settings.deleteDataOnDestroy;
     const namespace = new AgentNamespace(name, { name: settings.namespace, retainOnDelete: keepData, provider });
 
+    // While data is kept, a claim deleted by hand gets its kept volume back (see keptVolumes.ts);
+    // the hand-back runs before the claim is (re)created.
+    const handBack = (claim: string): pulumi.Resource[] => !keepData ? [] : [new KeptVolumeHandBack(`${name}-${claim}-kept`, {
+        kubeconfig: args.access.kubeconfig, context: args.access.context,
+        namespace: settings.namespace, claim, apply: !pulumi.runtime.isDryRun(),
+    }, { id: pulumi.output(args.access.kubeconfig).apply(() => `${settings.namespace}/${claim}`), dependsOn: namespace })];
+    const claimNeeds = (claim: { name: string; storageClass: string }) => [
+        ...(args.storageReady?.[claim.storageClass] ?? []), ...handBack(claim.name),
+    ];
     const volumes = new DataVolumes(`${name}-data`, {
         namespace: namespace.name,
-        embeddings: { ...settings.embeddings, role: "embeddings", dependsOn: args.storageReady?.[settings.embeddings.storageClass] },
-        checkpoints: { ...settings.checkpoints, role: "checkpoints", dependsOn: args.storageReady?.[settings.checkpoints.storageClass] },
+        embeddings: { ...settings.embeddings, role: "embeddings", dependsOn: claimNeeds(settings.embeddings) },
+        checkpoints: { ...settings.checkpoints, role: "checkpoints", dependsOn: claimNeeds(settings.checkpoints) },
         staticEmbeddings: settings.embeddingsVolume === "static-hostpath"
             ? { hostPath: settings.embeddingsHostPath, node: settings.embeddingsHostPathNode, storageClass: settings.embeddings.storageClass }
             : undefined,
@@ -70,12 +79,22 @@ export function deployAgentData(name: string, args: AgentDataArgs): AgentData {
         provider,
     }, { dependsOn: [volumes, generator] });
 
+    // Every bound volume of a provisioner gets the reclaim policy deleteDataOnDestroy asks for;
+    // a static volume is the program's own and says Retain itself.
+    const ready = [generator.ready, inference.ready];
+    const reclaimed = [
+        ...(volumes.staticVolume ? [] : [{ role: "embeddings" as const, claim: volumes.embeddings }]),
+        { role: "checkpoints" as const, claim: volumes.checkpoints },
+    ].map(({ role, claim }) => new VolumeReclaim(`${name}-${role}-reclaim`, {
+        claim, role, after: ready, deleteDataOnDestroy: settings.deleteDataOnDestroy, provider,
+    }).volumeName);
+
     const report = new BoundVolumesReport(`${name}-volumes`, {
         claims: [
             { claim: volumes.embeddings, mountedBy: [{ workload: generatorName, mode: "rw" }, { workload: inferenceName, mode: "ro" }] },
             { claim: volumes.checkpoints, mountedBy: [{ workload: generatorName, mode: "rw" }] },
         ],
-        after: [generator.ready, inference.ready],
+        after: [...ready, ...reclaimed],
         provider,
         access: args.access,
     });

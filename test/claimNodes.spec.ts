@@ -2,7 +2,8 @@ import * as assert from "assert";
 import * as http from "http";
 import { AddressInfo } from "net";
 import { renderEksKubeconfig } from "../components/cluster";
-import { PodView, apiAccess, claimNodesProvider, listPods, nodesUsingClaim } from "../components/report";
+import { apiAccess } from "../components/kubeapi";
+import { PodView, claimNodesProvider, listPods, nodesUsingClaim } from "../components/report";
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 

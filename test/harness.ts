@@ -52,7 +52,12 @@ export class MockCluster implements pulumi.runtime.Mocks {
     public readonly resources: Recorded[] = [];
     private readonly claims = new Map<string, any>();
     private readonly options = new Map<string, Partial<Recorded>>();
+    /** The reclaim policy of every class this mock cluster has and the program does not create. */
     public reclaimPolicy = "Delete";
+    /** Reclaim policies set by the program's volume patches, by volume name. */
+    public readonly patchedReclaim = new Map<string, string>();
+    /** Kept (Released) volumes a claim would get back, by `<namespace>/<claim>`. */
+    public keptVolumes: Record<string, string> = {};
     /**
      * The mock scheduler's nodes: a Deployment's pods all go to the first, unless the pod spec
      * asks for a spread over nodes; then they go round the nodes.
@@ -78,6 +83,18 @@ export class MockCluster implements pulumi.runtime.Mocks {
             // At creation a WaitForFirstConsumer claim is still Pending: the report must not use this.
             return { id: key, state: { ...args.inputs, status: { phase: "Pending" } } };
         }
+        if (args.type === "kubernetes:core/v1:PersistentVolumePatch") {
+            this.patchedReclaim.set(args.inputs.metadata.name, args.inputs.spec.persistentVolumeReclaimPolicy);
+            return { id: args.inputs.metadata.name, state: args.inputs };
+        }
+        if (args.type === "kubernetes:storage.k8s.io/v1:StorageClass" && args.id) {
+            const created = this.resources.find((r) => r.type === args.type && !r.read && r.inputs.metadata?.name === args.id);
+            return { id: args.id, state: { metadata: { name: args.id }, reclaimPolicy: created?.inputs.reclaimPolicy ?? this.reclaimPolicy } };
+        }
+        if (args.type === "pulumi-nodejs:dynamic/agent-storage:KeptVolumeHandBack" && args.id) {
+            const [namespace, claim] = args.id.split("/");
+            return { id: args.id, state: { namespace, claim, volume: this.keptVolumes[args.id] ?? "", others: [] } };
+        }
         if (args.type === "kubernetes:core/v1:PersistentVolume" && args.id) {
             const claim = [...this.claims.values()].find((c) => boundClaim(c).spec.volumeName === args.id);
             const staticVolume = this.resources.find((r) => r.type === args.type && !r.read && r.inputs.metadata?.name === args.id);
@@ -85,7 +102,7 @@ export class MockCluster implements pulumi.runtime.Mocks {
                 id: args.id,
                 state: staticVolume ? staticVolume.inputs : {
                     metadata: { name: args.id },
-                    spec: { persistentVolumeReclaimPolicy: this.reclaimPolicy, accessModes: claim?.spec?.accessModes, storageClassName: claim?.spec?.storageClassName },
+                    spec: { persistentVolumeReclaimPolicy: this.patchedReclaim.get(args.id) ?? this.reclaimPolicy, accessModes: claim?.spec?.accessModes, storageClassName: claim?.spec?.storageClassName },
                 },
             };
         }

@@ -47,6 +47,9 @@ export interface DataVolumesArgs {
 
 export const dataLabel = "agent-storage.io/data";
 export const roleLabel = "agent-storage.io/role";
+/** On a data volume: the claim it belongs to, so a kept volume can be handed back to it. */
+export const claimNamespaceLabel = "agent-storage.io/claim-namespace";
+export const claimNameLabel = "agent-storage.io/claim-name";
 export const deleteOnDestroyAnnotation = "agent-storage.io/delete-on-destroy";
 export const awaitAnnotation = "pulumi.com/waitFor";
 /** The node label that names one node: the topology of node-local volumes and of co-location. */
@@ -78,7 +81,10 @@ export class DataVolumes extends pulumi.ComponentResource {
             this.staticVolume = new k8s.core.v1.PersistentVolume(`${name}-${args.embeddings.role}-static`, {
                 metadata: {
                     name: pulumi.output(args.namespace).apply((ns) => staticVolumeName(ns, args.embeddings.name)),
-                    labels: { [dataLabel]: "true", [roleLabel]: args.embeddings.role },
+                    labels: {
+                        [dataLabel]: "true", [roleLabel]: args.embeddings.role,
+                        [claimNamespaceLabel]: args.namespace, [claimNameLabel]: args.embeddings.name,
+                    },
                     annotations: { ...adoptableAnnotations },
                 },
                 spec: {

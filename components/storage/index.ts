@@ -2,3 +2,4 @@ export * from "./capabilities";
 export * from "./dataVolumes";
 export * from "./eksStorage";
 export * from "./kindSharedStorage";
+export * from "./keptVolumes";
