@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { BoundVolume, BoundVolumesReport, ServedVersion, ServedVersionReport } from "../components/report";
-import { DataVolumes, KeptVolumeHandBack, VolumeReclaim } from "../components/storage";
+import { DataVolumes, KeptVolumeHandBack, VolumeReclaim, capabilitiesOf } from "../components/storage";
 import {
     AgentNamespace, EmbeddingsGenerator, InferencePool, generatorName, inferenceName, readerScheduling, statusConfigMapName, writerScheduling,
 } from "../components/workloads";
@@ -18,6 +18,8 @@ export interface AgentDataArgs {
      * provisioner or driver behind it. Classes not listed need nothing (they exist already).
      */
     storageReady?: Readonly<Record<string, pulumi.Resource[]>>;
+    /** The data identity guard: the namespace and the data volumes change only after it agreed. */
+    guard: pulumi.Resource;
 }
 
 export interface AgentData {
@@ -35,7 +37,7 @@ export interface AgentData {
 export function deployAgentData(name: string, args: AgentDataArgs): AgentData {
     const { settings, provider } = args;
     const keepData = !settings.deleteDataOnDestroy;
-    const namespace = new AgentNamespace(name, { name: settings.namespace, retainOnDelete: keepData, provider });
+    const namespace = new AgentNamespace(name, { name: settings.namespace, retainOnDelete: keepData, provider, guardedBy: args.guard });
 
     // While data is kept, a claim deleted by hand gets its kept volume back (see keptVolumes.ts);
     // the hand-back runs before the claim is (re)created.
@@ -43,18 +45,26 @@ export function deployAgentData(name: string, args: AgentDataArgs): AgentData {
         kubeconfig: args.access.kubeconfig, context: args.access.context,
         namespace: settings.namespace, claim, apply: !pulumi.runtime.isDryRun(),
     }, { id: pulumi.output(args.access.kubeconfig).apply(() => `${settings.namespace}/${claim}`), dependsOn: namespace })];
+    // Only a class the program owns is known to bind at once (the capability table says how).
+    const bindsImmediately = (claim: { provisioner: string; classIsOurs: boolean }) =>
+        claim.classIsOurs && capabilitiesOf(claim.provisioner)?.bindingMode === "Immediate";
     const claimNeeds = (claim: { name: string; storageClass: string }) => [
         ...(args.storageReady?.[claim.storageClass] ?? []), ...handBack(claim.name),
     ];
     const volumes = new DataVolumes(`${name}-data`, {
         namespace: namespace.name,
-        embeddings: { ...settings.embeddings, role: "embeddings", dependsOn: claimNeeds(settings.embeddings) },
-        checkpoints: { ...settings.checkpoints, role: "checkpoints", dependsOn: claimNeeds(settings.checkpoints) },
+        embeddings: {
+            ...settings.embeddings, role: "embeddings", dependsOn: claimNeeds(settings.embeddings), bindsImmediately: bindsImmediately(settings.embeddings),
+        },
+        checkpoints: {
+            ...settings.checkpoints, role: "checkpoints", dependsOn: claimNeeds(settings.checkpoints), bindsImmediately: bindsImmediately(settings.checkpoints),
+        },
         staticEmbeddings: settings.embeddingsVolume === "static-hostpath"
             ? { hostPath: settings.embeddingsHostPath, node: settings.embeddingsHostPathNode, storageClass: settings.embeddings.storageClass }
             : undefined,
         deleteDataOnDestroy: settings.deleteDataOnDestroy,
         provider,
+        guardedBy: args.guard,
     });
 
     const generator = new EmbeddingsGenerator(`${name}-generator`, {

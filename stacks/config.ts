@@ -35,6 +35,7 @@ export const configKeys = {
     embeddingsVolume: { kind: "string" },
     embeddingsHostPath: { kind: "string" },
     deleteDataOnDestroy: { kind: "boolean" },
+    confirmDataMove: { kind: "boolean" },
     refreshSchedule: { kind: "string" },
     keepVersions: { kind: "number" },
     refreshGracePeriod: { kind: "string" },
@@ -140,6 +141,8 @@ export interface Settings {
     image: string;
     inferenceReplicas: number;
     deleteDataOnDestroy: boolean;
+    /** Lets one change of the data's identity through (see components/storage/dataIdentity.ts). */
+    confirmDataMove: boolean;
     embeddings: ClaimSettings;
     checkpoints: ClaimSettings;
     embeddingsVolume: EmbeddingsVolumeKind;

@@ -3,6 +3,7 @@ import { EksCluster } from "../components/cluster";
 import { EksStorage } from "../components/storage";
 import { Settings } from "./config";
 import { deployAgentData } from "./agentData";
+import { dataIdentityGuard } from "./dataIdentity";
 import { StackOutputs, commonOutputs } from "./outputs";
 
 /** EKS with EBS (gp3, single writer) and EFS (shared embeddings). */
@@ -37,6 +38,7 @@ export function buildEksStack(settings: Settings): StackOutputs {
     const data = deployAgentData("agent", {
         settings, provider: cluster.provider, access: { kubeconfig: cluster.kubeconfig },
         storageReady: { [settings.checkpoints.storageClass]: [storage.blockClass], [settings.embeddings.storageClass]: [storage.fileClass] },
+        guard: dataIdentityGuard(settings),
     });
     return {
         ...commonOutputs(settings, data), kubeconfig: cluster.kubeconfig,

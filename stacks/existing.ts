@@ -4,6 +4,7 @@ import { ExistingCluster } from "../components/cluster";
 import { ConfigError } from "../components/problems";
 import { Settings } from "./config";
 import { deployAgentData } from "./agentData";
+import { dataIdentityGuard } from "./dataIdentity";
 import { ClusterDetails, StackOutputs, commonOutputs } from "./outputs";
 
 /** Reads the kubeconfig up front, so a wrong path fails before anything is created. */
@@ -29,6 +30,7 @@ export function buildExistingStack(settings: Settings): StackOutputs {
     });
     const data = deployAgentData("agent", {
         settings, provider: cluster.provider, access: { kubeconfig: cluster.kubeconfig, context: existing.context },
+        guard: dataIdentityGuard(settings),
     });
     const details: ClusterDetails = { kubeconfigPath: existing.kubeconfig };
     if (existing.context) details.kubeContext = existing.context;

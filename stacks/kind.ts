@@ -3,6 +3,7 @@ import { KindCluster, kindNodeNames } from "../components/cluster";
 import { KindSharedStorage } from "../components/storage";
 import { Settings } from "./config";
 import { deployAgentData } from "./agentData";
+import { dataIdentityGuard } from "./dataIdentity";
 import { StackOutputs, commonOutputs } from "./outputs";
 
 /**
@@ -11,6 +12,7 @@ import { StackOutputs, commonOutputs } from "./outputs";
  */
 export function buildKindStack(settings: Settings, opts?: { runner?: import("../components/cluster").CommandRunner }): StackOutputs {
     const kind = settings.kind!;
+    const guard = dataIdentityGuard(settings);
     const cluster = new KindCluster("kind", {
         clusterName: kind.clusterName,
         nodeImage: kind.nodeImage,
@@ -20,6 +22,7 @@ export function buildKindStack(settings: Settings, opts?: { runner?: import("../
         images: [settings.image],
         deleteDataOnDestroy: settings.deleteDataOnDestroy,
         runner: opts?.runner,
+        guardedBy: guard,
     });
     const shared = new KindSharedStorage("shared-storage", {
         className: kind.sharedStorage.className,
@@ -29,7 +32,7 @@ export function buildKindStack(settings: Settings, opts?: { runner?: import("../
     });
     const data = deployAgentData("agent", {
         settings, provider: cluster.provider, access: { kubeconfig: cluster.kubeconfig },
-        storageReady: { [kind.sharedStorage.className]: [shared] },
+        storageReady: { [kind.sharedStorage.className]: [shared] }, guard,
     });
     return {
         ...commonOutputs(settings, data), kubeconfig: cluster.kubeconfig,

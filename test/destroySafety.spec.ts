@@ -49,13 +49,22 @@ describe("destroy safety", () => {
         }
     });
 
-    it("lets a claim that is already Bound (adopted after destroy, or expanded) finish its update: it waits for any phase, not for Pending", async () => {
+    it("lets a claim that is already Bound (adopted after destroy, or expanded) finish its update: it waits for Bound on classes that bind at once, else for any phase, never for Pending", async () => {
+        const wanted: Record<string, string> = {
+            shared: "jsonpath={.status.phase}=Bound", efs: "jsonpath={.status.phase}=Bound", "agent-static": "jsonpath={.status.phase}=Bound",
+            gp3: "jsonpath={.status.phase}", standard: "jsonpath={.status.phase}",
+        };
+        const seen = new Set<string>();
         for (const raw of [{}, { target: "eks", awsRegion: "us-east-1" }, { embeddingsVolume: "static-hostpath" }]) {
             const { cluster } = await buildOnce(raw);
             for (const c of cluster.ofType("kubernetes:core/v1:PersistentVolumeClaim", { read: false })) {
-                assert.strictEqual(c.inputs.metadata.annotations["pulumi.com/waitFor"], "jsonpath={.status.phase}", `${JSON.stringify(raw)} ${c.name}`);
+                const cls = c.inputs.spec.storageClassName as string;
+                seen.add(cls);
+                assert.ok(cls in wanted, `a class this test knows: ${cls}`);
+                assert.strictEqual(c.inputs.metadata.annotations["pulumi.com/waitFor"], wanted[cls], `${JSON.stringify(raw)} ${c.name} on ${cls}`);
             }
         }
+        assert.ok(seen.size >= 3, `classes seen: ${[...seen].join(", ")}`);
     });
 
     it("forces its applies on every object that outlives destroy, so a later up can change what it adopted", async () => {

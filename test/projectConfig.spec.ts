@@ -49,7 +49,7 @@ describe("project config schema (Pulumi.yaml)", () => {
             target: defaults.target, namespace: defaults.namespace, image: defaults.image,
             inferenceReplicas: defaults.inferenceReplicas, embeddingsSize: defaults.embeddingsSize,
             checkpointsSize: defaults.checkpointsSize, embeddingsVolume: defaults.embeddingsVolume, embeddingsHostPath: defaults.embeddingsHostPath,
-            deleteDataOnDestroy: defaults.deleteDataOnDestroy, refreshSchedule: defaults.refreshSchedule,
+            deleteDataOnDestroy: defaults.deleteDataOnDestroy, confirmDataMove: defaults.confirmDataMove, refreshSchedule: defaults.refreshSchedule,
             keepVersions: defaults.keepVersions, refreshGracePeriod: defaults.refreshGracePeriod,
             kindClusterName: defaults.kindClusterName, kindWorkers: defaults.kindWorkers,
             storageClass: defaults.existingStorageClass.name, storageProvisioner: defaults.existingStorageClass.provisioner,

@@ -23,6 +23,11 @@ export interface KindClusterArgs {
     deleteDataOnDestroy: boolean;
     /** Test seam: how the kind CLI is run. */
     runner?: CommandRunner;
+    /**
+     * Checked before this resource changes: the guard that refuses a change of the data's
+     * identity (DataIdentityGuard). Default: none.
+     */
+    guardedBy?: pulumi.Resource;
 }
 
 class KindClusterResource extends pulumi.dynamic.Resource {
@@ -62,7 +67,7 @@ export class KindCluster extends pulumi.ComponentResource {
             images: args.images,
             deleteDataOnDestroy: args.deleteDataOnDestroy,
         };
-        const cluster = new KindClusterResource(name, inputs, args.runner ?? defaultRunner(), { parent: this });
+        const cluster = new KindClusterResource(name, inputs, args.runner ?? defaultRunner(), { parent: this, dependsOn: args.guardedBy });
         this.kubeconfig = pulumi.secret(cluster.kubeconfig);
         this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this });
         this.registerOutputs({ kubeconfig: this.kubeconfig });

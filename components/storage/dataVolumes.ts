@@ -13,6 +13,12 @@ export interface ClaimSpec {
     size: string;
     accessMode: AccessMode;
     storageClass: string;
+    /**
+     * The class binds at creation (Immediate, and known to): `up` then waits for Bound before
+     * the pods start, since a pod scheduled while its claim is still unbound can sit in the
+     * scheduler's queue for minutes. Default: false (wait for any phase).
+     */
+    bindsImmediately?: boolean;
     /** What the claim needs before it can bind (its StorageClass, the driver behind it). Default: nothing. */
     dependsOn?: pulumi.Resource[];
 }
@@ -43,6 +49,11 @@ export interface DataVolumesArgs {
      */
     deleteDataOnDestroy: boolean;
     provider: k8s.Provider;
+    /**
+     * Checked before this resource changes: the guard that refuses a change of the data's
+     * identity (DataIdentityGuard). Default: none.
+     */
+    guardedBy?: pulumi.Resource;
 }
 
 export const dataLabel = "agent-storage.io/data";
@@ -69,6 +80,7 @@ export class DataVolumes extends pulumi.ComponentResource {
     constructor(name: string, args: DataVolumesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("agent-storage:storage:DataVolumes", name, {}, opts);
         const keep = !args.deleteDataOnDestroy;
+        const guard = args.guardedBy ? [args.guardedBy] : [];
 
         let embeddingsVolumeName: pulumi.Output<string> | undefined;
         if (args.staticEmbeddings) {
@@ -105,7 +117,7 @@ export class DataVolumes extends pulumi.ComponentResource {
                     // Pre-bound, so no other claim can take it.
                     claimRef: { namespace: args.namespace, name: args.embeddings.name },
                 },
-            }, { parent: this, provider: args.provider, dependsOn: [staticClass], retainOnDelete: keep });
+            }, { parent: this, provider: args.provider, dependsOn: [staticClass, ...guard], retainOnDelete: keep });
             embeddingsVolumeName = this.staticVolume.metadata.name;
         }
 
@@ -123,7 +135,7 @@ export class DataVolumes extends pulumi.ComponentResource {
                         // reaches: adopting a kept claim or expanding one then times out after 5
                         // minutes (pulumi/pulumi-kubernetes#4179). Any phase will do here; binding
                         // is proven by the workloads' readiness and the boundVolumes report.
-                        [awaitAnnotation]: "jsonpath={.status.phase}",
+                        [awaitAnnotation]: spec.bindsImmediately ? "jsonpath={.status.phase}=Bound" : "jsonpath={.status.phase}",
                         ...adoptableAnnotations,
                     },
                 },
@@ -135,7 +147,7 @@ export class DataVolumes extends pulumi.ComponentResource {
                     resources: { requests: { storage: spec.size } },
                     volumeName,
                 },
-            }, { parent: this, provider: args.provider, dependsOn: [...(spec.dependsOn ?? []), ...extraDeps], retainOnDelete: keep });
+            }, { parent: this, provider: args.provider, dependsOn: [...(spec.dependsOn ?? []), ...extraDeps, ...guard], retainOnDelete: keep });
 
         this.embeddings = claim(args.embeddings, embeddingsVolumeName, this.staticVolume ? [this.staticVolume] : []);
         this.checkpoints = claim(args.checkpoints);

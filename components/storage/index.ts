@@ -3,3 +3,4 @@ export * from "./dataVolumes";
 export * from "./eksStorage";
 export * from "./kindSharedStorage";
 export * from "./keptVolumes";
+export * from "./dataIdentity";

@@ -11,6 +11,11 @@ export interface AgentNamespaceArgs {
      */
     retainOnDelete: boolean;
     provider: k8s.Provider;
+    /**
+     * Checked before this resource changes: the guard that refuses a change of the data's
+     * identity (DataIdentityGuard). Default: none.
+     */
+    guardedBy?: pulumi.Resource;
 }
 
 /** The namespace the agent's data lives in, enforcing the `restricted` Pod Security Standard. */
@@ -31,7 +36,7 @@ export class AgentNamespace extends pulumi.ComponentResource {
                 },
                 annotations: { ...adoptableAnnotations },
             },
-        }, { parent: this, provider: args.provider, retainOnDelete: args.retainOnDelete });
+        }, { parent: this, provider: args.provider, retainOnDelete: args.retainOnDelete, dependsOn: args.guardedBy });
         this.name = namespace.metadata.name;
         this.registerOutputs({ name: this.name });
     }

@@ -1,0 +1,86 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/*
+ * What makes the data the same data: the namespace of the claims, each claim's class, mode and
+ * kind of volume, the host folder of a static volume or of a kind cluster. A change to any of
+ * these would make Pulumi replace what holds the bytes, and the workloads would move onto new,
+ * empty volumes while the old ones sit unused (or, with deleteDataOnDestroy, are deleted).
+ * The guard below compares the deployed identity with the one asked for during the diff, which
+ * `pulumi preview` runs too, and refuses before anything changes. Everything that holds data
+ * depends on it, so an `up` stops before touching them.
+ */
+
+/** One fact of the data's identity: the config key that sets it, its value and where the data is. */
+export interface IdentityFact {
+    /** The config key, e.g. `agent-storage:namespace`. */
+    key: string;
+    value: string;
+    /** Where the data is while this fact holds, e.g. `claim agent-data/embeddings`. */
+    holds: string;
+}
+
+/** Facts whose value changed between the deployed identity and the one asked for. */
+export function changedFacts(deployed: IdentityFact[], asked: IdentityFact[]): { before: IdentityFact; after: IdentityFact }[] {
+    const changes: { before: IdentityFact; after: IdentityFact }[] = [];
+    for (const after of asked) {
+        const before = deployed.find((f) => f.key === after.key);
+        if (before !== undefined && before.value !== after.value) changes.push({ before, after });
+    }
+    return changes;
+}
+
+/** The refusal: each key, its old and new value, where the data is now, and the ways forward. */
+export function replacementRefusal(changes: { before: IdentityFact; after: IdentityFact }[], confirmKey: string): string {
+    const lines = changes.map(({ before, after }) =>
+        `  - ${after.key}: "${before.value}" -> "${after.value}" would replace what holds the data; it is now in ${before.holds}`);
+    return [
+        `refusing a change that would move the agent's data onto new, empty volumes (nothing was changed):`,
+        ...lines,
+        `  fix: set the key(s) back (pulumi config set <key> <old value>), or, to start over on new volumes while the old`,
+        `       ones are kept where they are (copy what you need first), run once with: pulumi config set ${confirmKey} true`,
+        `       and unset it afterwards (pulumi config rm ${confirmKey}). See the README's "Data safety" section.`,
+    ].join("\n");
+}
+
+interface GuardInputs {
+    facts: IdentityFact[];
+    /** true lets one change through: the user has said the old data may stay behind. */
+    confirmed: boolean;
+    confirmKey: string;
+}
+
+/** A dynamic provider that holds the identity in the state and refuses changes in `diff`. */
+export function dataIdentityGuardProvider(): pulumi.dynamic.ResourceProvider {
+    return {
+        async create(inputs: GuardInputs) {
+            return { id: "data-identity", outs: { facts: inputs.facts } };
+        },
+        async diff(_id: string, olds: { facts?: IdentityFact[] }, news: GuardInputs) {
+            const changes = changedFacts(olds.facts ?? [], news.facts);
+            if (changes.length > 0 && !news.confirmed) throw new Error(replacementRefusal(changes, news.confirmKey));
+            const same = JSON.stringify(olds.facts ?? []) === JSON.stringify(news.facts);
+            return { changes: !same };
+        },
+        async update(_id: string, _olds: unknown, news: GuardInputs) {
+            return { outs: { facts: news.facts } };
+        },
+    };
+}
+
+export interface DataIdentityGuardArgs {
+    facts: IdentityFact[];
+    /** Let a change of identity through once. Default: false. */
+    confirmed?: boolean;
+    /** The config key that sets `confirmed`, named in the refusal. */
+    confirmKey: string;
+}
+
+/** Refuses, in preview and up alike, any change of what identifies the data (see above). */
+export class DataIdentityGuard extends pulumi.dynamic.Resource {
+    public readonly facts!: pulumi.Output<IdentityFact[]>;
+
+    constructor(name: string, args: DataIdentityGuardArgs, opts?: pulumi.CustomResourceOptions) {
+        super(dataIdentityGuardProvider(), name, { facts: args.facts, confirmed: args.confirmed ?? false, confirmKey: args.confirmKey },
+            opts, "agent-storage", "DataIdentityGuard");
+    }
+}

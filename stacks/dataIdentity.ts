@@ -1,0 +1,41 @@
+import { DataIdentityGuard, IdentityFact } from "../components/storage";
+import { Settings, fullKey } from "./config";
+
+/** The config key that lets one change of the data's identity through. */
+export const confirmDataMoveKey = fullKey("confirmDataMove");
+
+/**
+ * What identifies the stack's data, each fact named by the config key that sets it (or, for
+ * a class the target chooses, by what chooses it): a change to any of them would replace the
+ * namespace, a claim, the static volume or the kind cluster's data folder.
+ */
+export function dataIdentity(settings: Settings): IdentityFact[] {
+    const ns = settings.namespace;
+    const claim = (name: string) => `claim ${ns}/${name}`;
+    const chosenBy = (field: "storageClass") => settings.target === "existing" ? fullKey(field) : `the ${settings.target} target's class`;
+    const facts: IdentityFact[] = [
+        { key: fullKey("namespace"), value: ns, holds: `namespace ${ns} (${claim(settings.embeddings.name)}, ${claim(settings.checkpoints.name)})` },
+        { key: fullKey("embeddingsVolume"), value: settings.embeddingsVolume, holds: claim(settings.embeddings.name) },
+        { key: `${chosenBy("storageClass")} (embeddings)`, value: settings.embeddings.storageClass, holds: claim(settings.embeddings.name) },
+        { key: fullKey("embeddingsAccessMode"), value: settings.embeddings.accessMode, holds: claim(settings.embeddings.name) },
+        { key: `${chosenBy("storageClass")} (checkpoints)`, value: settings.checkpoints.storageClass, holds: claim(settings.checkpoints.name) },
+        { key: fullKey("checkpointsAccessMode"), value: settings.checkpoints.accessMode, holds: claim(settings.checkpoints.name) },
+    ];
+    if (settings.embeddingsVolume === "static-hostpath") {
+        const where = `host folder ${settings.embeddingsHostPath}${settings.embeddingsHostPathNode ? ` on node ${settings.embeddingsHostPathNode}` : ""}`;
+        // The node is chosen by the target (kind's first worker), so it is part of the folder's identity.
+        const value = settings.embeddingsHostPathNode ? `${settings.embeddingsHostPath} on ${settings.embeddingsHostPathNode}` : settings.embeddingsHostPath;
+        facts.push({ key: fullKey("embeddingsHostPath"), value, holds: where });
+    }
+    if (settings.kind) {
+        facts.push({ key: fullKey("kindDataDir"), value: settings.kind.dataDir, holds: `host folder ${settings.kind.dataDir} (kind cluster ${settings.kind.clusterName})` });
+    }
+    return facts;
+}
+
+/** The guard every target creates first: nothing holding data changes before it agreed. */
+export function dataIdentityGuard(settings: Settings): DataIdentityGuard {
+    return new DataIdentityGuard("data-identity", {
+        facts: dataIdentity(settings), confirmed: settings.confirmDataMove, confirmKey: confirmDataMoveKey,
+    });
+}
