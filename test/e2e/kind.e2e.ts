@@ -10,38 +10,22 @@
  * Run: npx mocha --config test/e2e/.mocharc.json test/e2e/kind.e2e.ts
  */
 import * as assert from "assert";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import {
-    DataFingerprint, EMBEDDINGS_PATH, GENERATOR, INFERENCE, K8sObject, LOCAL_KUBECONFIG, ROOT,
-    engineOutput, execIn, execOk, fingerprintOf, kubectlJson, kubectlPath, kubectlRun, note, openStack, readyPods,
-    removeStack, secs, setConfig, stateResources, useKubeconfig, waitFor,
+    DataFingerprint, EMBEDDINGS_PATH, GENERATOR, INFERENCE, K8sObject,
+    engineOutput, execIn, execOk, fingerprintOf, kubectlJson, kubectlRun, note, openStack, readyPods,
+    removeStack, secs, setConfig, stateResources, waitFor,
 } from "./lib";
+import { KIND_WORKERS as WORKERS, KindSuiteCluster, NODE_LOCAL_CLASS, SHARED_CLASS, requireKindEnvironment } from "./kindCluster";
 
 const STACK = "e2e-kind";
 const NS = "agent-kind";
-const CLUSTER = "agent-e2e";
-const WORKERS = 2;
+const cluster = new KindSuiteCluster("agent-e2e");
 const REPLICAS = 4;
-const SHARED_CLASS = "shared";
-const DATA_DIR = path.join(ROOT, ".kind-data", CLUSTER);
-const KUBECONFIG_FILE = path.join(os.tmpdir(), `agent-storage-${CLUSTER}.kubeconfig`);
+const CHECKPOINTS_SCRIPT = "cd /data/checkpoints && find . -type f | sort | xargs -r sha256sum";
 
-/** The node image cluster/build-node-image.sh builds, as cluster/versions.sh names it. */
-function localNodeImage(): string {
-    const r = spawnSync("bash", ["-c", `source cluster/versions.sh && echo "$KIND_NODE_IMAGE"`], { cwd: ROOT, encoding: "utf8" });
-    return r.stdout.trim();
-}
-
-const config = () => ({
-    target: "kind",
-    kindClusterName: CLUSTER,
-    kindWorkers: String(WORKERS),
-    kindNodeImage: localNodeImage(),
-    kindDataDir: DATA_DIR,
+const config = () => cluster.config({
     namespace: NS,
     inferenceReplicas: String(REPLICAS),
     // Long enough that no scheduled refresh changes the version while this suite runs.
@@ -54,19 +38,6 @@ interface BoundVolume {
     reclaimPolicy: string; nodes?: string[];
 }
 interface ServeStatus { version: string; reads: number; ok: number; failures: number; ready: boolean; lastError?: string }
-
-function preflight(): string[] {
-    const problems: string[] = [];
-    const has = (cmd: string) => spawnSync("bash", ["-c", `command -v ${cmd}`], { encoding: "utf8" }).status === 0;
-    const env = { ...process.env, PATH: `${path.join(ROOT, ".tools", "bin")}:${process.env.PATH}` };
-    if (spawnSync("docker", ["info"], { encoding: "utf8" }).status !== 0) problems.push("no Docker daemon answers (scripts/docker up)");
-    if (spawnSync("kind", ["version"], { env, encoding: "utf8" }).status !== 0) problems.push("the kind CLI is not built (scripts/toolchain --with-kind)");
-    if (has("docker") && spawnSync("docker", ["image", "inspect", localNodeImage()], { encoding: "utf8" }).status !== 0) {
-        problems.push(`the node image ${localNodeImage()} is not in Docker (cluster/build-node-image.sh)`);
-    }
-    if (!kubectlPath()) problems.push("kubectl is not built (cluster/build-k8s.sh)");
-    return problems;
-}
 
 function nodeOf(pod: K8sObject): string {
     return pod.spec.nodeName as string;
@@ -117,18 +88,10 @@ describe(`e2e kind: one writer and readers on several nodes (stack ${STACK}, ${1
     };
 
     before(async function () {
-        if (process.env.AGENT_STORAGE_E2E === "skip") this.skip();
-        const problems = preflight();
-        if (problems.length > 0) {
-            const msg = "the kind end-to-end suite cannot run; missing:\n" + problems.map((p) => `  - ${p}`).join("\n") +
-                "\n(set AGENT_STORAGE_E2E=skip to leave the e2e tests out on purpose)";
-            process.stderr.write(`\n!!! E2E CANNOT RUN: ${msg}\n\n`);
-            throw new Error(msg);
-        }
+        requireKindEnvironment(this, "kind", cluster);
         this.timeout(900000);
         // Start from empty: an earlier run may have left the cluster, the stack or data.
-        spawnSync("kind", ["delete", "cluster", "--name", CLUSTER], { env: { ...process.env, PATH: `${path.join(ROOT, ".tools", "bin")}:${process.env.PATH}` } });
-        fs.rmSync(DATA_DIR, { recursive: true, force: true });
+        cluster.reset();
         stack = await openStack(STACK, config());
         if ((await stateResources(stack)).length > 0) {
             note(`stack ${STACK} has resources from an earlier run: forgetting them (the cluster is gone)`);
@@ -147,11 +110,9 @@ describe(`e2e kind: one writer and readers on several nodes (stack ${STACK}, ${1
                 await stack.destroy({ onOutput: engineOutput("cleanup") }).catch((e) => note(`cleanup destroy: ${(e as Error).message.split("\n")[0]}`));
             }
         } finally {
-            spawnSync("kind", ["delete", "cluster", "--name", CLUSTER], { env: { ...process.env, PATH: `${path.join(ROOT, ".tools", "bin")}:${process.env.PATH}` } });
+            cluster.cleanup();
             await removeStack(stack, STACK);
-            fs.rmSync(KUBECONFIG_FILE, { force: true });
-            useKubeconfig(LOCAL_KUBECONFIG);
-            note(`cleanup done: kind cluster ${CLUSTER} deleted, stack ${STACK} removed (${secs(t0)})`);
+            note(`cleanup done: kind cluster ${cluster.name} deleted, stack ${STACK} removed (${secs(t0)})`);
         }
     });
 
@@ -160,8 +121,7 @@ describe(`e2e kind: one writer and readers on several nodes (stack ${STACK}, ${1
         const res = await stack!.up({ onOutput: engineOutput(what) });
         note(`${what}: ${res.summary.result} in ${secs(t0)}; changes ${JSON.stringify(res.summary.resourceChanges)}`);
         assert.strictEqual(res.summary.result, "succeeded");
-        fs.writeFileSync(KUBECONFIG_FILE, String(res.outputs.kubeconfig?.value ?? ""), { mode: 0o600 });
-        useKubeconfig(KUBECONFIG_FILE);
+        cluster.adopt(res.outputs);
         return res;
     };
 
@@ -196,7 +156,7 @@ describe(`e2e kind: one writer and readers on several nodes (stack ${STACK}, ${1
             const r = execIn(NS, gen.metadata.name, ["refresher", "current"]);
             return r.code === 0 && r.stdout.trim() !== "" && fingerprintOf(NS, gen.metadata.name);
         }, 3000);
-        state.checkpoints = execOk(NS, gen.metadata.name, ["sh", "-c", "cd /data/checkpoints && find . -type f | sort | xargs -r sha256sum"]);
+        state.checkpoints = execOk(NS, gen.metadata.name, ["sh", "-c", CHECKPOINTS_SCRIPT]);
         const { readers } = readAll();
         const readerNodes = new Set(readers.map(nodeOf));
         note(`generator on ${nodeOf(gen)}; readers on ${[...readerNodes].join(", ")}`);
@@ -235,7 +195,7 @@ describe(`e2e kind: one writer and readers on several nodes (stack ${STACK}, ${1
             const moved = await drain(node);
             assert.notStrictEqual(nodeOf(moved.gen), node);
             assert.deepStrictEqual(fingerprintOf(NS, moved.gen.metadata.name), state.data, "the moved writer sees the same embeddings");
-            const checkpoints = execOk(NS, moved.gen.metadata.name, ["sh", "-c", "cd /data/checkpoints && find . -type f | sort | xargs -r sha256sum"]);
+            const checkpoints = execOk(NS, moved.gen.metadata.name, ["sh", "-c", CHECKPOINTS_SCRIPT]);
             assert.strictEqual(checkpoints, state.checkpoints, "the moved writer sees the same checkpoints");
             readAll();
             countFailures();
@@ -245,13 +205,70 @@ describe(`e2e kind: one writer and readers on several nodes (stack ${STACK}, ${1
         }
     });
 
-    it("6. destroy deletes the cluster but keeps the bytes; a second up on a new cluster serves the same embeddings", async function () {
+    it("6. the existing target on this cluster, on its node-local class (Delete): readers placed with the writer, volumes patched to Retain; after kubectl delete namespace, up --refresh hands the kept volumes back with the same bytes", async function () {
+        needs(state.up, "step 1 (up)");
+        const EXISTING = "e2e-existing", ENS = "agent-existing";
+        const existing = await openStack(EXISTING, {
+            target: "existing", kubeconfig: cluster.kubeconfigFile,
+            storageClass: NODE_LOCAL_CLASS, storageProvisioner: "rancher.io/local-path",
+            namespace: ENS, inferenceReplicas: "2", refreshSchedule: "@every 6h", deleteDataOnDestroy: "false",
+        });
+        try {
+            let t0 = Date.now();
+            const first = await existing.up({ onOutput: engineOutput("existing up") });
+            note(`existing up: ${first.summary.result} in ${secs(t0)}`);
+            const volumes = first.outputs.boundVolumes.value as BoundVolume[];
+            const classPolicy = kubectlJson<{ reclaimPolicy?: string }>(["get", "storageclass", NODE_LOCAL_CLASS]).reclaimPolicy;
+            assert.strictEqual(classPolicy, "Delete", "the class the program does not own deletes volumes");
+            for (const v of volumes) {
+                assert.strictEqual(v.storageClass, NODE_LOCAL_CLASS);
+                assert.strictEqual(v.reclaimPolicy, "Retain", `${v.claim}: reported kept`);
+                assert.strictEqual(kubectlJson(["get", "pv", v.volume]).spec.persistentVolumeReclaimPolicy, "Retain", `${v.claim}: live volume kept`);
+            }
+            // ReadWriteOnce on several nodes: every pod that mounts the embeddings shares the writer's node.
+            const gen = readyPods(ENS, GENERATOR)[0];
+            const readers = readyPods(ENS, INFERENCE);
+            assert.deepStrictEqual([...new Set(readers.map(nodeOf))], [nodeOf(gen)], "readers run on the writer's node");
+            assert.deepStrictEqual(volumes.find((v) => v.claim === "embeddings")!.nodes, [nodeOf(gen)]);
+            const data = await waitFor("a complete embeddings version", 180000, () => {
+                const r = execIn(ENS, gen.metadata.name, ["refresher", "current"]);
+                return r.code === 0 && r.stdout.trim() !== "" && fingerprintOf(ENS, gen.metadata.name);
+            }, 3000);
+            const checkpoints = execOk(ENS, gen.metadata.name, ["sh", "-c", CHECKPOINTS_SCRIPT]);
+
+            // The accident: the namespace, and with it both claims, deleted by hand.
+            kubectlRun(["delete", "namespace", ENS, "--wait=true", "--timeout=300s"], { timeoutMs: 330000 });
+            for (const v of volumes) {
+                assert.strictEqual(kubectlJson(["get", "pv", v.volume]).status.phase, "Released", `${v.volume} outlived its claim`);
+            }
+            t0 = Date.now();
+            const second = await existing.up({ refresh: true, onOutput: engineOutput("existing up --refresh") });
+            note(`existing up --refresh after the namespace was deleted: ${second.summary.result} in ${secs(t0)}; ${JSON.stringify(second.summary.resourceChanges)}`);
+            for (const v of second.outputs.boundVolumes.value as BoundVolume[]) {
+                const before = volumes.find((x) => x.claim === v.claim)!;
+                assert.strictEqual(v.volume, before.volume, `claim ${v.claim} got its kept volume ${before.volume} back`);
+                assert.strictEqual(v.phase, "Bound");
+            }
+            const gen2 = readyPods(ENS, GENERATOR)[0].metadata.name;
+            assert.deepStrictEqual(fingerprintOf(ENS, gen2), data, "the same embeddings version and bytes");
+            assert.strictEqual(execOk(ENS, gen2, ["sh", "-c", CHECKPOINTS_SCRIPT]), checkpoints, "the same checkpoints");
+            for (const p of readyPods(ENS, INFERENCE)) assert.deepStrictEqual(fingerprintOf(ENS, p.metadata.name), data, `${p.metadata.name} serves the kept version`);
+        } finally {
+            const t0 = Date.now();
+            await setConfig(existing, { deleteDataOnDestroy: "true" });
+            await existing.up({ onOutput: engineOutput("existing cleanup up") }).catch((e) => note(`existing cleanup up: ${(e as Error).message.split("\n")[0]}`));
+            await existing.destroy({ onOutput: engineOutput("existing cleanup") }).catch((e) => note(`existing cleanup destroy: ${(e as Error).message.split("\n")[0]}`));
+            await removeStack(existing, EXISTING);
+            note(`existing-target stack removed (${secs(t0)})`);
+        }
+    });
+
+    it("7. destroy deletes the cluster but keeps the bytes; a second up on a new cluster serves the same embeddings", async function () {
         needs(state.data, "step 2");
         const t0 = Date.now();
         await stack!.destroy({ onOutput: engineOutput("destroy") });
-        const clusters = spawnSync("kind", ["get", "clusters"], { encoding: "utf8", env: { ...process.env, PATH: `${path.join(ROOT, ".tools", "bin")}:${process.env.PATH}` } }).stdout;
-        assert.ok(!clusters.split("\n").includes(CLUSTER), `kind cluster ${CLUSTER} is gone after destroy`);
-        assert.ok(fs.existsSync(DATA_DIR) && fs.readdirSync(DATA_DIR).length > 0, `${DATA_DIR} still holds the data`);
+        assert.ok(!cluster.exists(), `kind cluster ${cluster.name} is gone after destroy`);
+        assert.ok(fs.existsSync(cluster.dataDir) && fs.readdirSync(cluster.dataDir).length > 0, `${cluster.dataDir} still holds the data`);
         note(`destroy in ${secs(t0)}`);
         await up("second up");
         const { gen } = await waitFor("the generator and readers after the second up", 300000, () => {

@@ -97,29 +97,35 @@ export function kubectlPath(): string | undefined {
 // ---------------------------------------------------------------------------------------
 // Preflight: what the suite needs, and a clear list of what is missing.
 
-export function preflightProblems(opts: { needRefresher?: boolean } = {}): string[] {
+/** The real Pulumi CLI, its Kubernetes provider and the Node.js language host. */
+export function toolchainProblems(): string[] {
     const problems: string[] = [];
     if (!fs.existsSync(PULUMI_BIN)) {
         problems.push(`the Pulumi CLI is not built: ${path.relative(ROOT, PULUMI_BIN)} is missing (run scripts/toolchain)`);
-    } else {
-        const env = { ...process.env, ...pulumiEnv() };
-        const v = spawnSync(PULUMI_BIN, ["version"], { env, encoding: "utf8" });
-        if (v.status !== 0) problems.push(`${PULUMI_BIN} version failed: ${v.stderr.trim()}`);
-        const plugins = spawnSync(PULUMI_BIN, ["plugin", "ls", "--json"], { env, encoding: "utf8", cwd: ROOT });
-        const want = requiredKubernetesPluginVersion();
-        if (plugins.status !== 0) {
-            problems.push(`pulumi plugin ls failed: ${plugins.stderr.trim()}`);
-        } else {
-            let list: { name: string; kind: string; version: string }[] = [];
-            try { list = JSON.parse(plugins.stdout || "[]") ?? []; } catch { /* reported below */ }
-            const k8s = list.filter((p) => p.kind === "resource" && p.name === "kubernetes");
-            if (!k8s.some((p) => p.version === want)) {
-                problems.push(`the Pulumi Kubernetes provider ${want} is not installed in PULUMI_HOME (have: ${k8s.map((p) => p.version).join(", ") || "none"}; run scripts/toolchain)`);
-            }
-        }
-        const lang = spawnSync("bash", ["-c", "command -v pulumi-language-nodejs"], { env, encoding: "utf8" });
-        if (lang.status !== 0) problems.push("pulumi-language-nodejs (the Node.js language host) is not on PATH after scripts/env.sh (run scripts/toolchain)");
+        return problems;
     }
+    const env = { ...process.env, ...pulumiEnv() };
+    const v = spawnSync(PULUMI_BIN, ["version"], { env, encoding: "utf8" });
+    if (v.status !== 0) problems.push(`${PULUMI_BIN} version failed: ${v.stderr.trim()}`);
+    const plugins = spawnSync(PULUMI_BIN, ["plugin", "ls", "--json"], { env, encoding: "utf8", cwd: ROOT });
+    const want = requiredKubernetesPluginVersion();
+    if (plugins.status !== 0) {
+        problems.push(`pulumi plugin ls failed: ${plugins.stderr.trim()}`);
+    } else {
+        let list: { name: string; kind: string; version: string }[] = [];
+        try { list = JSON.parse(plugins.stdout || "[]") ?? []; } catch { /* reported below */ }
+        const k8s = list.filter((p) => p.kind === "resource" && p.name === "kubernetes");
+        if (!k8s.some((p) => p.version === want)) {
+            problems.push(`the Pulumi Kubernetes provider ${want} is not installed in PULUMI_HOME (have: ${k8s.map((p) => p.version).join(", ") || "none"}; run scripts/toolchain)`);
+        }
+    }
+    const lang = spawnSync("bash", ["-c", "command -v pulumi-language-nodejs"], { env, encoding: "utf8" });
+    if (lang.status !== 0) problems.push("pulumi-language-nodejs (the Node.js language host) is not on PATH after scripts/env.sh (run scripts/toolchain)");
+    return problems;
+}
+
+export function preflightProblems(opts: { needRefresher?: boolean } = {}): string[] {
+    const problems = toolchainProblems();
     const kubectl = kubectlPath();
     if (!kubectl) problems.push("kubectl is not installed (scripts/local-cluster build makes one; or apt-get install kubectl)");
     if (!fs.existsSync(KUBECONFIG)) {

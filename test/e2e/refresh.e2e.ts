@@ -1,23 +1,27 @@
 /**
- * End to end, issue 5: embeddings refreshes while every inference pod keeps reading.
- * Deploys its own stack `e2e-refresh` (namespace agent-e2e-refresh) on the local cluster,
- * then, while readers check manifests and checksums continuously, runs two refreshes back
- * to back and one refresh killed half-way. See docs/e2e.md and docs/refresh-protocol.md.
+ * End to end: embeddings refreshes while every inference pod keeps reading. Its own stack
+ * `e2e-refresh` (namespace agent-e2e-refresh) creates a kind cluster of three nodes and deploys
+ * onto it, then, while readers on several nodes check manifests and checksums continuously,
+ * runs two refreshes back to back and one refresh killed half-way. See docs/e2e.md and docs/refresh-protocol.md.
  *
  * Run: npx mocha --config test/e2e/.mocharc.json test/e2e/refresh.e2e.ts
  */
 import * as assert from "assert";
 import { Stack } from "@pulumi/pulumi/automation";
 import {
-    EMBEDDINGS_PATH, GENERATOR, INFERENCE, RunResult, deleteNamespace, describeNamespace, engineOutput, execIn, execOk, exists,
-    fingerprintOf, kubectlJson, kubectlSpawn, localClusterConfig, note, openStack, readyPods, removeStack, requireEnvironment, secs, setConfig, sleep,
+    EMBEDDINGS_PATH, GENERATOR, INFERENCE, RunResult, describeNamespace, engineOutput, execIn, execOk,
+    fingerprintOf, kubectlJson, kubectlSpawn, note, openStack, readyPods, removeStack, secs, setConfig, sleep,
     stateResources, waitFor,
 } from "./lib";
+import { KindSuiteCluster, requireKindEnvironment } from "./kindCluster";
 
 const STACK = "e2e-refresh";
 const NS = "agent-e2e-refresh";
 const REPLICAS = 3;
-const config = localClusterConfig(NS, REPLICAS, {
+const cluster = new KindSuiteCluster("agent-e2e-refresh");
+const config = cluster.config({
+    namespace: NS,
+    inferenceReplicas: String(REPLICAS),
     refreshSchedule: "@every 6h",
     keepVersions: "3",
     refreshGracePeriod: "10m",
@@ -59,20 +63,24 @@ describe("e2e refresh: refreshes while readers read (stack e2e-refresh)", functi
     };
 
     before(async function () {
-        requireEnvironment(this, "refresh", { needRefresher: true });
+        requireKindEnvironment(this, "refresh", cluster);
         this.timeout(900000);
         const t0 = Date.now();
+        // Start from empty: a run that died earlier may have left the cluster, the stack or data.
+        cluster.reset();
         stack = await openStack(STACK, config);
         if ((await stateResources(stack)).length > 0) {
-            await stack.destroy({ onOutput: engineOutput("destroy") }).catch((e) => note(`destroy of leftovers: ${(e as Error).message.split("\n")[0]}`));
+            note(`stack ${STACK} has resources from an earlier run: forgetting them (the cluster is gone)`);
+            await removeStack(stack, STACK);
+            stack = await openStack(STACK, config);
         }
-        if (exists("namespace", NS)) deleteNamespace(NS);
         try {
             const res = await stack.up({ onOutput: engineOutput("up") });
             assert.strictEqual(res.summary.result, "succeeded");
+            cluster.adopt(res.outputs);
             firstUpServed = res.outputs.servedVersion?.value;
         } catch (e) {
-            note(`up failed; namespace ${NS}:\n${describeNamespace(NS)}`);
+            if (cluster.exists()) note(`up failed; namespace ${NS}:\n${describeNamespace(NS)}`);
             throw e;
         }
         pods.push(...readyPods(NS, INFERENCE).map((p) => p.metadata.name));
@@ -94,9 +102,10 @@ describe("e2e refresh: refreshes while readers read (stack e2e-refresh)", functi
                 await stack.destroy({ onOutput: engineOutput("cleanup") }).catch((e) => note(`cleanup destroy: ${(e as Error).message.split("\n")[0]}`));
             }
         } finally {
-            if (exists("namespace", NS)) deleteNamespace(NS);
+            cluster.cleanup();
+            cluster.reset();
             await removeStack(stack, STACK);
-            note(`cleanup done: namespace ${NS} ${exists("namespace", NS) ? "STILL EXISTS" : "gone"} (${secs(t0)})`);
+            note(`cleanup done: kind cluster ${cluster.name} deleted, data dir removed, stack ${STACK} removed (${secs(t0)})`);
         }
     });
 
