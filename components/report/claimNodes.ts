@@ -48,7 +48,7 @@ export function claimNodesProvider(): pulumi.dynamic.ResourceProvider {
                 const pods = await listPods(apiAccess(props.kubeconfig, props.context || undefined), props.namespace);
                 return { id, props: { namespace: props.namespace, claim: props.claim, nodes: nodesUsingClaim(pods, props.claim) } };
             } catch (e) {
-                throw new Error(`could not read which nodes mount claim ${props.namespace}/${props.claim}: ${(e as Error).message}`);
+                throw new Error(`could not read which nodes mount claim ${props.namespace}/${props.claim}: ${(e as Error).message}`, { cause: e });
             }
         },
     };
