@@ -4,7 +4,7 @@
 // Pulumi's `retainOnDelete` resource option is NOT visible to policies: @pulumi/policy 1.21
 // builds args.opts from the engine's AnalyzerResourceOptions, which carries only protect,
 // ignoreChanges, deleteBeforeReplace, aliases, customTimeouts, additionalSecretOutputs and
-// parent (node_modules/@pulumi/policy/server.js getResourceOptions; @pulumi/pulumi 3.270
+// parent (node_modules/@pulumi/policy/server.js getResourceOptions; @pulumi/pulumi 3.260
 // proto/analyzer_pb.js). So the program states the destroy behaviour in an annotation:
 //   agent-storage.io/delete-on-destroy: "true"   destroy deletes the claim (explicit switch)
 //   agent-storage.io/delete-on-destroy: "false"  the program set retainOnDelete: true

@@ -1,5 +1,5 @@
 /**
- * End to end, issue 5: embeddings refreshes while every inference pod keeps reading.
+ * End to end: embeddings refreshes while every inference pod keeps reading.
  * Deploys its own stack `e2e-refresh` (namespace agent-e2e-refresh) on the local cluster,
  * then, while readers check manifests and checksums continuously, runs two refreshes back
  * to back and one refresh killed half-way. See docs/e2e.md and docs/refresh-protocol.md.
