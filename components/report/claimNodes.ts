@@ -18,7 +18,7 @@ export function nodesUsingClaim(pods: PodView[], claim: string): string[] {
 
 /** Lists the pods of a namespace through the Kubernetes API. */
 export async function listPods(access: ApiAccess, namespace: string): Promise<PodView[]> {
-    const list = await kubeRequest(access, "GET", `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`);
+    const list = await kubeRequest<{ items?: PodView[] }>(access, "GET", `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`);
     return list.items ?? [];
 }
 
