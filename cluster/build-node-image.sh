@@ -68,7 +68,7 @@ mmdebstrap_dir() {
 go_build_module() {
   local out="$1" modver="$2" pkg="$3"
   [ -x "$out" ] && return 0
-  local src="$W/src/$(basename "$out")"
+  local src="$W/src/${out##*/}"
   rm -rf "$src"; mkdir -p "$src"
   (cd "$src" && "$GO" mod init agent-storage.local/build >/dev/null 2>&1 \
     && GOFLAGS=-mod=mod "$GO" get "$modver" >/dev/null \

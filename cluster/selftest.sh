@@ -130,6 +130,7 @@ check "read-only mount refuses writes with 'Read-only file system'" \
 # `kubernetes` Service: needs kube-proxy's rules and the API server on the node IP.
 # (busybox's TLS client crashes on the API server's TLS, so speak plain HTTP to the TLS port:
 # only a Go TLS server answers "Client sent an HTTP request to an HTTPS server".)
+# shellcheck disable=SC2016 # the pod's shell expands these, not this one
 pod apicheck true 'printf "GET /readyz HTTP/1.0\r\n\r\n" | nc -w 5 "$KUBERNETES_SERVICE_HOST" "$KUBERNETES_SERVICE_PORT"; echo; echo "via $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT"'
 phase="$(wait_done apicheck)"
 out="$(kc -n "$NS" logs apicheck 2>&1 || true)"

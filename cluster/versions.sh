@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # the scripts that source this file use the variables
 # Pinned versions of everything scripts/local-cluster builds or runs. Sourced.
 # Kubernetes 1.34: the last minor whose kubelet runs on cgroup v1 without opting out
 # (failCgroupV1 defaults to false; 1.35 flips that default to true). See docs/local-cluster.md.

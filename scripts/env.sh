@@ -2,7 +2,7 @@
 # Source this file (every script of the project does; users may too: `source scripts/env.sh`).
 # It sets up a Pulumi environment that is local to this checkout and never asks for an account:
 #
-#   PATH                 $ROOT/.tools/bin first (pulumi, its language host and plugins, kind)
+#   PATH                 $ROOT/.tools/bin first (node, pulumi, its language host and plugins, kind)
 #   PULUMI_HOME          $ROOT/.tools/pulumi-home: plugins and `pulumi login` state live in the
 #                        project, so the user's ~/.pulumi (their own login, their plugins) is
 #                        never touched. Set PULUMI_HOME yourself to use another one.

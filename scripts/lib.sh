@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the project's shell scripts. Source it; it defines no side effects
 # beyond variables and functions.
 #
@@ -8,6 +9,7 @@
 
 ROOT="${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 CACHE="${AGENT_STORAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/agent-storage}"
+# shellcheck disable=SC2034 # used by the scripts that source this file
 TOOLS="$ROOT/.tools/bin"
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }

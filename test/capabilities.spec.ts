@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { canServe, capabilitiesOf, sharedPathProvisioner, spansNodes } from "../components/storage";
 
-// Pins the provisioner facts of shared/reference/storage-facts.md that the program relies on.
+// Pins the provisioner facts the program relies on (their sources: components/storage/capabilities.ts).
 describe("provisioner capabilities", () => {
     it("local-path serves one node only: ReadWriteOnce and ReadWriteOncePod", () => {
         assert.deepStrictEqual([...capabilitiesOf("rancher.io/local-path")!.accessModes], ["ReadWriteOnce", "ReadWriteOncePod"]);

@@ -1,9 +1,10 @@
 import * as assert from "assert";
 import * as http from "http";
 import { AddressInfo } from "net";
+import { serializeFunction } from "@pulumi/pulumi/runtime/closure/serializeClosure";
 import { renderEksKubeconfig } from "../components/cluster";
 import { apiAccess } from "../components/kubeapi";
-import { PodView, claimNodesProvider, listPods, nodesUsingClaim } from "../components/report";
+import { ClaimNodesInputs, PodView, claimNodesProvider, listPods, nodesUsingClaim } from "../components/report";
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 
@@ -106,7 +107,7 @@ describe("claim nodes (which nodes mount a claim)", () => {
 
     it("keeps the stored nodes on `pulumi refresh`, whose state holds no kubeconfig to read with", async () => {
         const stored = { namespace: "agent-data", claim: "embeddings", nodes: ["n1", "n2"] };
-        const r = await claimNodesProvider().read!("agent-data/embeddings", stored as any);
+        const r = await claimNodesProvider().read!("agent-data/embeddings", stored as Omit<ClaimNodesInputs, "kubeconfig"> as ClaimNodesInputs);
         assert.deepStrictEqual(r, { id: "agent-data/embeddings", props: stored });
     });
 
@@ -121,9 +122,9 @@ describe("claim nodes (which nodes mount a claim)", () => {
 
     it("works after being serialized the way the engine's dynamic-provider host loads it", async function () {
         this.timeout(60_000);
-        // eslint-disable-next-line @typescript-eslint/no-var-requires
-        const { serializeFunction } = require("@pulumi/pulumi/runtime/closure/serializeClosure");
-        // eslint-disable-next-line @typescript-eslint/no-var-requires
+        // The module the SDK's dynamic-provider host loads serialized providers with; it ships
+        // no type declarations, so it cannot be imported under noImplicitAny.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
         const requireFromString = require("require-from-string");
         const provider = claimNodesProvider();
         const text = (await serializeFunction(() => provider, { allowSecrets: true })).text;

@@ -15,7 +15,7 @@ describe("cluster building blocks", () => {
         const text = renderKindConfig({ name: "a", nodeImage: "kindest/node:v1.34.0", extraMounts: [{ hostPath: "/h/1", containerPath: "/c/1" }, { hostPath: "/h 2", containerPath: "/c/2" }] });
         assert.match(text, /^kind: Cluster\napiVersion: kind.x-k8s.io\/v1alpha4\nname: "a"\n/);
         assert.match(text, /image: "kindest\/node:v1.34.0"/);
-        assert.match(text, /- hostPath: "\/h 2"\n        containerPath: "\/c\/2"/);
+        assert.match(text, /- hostPath: "\/h 2"\n {8}containerPath: "\/c\/2"/);
     });
 
     it("names the nodes as kind does: control plane first, then worker, worker2, …", () => {

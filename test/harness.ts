@@ -2,11 +2,19 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { RawConfig, ResolveContext, StackOutputs, buildStack } from "../stacks";
 
+/**
+ * A value the mocks recorded: a resource's inputs as plain JSON, shaped like whichever
+ * Kubernetes or AWS type it is. Tests walk it field by field and assert on what they find,
+ * so a wrong path fails an assertion.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON of every resource type the program makes
+export type Json = any;
+
 /** A resource the program registered, with the options that matter for data safety. */
 export interface Recorded {
     type: string;
     name: string;
-    inputs: any;
+    inputs: Json;
     id?: string;
     read: boolean;
     retainOnDelete?: boolean;
@@ -22,7 +30,7 @@ export const testContext: ResolveContext = { projectDir: "/project", homeDir: "/
 const secretSig = "4dabf18193072939515e22adb298388d";
 
 /** Mocks see secrets in their wire form; tests want the values. */
-function unwrapSecrets(value: any): any {
+function unwrapSecrets(value: Json): Json {
     if (Array.isArray(value)) return value.map(unwrapSecrets);
     if (value && typeof value === "object") {
         if (secretSig in value) return unwrapSecrets(value.value);
@@ -31,8 +39,11 @@ function unwrapSecrets(value: any): any {
     return value;
 }
 
+/** A resource's name as the SDK keeps it (an internal field its type declarations leave out). */
+const nameOf = (resource: unknown): string => (resource as { __name: string }).__name;
+
 /** The state a live cluster would report for a claim that bound to a dynamic volume. */
-function boundClaim(created: any) {
+function boundClaim(created: Json) {
     return {
         ...created,
         spec: { ...created.spec, volumeName: created.spec?.volumeName ?? `pvc-${created.metadata.name}-0001` },
@@ -50,7 +61,7 @@ function boundClaim(created: any) {
  */
 export class MockCluster implements pulumi.runtime.Mocks {
     public readonly resources: Recorded[] = [];
-    private readonly claims = new Map<string, any>();
+    private readonly claims = new Map<string, Json>();
     private readonly options = new Map<string, Partial<Recorded>>();
     /** The reclaim policy of every class this mock cluster has and the program does not create. */
     public reclaimPolicy = "Delete";
@@ -68,7 +79,7 @@ export class MockCluster implements pulumi.runtime.Mocks {
         currentVersion: "20261124T100000.000Z-ab12c3", publishedAt: "2026-11-24T10:00:01Z", keptVersions: "20261124T100000.000Z-ab12c3,20261117T100000.000Z-cd34e5",
     };
 
-    newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, any> } {
+    newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, Json> } {
         args = { ...args, inputs: unwrapSecrets(args.inputs) };
         const opts = this.options.get(`${args.type}::${args.name}`) ?? {};
         this.resources.push({ type: args.type, name: args.name, inputs: args.inputs, id: args.id, read: !!args.id, dependsOn: [], ...opts });
@@ -139,13 +150,13 @@ export class MockCluster implements pulumi.runtime.Mocks {
         const nodes: string[] = [];
         for (const d of this.ofType("kubernetes:apps/v1:Deployment", { read: false })) {
             const spec = d.inputs.spec.template.spec;
-            if (d.inputs.metadata.namespace !== namespace || !spec.volumes?.some((v: any) => v.persistentVolumeClaim?.claimName === claim)) continue;
+            if (d.inputs.metadata.namespace !== namespace || !spec.volumes?.some((v: Json) => v.persistentVolumeClaim?.claimName === claim)) continue;
             for (let i = 0; i < (d.inputs.spec.replicas ?? 1); i++) nodes.push(spec.topologySpreadConstraints ? this.nodes[i % this.nodes.length] : this.nodes[0]);
         }
         return nodes;
     }
 
-    call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+    call(args: pulumi.runtime.MockCallArgs): Record<string, Json> {
         return args.inputs;
     }
 
@@ -154,9 +165,9 @@ export class MockCluster implements pulumi.runtime.Mocks {
         this.options.set(`${type}::${name}`, {
             retainOnDelete: opts.retainOnDelete,
             deleteBeforeReplace: (opts as pulumi.CustomResourceOptions).deleteBeforeReplace,
-            parent: opts.parent ? (opts.parent as any).__name : undefined,
-            provider: (opts as pulumi.CustomResourceOptions).provider ? ((opts as pulumi.CustomResourceOptions).provider as any).__name : undefined,
-            dependsOn: (Array.isArray(opts.dependsOn) ? opts.dependsOn : opts.dependsOn ? [opts.dependsOn] : []).map((d: any) => d.__name),
+            parent: opts.parent ? nameOf(opts.parent) : undefined,
+            provider: (opts as pulumi.CustomResourceOptions).provider ? nameOf((opts as pulumi.CustomResourceOptions).provider) : undefined,
+            dependsOn: (Array.isArray(opts.dependsOn) ? opts.dependsOn : opts.dependsOn ? [opts.dependsOn] : []).map(nameOf),
         });
     }
 

@@ -5,12 +5,12 @@ import * as path from "path";
 import { sharedPathDir } from "../components/cluster";
 import { sharedPathProvisioner } from "../components/storage";
 import { defaults } from "../stacks";
-import { MockCluster, Recorded, buildOnce } from "./harness";
+import { Json, MockCluster, Recorded, buildOnce } from "./harness";
 
 const ns = "shared-path-storage";
 const inNamespace = (c: MockCluster, type: string) => c.one(type, (r) => r.inputs.metadata.namespace === ns);
 const sharedClass = (c: MockCluster) => c.one("kubernetes:storage.k8s.io/v1:StorageClass", (r) => r.inputs.metadata.name === "shared");
-const rulesOf = (r: Recorded) => r.inputs.rules.map((rule: any) => `${rule.apiGroups.join(",") || "core"}/${rule.resources.join(",")}: ${rule.verbs.join(",")}`);
+const rulesOf = (r: Recorded) => r.inputs.rules.map((rule: Json) => `${rule.apiGroups.join(",") || "core"}/${rule.resources.join(",")}: ${rule.verbs.join(",")}`);
 
 describe("kind shared storage (KindSharedStorage)", () => {
     it("runs in its own privileged namespace, since its helper pods mount host folders as root", async () => {
@@ -31,7 +31,7 @@ describe("kind shared storage (KindSharedStorage)", () => {
 
     it("runs its helper pods as root from the workload image, never pulling it", async () => {
         const { cluster } = await buildOnce({ image: "registry.example/agent:2" });
-        const helper = yaml.load(inNamespace(cluster, "kubernetes:core/v1:ConfigMap").inputs.data["helperPod.yaml"]) as any;
+        const helper = yaml.load(inNamespace(cluster, "kubernetes:core/v1:ConfigMap").inputs.data["helperPod.yaml"]) as Json;
         assert.strictEqual(helper.kind, "Pod");
         assert.strictEqual(helper.spec.securityContext.runAsUser, 0);
         assert.deepStrictEqual([helper.spec.containers[0].image, helper.spec.containers[0].imagePullPolicy], ["registry.example/agent:2", "IfNotPresent"]);
@@ -75,9 +75,9 @@ describe("kind shared storage (KindSharedStorage)", () => {
             "--provisioner-name", "agent-storage.dev/shared-path", "--configmap-name", "shared-path-config",
             "--service-account-name", "shared-path-provisioner", "--helper-image", "localhost/agent-storage/workload:0.1.0",
         ]);
-        assert.deepStrictEqual(container.env.find((e: any) => e.name === "POD_NAMESPACE").valueFrom, { fieldRef: { fieldPath: "metadata.namespace" } });
+        assert.deepStrictEqual(container.env.find((e: Json) => e.name === "POD_NAMESPACE").valueFrom, { fieldRef: { fieldPath: "metadata.namespace" } });
         assert.deepStrictEqual(pod.volumes, [{ name: "config-volume", configMap: { name: "shared-path-config" } }]);
-        assert.ok(pod.tolerations.some((t: any) => t.key === "node-role.kubernetes.io/control-plane" && t.operator === "Exists"));
+        assert.ok(pod.tolerations.some((t: Json) => t.key === "node-role.kubernetes.io/control-plane" && t.operator === "Exists"));
         assert.strictEqual(pod.serviceAccountName, "shared-path-provisioner");
     });
 

@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import * as k8s from "@pulumi/kubernetes";
 import { decideReaderPlacement, readerScheduling, writerScheduling } from "../components/workloads";
 
 const coLocated = {
@@ -33,7 +34,7 @@ describe("reader placement", () => {
     });
 
     it("never keeps a reader Pending for the sake of the spread: a drained, full or tainted node only lowers the preference", () => {
-        const [spread] = readerScheduling(decideReaderPlacement({ workloadNodes: 3, accessMode: "ReadWriteMany", storageClass: "efs" })).topologySpreadConstraints as any[];
+        const [spread] = readerScheduling(decideReaderPlacement({ workloadNodes: 3, accessMode: "ReadWriteMany", storageClass: "efs" })).topologySpreadConstraints as k8s.types.input.core.v1.TopologySpreadConstraint[];
         assert.strictEqual(spread.whenUnsatisfiable, "ScheduleAnyway");
         assert.strictEqual(spread.nodeTaintsPolicy, "Honor", "a cordoned or control-plane node is not a domain to fill");
     });

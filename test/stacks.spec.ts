@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import * as path from "path";
-import { valueOf, buildOnce, buildWithMocks, fixturesDir, MockCluster } from "./harness";
+import { Json, valueOf, buildOnce, buildWithMocks, fixturesDir, MockCluster } from "./harness";
 
 const kindType = "pulumi-nodejs:dynamic/agent-storage:KindCluster";
 const claims = (c: MockCluster) => c.ofType("kubernetes:core/v1:PersistentVolumeClaim", { read: false });
@@ -65,7 +65,7 @@ describe("kind stack", () => {
         assert.deepStrictEqual(pv.inputs.spec.nodeAffinity.required.nodeSelectorTerms,
             [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: ["agent-storage-worker"] }] }]);
         const config = cluster.one(kindType).inputs.config as string;
-        const nodeBlocks = config.split(/\n  - role: /).slice(1);
+        const nodeBlocks = config.split(/\n {2}- role: /).slice(1);
         assert.deepStrictEqual(nodeBlocks.map((b) => b.includes('containerPath: "/var/local/agent-storage/embeddings"')), [false, true, false],
             "only the first worker (agent-storage-worker) mounts the static folder");
     });
@@ -150,7 +150,7 @@ describe("EKS stack", () => {
         assert.strictEqual(cluster.one("aws:efs/fileSystem:FileSystem").inputs.encrypted, true);
         assert.strictEqual(cluster.ofType("aws:efs/mountTarget:MountTarget").length, 2);
         const sg = cluster.one("aws:ec2/securityGroup:SecurityGroup");
-        assert.deepStrictEqual(sg.inputs.ingress.map((r: any) => [r.protocol, r.fromPort, r.toPort, r.securityGroups, r.cidrBlocks]),
+        assert.deepStrictEqual(sg.inputs.ingress.map((r: Json) => [r.protocol, r.fromPort, r.toPort, r.securityGroups, r.cidrBlocks]),
             [["tcp", 2049, 2049, ["sg-cluster"], undefined]]);
     });
 
@@ -212,11 +212,11 @@ describe("workloads", () => {
         assert.strictEqual(gen.replicas, 1);
         assert.strictEqual(gen.strategy.type, "Recreate");
         const container = gen.template.spec.containers[0];
-        const env = Object.fromEntries(container.env.map((e: any) => [e.name, e.value]));
+        const env = Object.fromEntries(container.env.map((e: Json) => [e.name, e.value]));
         assert.strictEqual(env.EMBEDDINGS_PATH, "/data/embeddings");
         assert.strictEqual(env.CHECKPOINTS_PATH, "/data/checkpoints");
-        assert.ok(container.volumeMounts.every((m: any) => m.readOnly !== true));
-        assert.deepStrictEqual(gen.template.spec.volumes.filter((v: any) => v.persistentVolumeClaim).map((v: any) => v.persistentVolumeClaim),
+        assert.ok(container.volumeMounts.every((m: Json) => m.readOnly !== true));
+        assert.deepStrictEqual(gen.template.spec.volumes.filter((v: Json) => v.persistentVolumeClaim).map((v: Json) => v.persistentVolumeClaim),
             [{ claimName: "embeddings" }, { claimName: "checkpoints" }]);
     });
 
@@ -224,17 +224,17 @@ describe("workloads", () => {
         const { cluster } = await buildOnce({ inferenceReplicas: 7 });
         const inf = deployment(cluster, "inference").inputs.spec;
         assert.strictEqual(inf.replicas, 7);
-        const volume = inf.template.spec.volumes.find((v: any) => v.persistentVolumeClaim);
+        const volume = inf.template.spec.volumes.find((v: Json) => v.persistentVolumeClaim);
         assert.deepStrictEqual(volume.persistentVolumeClaim, { claimName: "embeddings", readOnly: true });
-        const mount = inf.template.spec.containers[0].volumeMounts.find((m: any) => m.name === volume.name);
+        const mount = inf.template.spec.containers[0].volumeMounts.find((m: Json) => m.name === volume.name);
         assert.strictEqual(mount.readOnly, true);
     });
 
     it("gives inference nothing writable but an emptyDir", async () => {
         const { cluster } = await buildOnce({});
         const spec = deployment(cluster, "inference").inputs.spec.template.spec;
-        const volumes = Object.fromEntries(spec.volumes.map((v: any) => [v.name, v]));
-        const writable = spec.containers[0].volumeMounts.filter((m: any) => m.readOnly !== true);
+        const volumes = Object.fromEntries(spec.volumes.map((v: Json) => [v.name, v]));
+        const writable = spec.containers[0].volumeMounts.filter((m: Json) => m.readOnly !== true);
         assert.ok(writable.length > 0);
         for (const m of writable) assert.ok(volumes[m.name].emptyDir, `${m.name} is writable but not an emptyDir`);
         assert.strictEqual(spec.containers[0].securityContext.readOnlyRootFilesystem, true);
@@ -314,9 +314,9 @@ describe("generator API access", () => {
     it("lets only the generator publish, and only to its status ConfigMap", async () => {
         const { cluster } = await buildOnce({});
         const role = cluster.one("kubernetes:rbac.authorization.k8s.io/v1:Role", (r) => r.inputs.metadata.namespace === "agent-data");
-        const named = role.inputs.rules.filter((r: any) => r.resourceNames);
+        const named = role.inputs.rules.filter((r: Json) => r.resourceNames);
         assert.deepStrictEqual(named, [{ apiGroups: [""], resources: ["configmaps"], resourceNames: ["embeddings-status"], verbs: ["get", "update", "patch"] }]);
-        assert.ok(role.inputs.rules.every((r: any) => r.resources.length === 1 && r.resources[0] === "configmaps"));
+        assert.ok(role.inputs.rules.every((r: Json) => r.resources.length === 1 && r.resources[0] === "configmaps"));
         const gen = deployment(cluster, "embeddings-generator").inputs.spec.template.spec;
         const inf = deployment(cluster, "inference").inputs.spec.template.spec;
         assert.strictEqual(gen.serviceAccountName, "embeddings-generator");

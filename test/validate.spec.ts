@@ -401,7 +401,7 @@ describe("validation rules", () => {
     it("formats every problem with its key and fix", () => {
         const text = formatProblems([...checkTarget("x"), ...checkReplicas("inferenceReplicas", 0)]);
         assert.match(text, /2 problems; nothing was created/);
-        assert.match(text, /- agent-storage:target: .*\n    fix: /);
+        assert.match(text, /- agent-storage:target: .*\n {4}fix: /);
         assert.match(text, /- agent-storage:inferenceReplicas: /);
     });
 });

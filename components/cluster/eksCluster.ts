@@ -56,7 +56,6 @@ export class EksCluster extends pulumi.ComponentResource {
 
     constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("agent-storage:cluster:EksCluster", name, {}, opts);
-        const parent = this;
         const tags = { "app.kubernetes.io/part-of": "agent-storage", cluster: args.clusterName };
 
         let vpcId: pulumi.Input<string>;
@@ -69,40 +68,40 @@ export class EksCluster extends pulumi.ComponentResource {
         } else {
             const vpc = new aws.ec2.Vpc(`${name}-vpc`, {
                 cidrBlock: args.vpcCidr, enableDnsHostnames: true, enableDnsSupport: true, tags: { ...tags, Name: args.clusterName },
-            }, { parent });
-            const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags }, { parent });
+            }, { parent: this });
+            const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags }, { parent: this });
             const publicRoutes = new aws.ec2.RouteTable(`${name}-public`, {
                 vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }], tags,
-            }, { parent });
+            }, { parent: this });
             const plan = planSubnets(args.vpcCidr, args.availabilityZones);
             const publicSubnets = plan.map((p, i) => new aws.ec2.Subnet(`${name}-public-${i}`, {
                 vpcId: vpc.id, cidrBlock: p.publicCidr, availabilityZone: p.zone, mapPublicIpOnLaunch: true,
                 tags: { ...tags, "kubernetes.io/role/elb": "1" },
-            }, { parent }));
+            }, { parent: this }));
             publicSubnets.forEach((s, i) => new aws.ec2.RouteTableAssociation(`${name}-public-${i}`, {
                 subnetId: s.id, routeTableId: publicRoutes.id,
-            }, { parent }));
+            }, { parent: this }));
             // One NAT gateway keeps a small stack cheap; nodes lose egress if its AZ fails.
-            const natIp = new aws.ec2.Eip(`${name}-nat`, { domain: "vpc", tags }, { parent });
+            const natIp = new aws.ec2.Eip(`${name}-nat`, { domain: "vpc", tags }, { parent: this });
             const nat = new aws.ec2.NatGateway(`${name}-nat`, {
                 allocationId: natIp.id, subnetId: publicSubnets[0].id, tags,
-            }, { parent, dependsOn: [igw] });
+            }, { parent: this, dependsOn: [igw] });
             const privateRoutes = new aws.ec2.RouteTable(`${name}-private`, {
                 vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }], tags,
-            }, { parent });
+            }, { parent: this });
             const privateSubnets = plan.map((p, i) => new aws.ec2.Subnet(`${name}-private-${i}`, {
                 vpcId: vpc.id, cidrBlock: p.privateCidr, availabilityZone: p.zone,
                 tags: { ...tags, "kubernetes.io/role/internal-elb": "1" },
-            }, { parent }));
+            }, { parent: this }));
             privateSubnets.forEach((s, i) => new aws.ec2.RouteTableAssociation(`${name}-private-${i}`, {
                 subnetId: s.id, routeTableId: privateRoutes.id,
-            }, { parent }));
+            }, { parent: this }));
             vpcId = vpc.id;
             publicSubnetIds = publicSubnets.map((s) => s.id);
             privateSubnetIds = privateSubnets.map((s) => s.id);
         }
 
-        const clusterRole = serviceRole(`${name}-cluster-role`, "eks.amazonaws.com", ["AmazonEKSClusterPolicy"], parent);
+        const clusterRole = serviceRole(`${name}-cluster-role`, "eks.amazonaws.com", ["AmazonEKSClusterPolicy"], this);
         const cluster = new aws.eks.Cluster(`${name}-cluster`, {
             name: args.clusterName,
             version: args.version,
@@ -116,22 +115,22 @@ export class EksCluster extends pulumi.ComponentResource {
             accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true },
             enabledClusterLogTypes: ["api", "audit", "authenticator"],
             tags,
-        }, { parent });
+        }, { parent: this });
 
         args.adminPrincipalArns.forEach((arn, i) => {
             const entry = new aws.eks.AccessEntry(`${name}-admin-${i}`, {
                 clusterName: cluster.name, principalArn: arn, type: "STANDARD",
-            }, { parent });
+            }, { parent: this });
             new aws.eks.AccessPolicyAssociation(`${name}-admin-${i}`, {
                 clusterName: cluster.name,
                 principalArn: entry.principalArn,
                 policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
                 accessScope: { type: "cluster" },
-            }, { parent });
+            }, { parent: this });
         });
 
         const nodeRole = serviceRole(`${name}-node-role`, "ec2.amazonaws.com",
-            ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"], parent);
+            ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"], this);
         this.nodeGroup = new aws.eks.NodeGroup(`${name}-nodes`, {
             clusterName: cluster.name,
             nodeRoleArn: nodeRole.arn,
@@ -141,11 +140,11 @@ export class EksCluster extends pulumi.ComponentResource {
             scalingConfig: { desiredSize: args.nodeCount, minSize: args.nodeCount, maxSize: args.nodeMaxCount },
             updateConfig: { maxUnavailable: 1 },
             tags,
-        }, { parent });
+        }, { parent: this });
 
         this.podIdentityAgent = new aws.eks.Addon(`${name}-pod-identity`, {
             clusterName: cluster.name, addonName: "eks-pod-identity-agent",
-        }, { parent, dependsOn: [this.nodeGroup] });
+        }, { parent: this, dependsOn: [this.nodeGroup] });
 
         this.clusterName = cluster.name;
         this.vpcId = pulumi.output(vpcId);
@@ -156,7 +155,7 @@ export class EksCluster extends pulumi.ComponentResource {
                 clusterName, endpoint, certificateAuthority: ca.data ?? "", region: args.region,
             })));
         this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, {
-            parent, dependsOn: [this.nodeGroup],
+            parent: this, dependsOn: [this.nodeGroup],
         });
         this.registerOutputs({ clusterName: this.clusterName, kubeconfig: this.kubeconfig, vpcId: this.vpcId });
     }

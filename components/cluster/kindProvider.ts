@@ -64,7 +64,7 @@ export function kindClusterProvider(run: CommandRunner): pulumi.dynamic.Resource
             try {
                 await run("kind", ["load", "docker-image", image, "--name", name]);
             } catch (e) {
-                throw new Error(`could not load image ${image} into kind cluster ${name}; build it first with scripts/build-image (${(e as Error).message})`);
+                throw new Error(`could not load image ${image} into kind cluster ${name}; build it first with scripts/build-image (${(e as Error).message})`, { cause: e });
             }
         }
     };

@@ -6,7 +6,8 @@
  * Everything here is required inside the functions, not imported at the top: dynamic
  * providers are serialized with their closures.
  */
-/* eslint-disable @typescript-eslint/no-require-imports, @typescript-eslint/no-explicit-any */
+/* eslint-disable @typescript-eslint/no-require-imports -- required inside the functions, as said above */
+import type { IncomingMessage } from "http";
 
 /** How to reach the Kubernetes API, taken from one context of a kubeconfig. */
 export interface ApiAccess {
@@ -24,6 +25,38 @@ export interface ApiAccess {
     exec?: { command: string; args: string[]; env: Record<string, string>; apiVersion: string };
 }
 
+/** The parts of a kubeconfig file that apiAccess reads (field names as kubectl writes them). */
+interface KubeconfigFile {
+    "current-context"?: string;
+    contexts?: Array<{ name: string; context?: KubeconfigContext }>;
+    clusters?: Array<{ name: string; cluster?: KubeconfigCluster }>;
+    users?: Array<{ name: string; user?: KubeconfigUser }>;
+}
+
+interface KubeconfigContext {
+    cluster?: string;
+    user?: string;
+}
+
+interface KubeconfigCluster {
+    server?: string;
+    "certificate-authority-data"?: string;
+    "certificate-authority"?: string;
+    "insecure-skip-tls-verify"?: boolean;
+    "tls-server-name"?: string;
+}
+
+interface KubeconfigUser {
+    "auth-provider"?: { name: string };
+    "client-certificate-data"?: string;
+    "client-certificate"?: string;
+    "client-key-data"?: string;
+    "client-key"?: string;
+    token?: string;
+    tokenFile?: string;
+    exec?: { command: string; args?: string[]; env?: Array<{ name: string; value: string }>; apiVersion?: string };
+}
+
 /**
  * Reads the API server and credentials of a kubeconfig (YAML or JSON) for its current
  * context, or the one named. Only what the program's targets use is understood: CA and
@@ -33,17 +66,17 @@ export function apiAccess(kubeconfig: string, context?: string): ApiAccess {
     // Required here, not imported at the top: the provider below is serialized with its closure.
     const yaml = require("js-yaml");
     const fs = require("fs");
-    const config = yaml.load(kubeconfig) as any;
-    const named = (list: any[] | undefined, name: string, what: string) => {
+    const config = (yaml.load(kubeconfig) ?? {}) as KubeconfigFile;
+    const named = <T extends { name: string }>(list: T[] | undefined, name: string | undefined, what: string): T => {
         const found = (list ?? []).find((e) => e.name === name);
         if (!found) throw new Error(`the kubeconfig has no ${what} "${name}"`);
         return found;
     };
     const contextName = context ?? config?.["current-context"];
     if (!contextName) throw new Error("the kubeconfig names no current context");
-    const ctx = named(config.contexts, contextName, "context").context ?? {};
-    const cluster = named(config.clusters, ctx.cluster, "cluster").cluster ?? {};
-    const user = ctx.user === undefined ? {} : named(config.users, ctx.user, "user").user ?? {};
+    const ctx: KubeconfigContext = named(config.contexts, contextName, "context").context ?? {};
+    const cluster: KubeconfigCluster = named(config.clusters, ctx.cluster, "cluster").cluster ?? {};
+    const user: KubeconfigUser = ctx.user === undefined ? {} : named(config.users, ctx.user, "user").user ?? {};
     if (user["auth-provider"]) {
         throw new Error(`the kubeconfig's user "${ctx.user}" uses the auth-provider "${user["auth-provider"].name}", which this report cannot use`);
     }
@@ -61,7 +94,7 @@ export function apiAccess(kubeconfig: string, context?: string): ApiAccess {
         exec: user.exec === undefined ? undefined : {
             command: user.exec.command,
             args: user.exec.args ?? [],
-            env: Object.fromEntries((user.exec.env ?? []).map((e: { name: string; value: string }) => [e.name, e.value])),
+            env: Object.fromEntries((user.exec.env ?? []).map((e) => [e.name, e.value])),
             apiVersion: user.exec.apiVersion ?? "client.authentication.k8s.io/v1",
         },
     };
@@ -90,9 +123,9 @@ function credentials(access: ApiAccess): { token?: string; cert?: string; key?: 
     return { token, cert, key };
 }
 
-/** One request to the API server; resolves with the parsed JSON body of a 2xx answer. */
-export async function kubeRequest(access: ApiAccess, method: "GET" | "PATCH", apiPath: string,
-    body?: { contentType: string; value: unknown }): Promise<any> {
+/** One request to the API server; resolves with the parsed JSON body of a 2xx answer, of the shape the caller names. */
+export async function kubeRequest<T = unknown>(access: ApiAccess, method: "GET" | "PATCH", apiPath: string,
+    body?: { contentType: string; value: unknown }): Promise<T> {
     const { token, cert, key } = credentials(access);
     const url = new URL(`${access.server}${apiPath}`);
     const client = require(url.protocol === "http:" ? "http" : "https");
@@ -107,17 +140,20 @@ export async function kubeRequest(access: ApiAccess, method: "GET" | "PATCH", ap
                 ...(body ? { "Content-Type": body.contentType } : {}),
             },
             timeout: 30_000,
-        }, (response: any) => {
+        }, (response: IncomingMessage) => {
             let answer = "";
             response.setEncoding("utf8");
             response.on("data", (chunk: string) => { answer += chunk; });
-            response.on("end", () => response.statusCode >= 200 && response.statusCode < 300
-                ? resolve(answer)
-                : reject(new Error(`${method} ${url.pathname}: ${response.statusCode} ${answer.slice(0, 300)}`)));
+            response.on("end", () => {
+                // Always set on a client's response; 0 would only say the answer is not a 2xx.
+                const status = response.statusCode ?? 0;
+                if (status >= 200 && status < 300) resolve(answer);
+                else reject(new Error(`${method} ${url.pathname}: ${status} ${answer.slice(0, 300)}`));
+            });
         });
         request.on("timeout", () => request.destroy(new Error(`${method} ${url.pathname}: no answer in 30s`)));
         request.on("error", reject);
         request.end(payload);
     });
-    return JSON.parse(text);
+    return JSON.parse(text) as T;
 }

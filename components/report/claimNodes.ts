@@ -18,7 +18,7 @@ export function nodesUsingClaim(pods: PodView[], claim: string): string[] {
 
 /** Lists the pods of a namespace through the Kubernetes API. */
 export async function listPods(access: ApiAccess, namespace: string): Promise<PodView[]> {
-    const list = await kubeRequest(access, "GET", `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`);
+    const list = await kubeRequest<{ items?: PodView[] }>(access, "GET", `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`);
     return list.items ?? [];
 }
 
@@ -48,7 +48,7 @@ export function claimNodesProvider(): pulumi.dynamic.ResourceProvider {
                 const pods = await listPods(apiAccess(props.kubeconfig, props.context || undefined), props.namespace);
                 return { id, props: { namespace: props.namespace, claim: props.claim, nodes: nodesUsingClaim(pods, props.claim) } };
             } catch (e) {
-                throw new Error(`could not read which nodes mount claim ${props.namespace}/${props.claim}: ${(e as Error).message}`);
+                throw new Error(`could not read which nodes mount claim ${props.namespace}/${props.claim}: ${(e as Error).message}`, { cause: e });
             }
         },
     };

@@ -4,8 +4,7 @@
  * refuses such a request before anything is created.
  *
  * Sources: kubernetes/website persistent-volumes.md, kubernetes-sigs/kind#2371,
- * kubernetes-sigs/aws-ebs-csi-driver#2178, kubernetes-sigs/aws-efs-csi-driver#502 and #972
- * (collected in shared/reference/storage-facts.md).
+ * kubernetes-sigs/aws-ebs-csi-driver#2178, kubernetes-sigs/aws-efs-csi-driver#502 and #972.
  */
 
 export type AccessMode = "ReadWriteOnce" | "ReadWriteOncePod" | "ReadOnlyMany" | "ReadWriteMany";

@@ -64,16 +64,15 @@ export class EksStorage extends pulumi.ComponentResource {
 
     constructor(name: string, args: EksStorageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("agent-storage:storage:EksStorage", name, {}, opts);
-        const parent = this;
         const reclaimPolicy = args.deleteDataOnDestroy ? "Delete" : "Retain";
         const tags = { "app.kubernetes.io/part-of": "agent-storage" };
 
         // EBS CSI driver.
         const ebsIdentity = podIdentityRole(`${name}-ebs-csi`, "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy",
-            args.clusterName, ["ebs-csi-controller-sa"], [args.podIdentityAgent], parent);
+            args.clusterName, ["ebs-csi-controller-sa"], [args.podIdentityAgent], this);
         const ebsDriver = new aws.eks.Addon(`${name}-ebs-csi`, {
             clusterName: args.clusterName, addonName: "aws-ebs-csi-driver",
-        }, { parent, dependsOn: ebsIdentity });
+        }, { parent: this, dependsOn: ebsIdentity });
 
         // EFS: encrypted file system, NFS only from the nodes, a mount target per private subnet.
         const nfs = new aws.ec2.SecurityGroup(`${name}-efs`, {
@@ -81,25 +80,25 @@ export class EksStorage extends pulumi.ComponentResource {
             description: "NFS from the cluster nodes only",
             ingress: [{ protocol: "tcp", fromPort: 2049, toPort: 2049, securityGroups: [args.nodeSecurityGroupId], description: "NFS from nodes" }],
             tags,
-        }, { parent });
+        }, { parent: this });
         this.fileSystem = new aws.efs.FileSystem(`${name}-efs`, {
             encrypted: true,
             performanceMode: "generalPurpose",
             throughputMode: "elastic",
             tags: { ...tags, Name: `${name}-embeddings` },
-        }, { parent, retainOnDelete: !args.deleteDataOnDestroy });
+        }, { parent: this, retainOnDelete: !args.deleteDataOnDestroy });
         const mountTargets = Array.from({ length: args.privateSubnetCount }, (_, i) => new aws.efs.MountTarget(`${name}-efs-${i}`, {
             fileSystemId: this.fileSystem.id,
             subnetId: pulumi.output(args.privateSubnetIds).apply((ids) => ids[i]),
             securityGroups: [nfs.id],
-        }, { parent }));
+        }, { parent: this }));
         const efsIdentity = podIdentityRole(`${name}-efs-csi`, "arn:aws:iam::aws:policy/service-role/AmazonEFSCSIDriverPolicy",
-            args.clusterName, ["efs-csi-controller-sa", "efs-csi-node-sa"], [args.podIdentityAgent], parent);
+            args.clusterName, ["efs-csi-controller-sa", "efs-csi-node-sa"], [args.podIdentityAgent], this);
         const efsDriver = new aws.eks.Addon(`${name}-efs-csi`, {
             clusterName: args.clusterName, addonName: "aws-efs-csi-driver",
-        }, { parent, dependsOn: [...efsIdentity, ...mountTargets] });
+        }, { parent: this, dependsOn: [...efsIdentity, ...mountTargets] });
 
-        const k8sOpts = { parent, provider: args.provider };
+        const k8sOpts = { parent: this, provider: args.provider };
         this.blockClass = new k8s.storage.v1.StorageClass(`${name}-gp3`, {
             metadata: {
                 name: args.blockClassName,

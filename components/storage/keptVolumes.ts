@@ -70,7 +70,7 @@ export function keptVolumeHandBackProvider(): pulumi.dynamic.ResourceProvider {
             const selector = encodeURIComponent(`${claimNamespaceLabel}=${props.namespace},${claimNameLabel}=${props.claim}`);
             let found: { volume?: string; others: string[] };
             try {
-                const list = await kubeRequest(access, "GET", `/api/v1/persistentvolumes?labelSelector=${selector}`);
+                const list = await kubeRequest<{ items?: VolumeView[] }>(access, "GET", `/api/v1/persistentvolumes?labelSelector=${selector}`);
                 found = keptVolumeFor(list.items ?? [], props.namespace, props.claim);
                 if (found.volume && props.apply) {
                     await kubeRequest(access, "PATCH", `/api/v1/persistentvolumes/${encodeURIComponent(found.volume)}`, {
@@ -79,7 +79,7 @@ export function keptVolumeHandBackProvider(): pulumi.dynamic.ResourceProvider {
                     });
                 }
             } catch (e) {
-                throw new Error(`could not hand kept volumes back to claim ${props.namespace}/${props.claim}: ${(e as Error).message}`);
+                throw new Error(`could not hand kept volumes back to claim ${props.namespace}/${props.claim}: ${(e as Error).message}`, { cause: e });
             }
             return { id, props: { namespace: props.namespace, claim: props.claim, volume: found.volume ?? "", others: found.others } };
         },

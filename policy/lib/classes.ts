@@ -1,6 +1,6 @@
 // Resolves a claim's StorageClass name to a provisioner: classes the stack creates first,
 // then names given in policy config, then the small built-in map of well-known classes.
-import { Res, T, annotations, entry, get, known, metaName, Maybe, UNKNOWN } from "./k8s";
+import { Props, Res, T, annotations, entry, get, known, metaName, Maybe, UNKNOWN } from "./k8s";
 import { WELL_KNOWN_CLASSES } from "./storage-capabilities";
 
 export const DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class";
@@ -8,7 +8,7 @@ export const DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-c
 export interface ClassInfo {
     name: string;
     provisioner: string;
-    parameters?: Record<string, any>;
+    parameters?: Props;
     source: "stack" | "policy config" | "built-in map";
     isDefault: boolean;
     urn?: string;

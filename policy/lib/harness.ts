@@ -3,7 +3,7 @@
 import {
     PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy,
 } from "@pulumi/policy";
-import { Res } from "./k8s";
+import { Props, Res, ResOpts } from "./k8s";
 
 export interface Violation {
     message: string;
@@ -17,7 +17,7 @@ const notApplicable = (reason?: string): never => {
 const baseOpts = { protect: false, ignoreChanges: [], aliases: [], additionalSecretOutputs: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 } };
 
 /** A resource as the engine would describe it: urn from type and name. */
-export function res(type: string, name: string, props: Record<string, any>, opts: Record<string, any> = {}): Res {
+export function res(type: string, name: string, props: Props, opts: ResOpts = {}): Res {
     return { type, name, urn: `urn:pulumi:test::agent-storage::${type}::${name}`, props, opts: { ...baseOpts, ...opts } };
 }
 
@@ -28,7 +28,7 @@ export async function runResourcePolicy(p: ResourceValidationPolicy, r: Res, con
         name: r.name,
         urn: r.urn,
         props: r.props,
-        opts: { ...baseOpts, ...(r.opts ?? {}) } as any,
+        opts: { ...baseOpts, ...(r.opts ?? {}) },
         stackTags: new Map(),
         isType: () => false,
         asType: () => undefined,
@@ -47,7 +47,7 @@ export async function runStackPolicy(p: StackValidationPolicy, resources: Res[],
         name: r.name,
         urn: r.urn,
         props: r.props,
-        opts: { ...baseOpts, ...(r.opts ?? {}) } as any,
+        opts: { ...baseOpts, ...(r.opts ?? {}) },
         dependencies: [],
         propertyDependencies: {},
         isType: () => false,

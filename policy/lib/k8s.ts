@@ -1,14 +1,25 @@
 // Small, dependency-free helpers the rules share: resource type tokens, safe property
 // access (preview values can be unknown), labels, and the pod spec inside each workload kind.
-import { UnknownValueError } from "@pulumi/policy";
+import { PolicyResourceOptions, UnknownValueError } from "@pulumi/policy";
+
+/**
+ * Resource properties as the engine hands them to a policy: JSON of any kind's shape, typed
+ * by @pulumi/policy itself as Record<string, any>. Every read goes through get(), which turns
+ * a missing field or a value unknown at preview into a value the rules handle.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the engine's JSON, read only through get()
+export type Props = Record<string, any>;
+
+/** A resource's options; retainOnDelete is read should @pulumi/policy ever pass it on. */
+export type ResOpts = Partial<PolicyResourceOptions> & { retainOnDelete?: boolean };
 
 /** What a rule needs of a resource: the same fields the engine gives a stack policy. */
 export interface Res {
     type: string;
     name: string;
     urn: string;
-    props: Record<string, any>;
-    opts?: { protect?: boolean; [key: string]: any };
+    props: Props;
+    opts?: ResOpts;
 }
 
 export const T = {
@@ -52,28 +63,28 @@ export function known<V>(v: Maybe<V>): v is V {
     return v !== undefined && v !== UNKNOWN;
 }
 
-export function labels(props: Record<string, any>): Record<string, any> {
+export function labels(props: Props): Props {
     const l = get(() => props.metadata.labels);
     return known(l) && typeof l === "object" ? l : {};
 }
 
-export function annotations(props: Record<string, any>): Record<string, any> {
+export function annotations(props: Props): Props {
     const a = get(() => props.metadata.annotations);
     return known(a) && typeof a === "object" ? a : {};
 }
 
 /** A label or annotation value, read safely ("" when absent, UNKNOWN when computed). */
-export function entry(map: Record<string, any>, key: string): string | typeof UNKNOWN {
+export function entry(map: Props, key: string): string | typeof UNKNOWN {
     const v = get(() => map[key]);
     if (v === UNKNOWN) return UNKNOWN;
     return v === undefined || v === null ? "" : String(v);
 }
 
-export function metaName(props: Record<string, any>): Maybe<string> {
+export function metaName(props: Props): Maybe<string> {
     return get(() => props.metadata.name);
 }
 
-export function metaNamespace(props: Record<string, any>): Maybe<string> {
+export function metaNamespace(props: Props): Maybe<string> {
     return get(() => props.metadata.namespace);
 }
 
@@ -84,8 +95,8 @@ export function sameNamespace(a: Maybe<string>, b: Maybe<string>): boolean {
 }
 
 /** The pod template's spec of a workload (Pod: its own spec), or undefined for other kinds. */
-export function podSpec(r: { type: string; props: Record<string, any> }): Record<string, any> | undefined {
-    let spec: Maybe<any>;
+export function podSpec(r: { type: string; props: Props }): Props | undefined {
+    let spec: Maybe<Props>;
     switch (r.type) {
         case T.pod:
             spec = get(() => r.props.spec);
@@ -106,8 +117,8 @@ export function podSpec(r: { type: string; props: Record<string, any> }): Record
 }
 
 /** Labels of the pod template (Pod: its own labels). */
-export function podLabels(r: { type: string; props: Record<string, any> }): Record<string, any> {
-    let meta: Maybe<any>;
+export function podLabels(r: { type: string; props: Props }): Props {
+    let meta: Maybe<Props>;
     switch (r.type) {
         case T.pod:
             meta = get(() => r.props.metadata);
@@ -124,11 +135,11 @@ export function podLabels(r: { type: string; props: Record<string, any> }): Reco
 export interface ContainerRef {
     kind: "container" | "initContainer" | "ephemeralContainer";
     name: string;
-    spec: Record<string, any>;
+    spec: Props;
 }
 
 /** Every container of a pod spec, init and ephemeral containers included. */
-export function containers(spec: Record<string, any>): ContainerRef[] {
+export function containers(spec: Props): ContainerRef[] {
     const out: ContainerRef[] = [];
     const lists: [ContainerRef["kind"], string][] = [
         ["initContainer", "initContainers"],
@@ -138,8 +149,8 @@ export function containers(spec: Record<string, any>): ContainerRef[] {
     for (const [kind, field] of lists) {
         const list = get(() => spec[field]);
         if (!known(list) || !Array.isArray(list)) continue;
-        list.forEach((c: any, i: number) => {
-            const n = get(() => c.name);
+        list.forEach((c: Props | null | undefined, i: number) => {
+            const n = get(() => c?.name);
             out.push({ kind, name: known(n) ? String(n) : `#${i}`, spec: c ?? {} });
         });
     }

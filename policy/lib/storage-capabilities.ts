@@ -3,6 +3,7 @@
 // never disagree. The pack adds only what the program never asks for: raw block volumes.
 // A provisioner that is not listed gets no verdict.
 import { AccessMode, accessModes, provisioners } from "../../components/storage/capabilities";
+import { Props } from "./k8s";
 
 export type { AccessMode };
 export const ACCESS_MODES: readonly AccessMode[] = accessModes;
@@ -49,7 +50,7 @@ export function unsupportedModes(
     provisioner: string,
     requested: readonly string[],
     volumeMode: string | undefined,
-    classParameters: Record<string, any> | undefined,
+    classParameters: Props | undefined,
 ): { modes: string[]; note: string } | undefined {
     const cap = PROVISIONER_CAPABILITIES[provisioner];
     if (!cap) return undefined;

@@ -4,18 +4,18 @@
 // the namespace's Pod Security "restricted" level demands too; the policy catches it at
 // preview instead of as a rejected pod after `pulumi up`.
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { Res, WORKLOAD_TYPES, UNKNOWN, containers, describe, get, known, podSpec } from "../lib/k8s";
+import { Props, Res, WORKLOAD_TYPES, UNKNOWN, containers, describe, get, known, podSpec } from "../lib/k8s";
 
 export function checkNonRoot(r: Res): string[] {
     if (!WORKLOAD_TYPES.includes(r.type)) return [];
     const spec = podSpec(r);
     if (!spec) return [];
     const pod = get(() => spec.securityContext);
-    const podSc: Record<string, any> = known(pod) && pod ? pod : {};
+    const podSc: Props = known(pod) && pod ? pod : {};
     const out: string[] = [];
     for (const c of containers(spec)) {
         const s = get(() => c.spec.securityContext);
-        const sc: Record<string, any> = known(s) && s ? s : {};
+        const sc: Props = known(s) && s ? s : {};
         const pick = (k: string) => {
             const own = get(() => sc[k]);
             return own !== undefined && own !== null ? own : get(() => podSc[k]);

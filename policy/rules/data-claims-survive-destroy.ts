@@ -4,13 +4,13 @@
 // Pulumi's `retainOnDelete` resource option is NOT visible to policies: @pulumi/policy 1.21
 // builds args.opts from the engine's AnalyzerResourceOptions, which carries only protect,
 // ignoreChanges, deleteBeforeReplace, aliases, customTimeouts, additionalSecretOutputs and
-// parent (node_modules/@pulumi/policy/server.js getResourceOptions; @pulumi/pulumi 3.270
+// parent (node_modules/@pulumi/policy/server.js getResourceOptions; @pulumi/pulumi 3.260
 // proto/analyzer_pb.js). So the program states the destroy behaviour in an annotation:
 //   agent-storage.io/delete-on-destroy: "true"   destroy deletes the claim (explicit switch)
 //   agent-storage.io/delete-on-destroy: "false"  the program set retainOnDelete: true
 // A data claim with neither value (and not `protect`ed) fails.
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { Res, T, UNKNOWN, annotations, entry, labels, describe } from "../lib/k8s";
+import { Res, ResOpts, T, UNKNOWN, annotations, entry, labels, describe } from "../lib/k8s";
 
 export const DATA_LABEL = "agent-storage.io/data";
 export const DELETE_ANNOTATION = "agent-storage.io/delete-on-destroy";
@@ -18,7 +18,7 @@ export const DELETE_ANNOTATION = "agent-storage.io/delete-on-destroy";
 /** A violation message, or undefined when the claim is fine or not a data claim. */
 export function checkDataClaim(r: Res): string | undefined {
     if (r.type !== T.pvc || entry(labels(r.props), DATA_LABEL) !== "true") return undefined;
-    const opts: Record<string, any> = r.opts ?? {};
+    const opts: ResOpts = r.opts ?? {};
     if (opts.protect === true) return undefined;
     // Future-proof: should @pulumi/policy ever expose the option, honour it.
     if (opts.retainOnDelete === true) return undefined;

@@ -154,7 +154,7 @@ describe("e2e refresh: refreshes while readers read (stack e2e-refresh)", functi
         needs(v.b, "the two refreshes");
         // A slow refresh (3s pause after each shard), started in the background ...
         const slow = kubectlSpawn(["exec", "-n", NS, `deploy/${GENERATOR}`, "--", "refresher", "refresh", "--pause-after-shard", "3s"]);
-        let killedDir = "";
+        let killedDir: string;
         try {
             // ... waited for until its temporary version has at least one shard on disk ...
             killedDir = await waitFor("the slow refresh to write its first shard", 60000, () => {

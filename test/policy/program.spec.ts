@@ -6,11 +6,12 @@ import * as assert from "assert";
 import * as path from "path";
 import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { buildOnce, fixturesDir } from "../harness";
+import { RawConfig } from "../../stacks";
 import { policies } from "../../policy/policies";
 import { runResourcePolicy, runStackPolicy, res } from "../../policy/lib/harness";
 import { Res } from "../../policy/lib/k8s";
 
-const shapes: [string, Record<string, any>][] = [
+const shapes: [string, RawConfig][] = [
     ["kind (RWX on shared, RWO on local-path)", {}],
     ["kind, one node", { kindWorkers: 0 }],
     ["kind, RWO embeddings (readers with the writer)", { embeddingsAccessMode: "ReadWriteOnce" }],
@@ -41,8 +42,8 @@ const DESTROY_RULE = "data-claims-survive-destroy";
 
 describe("policy pack on the program's own stacks (mocks)", function () {
     this.timeout(60_000);
-    const built = async (raw: Record<string, any>) => {
-        const { cluster } = await buildOnce(raw as any);
+    const built = async (raw: RawConfig) => {
+        const { cluster } = await buildOnce(raw);
         const resources = cluster.resources
             .filter((r) => !r.read)
             .map((r) => res(r.type, r.name, r.inputs, { protect: false }));

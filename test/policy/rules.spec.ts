@@ -3,7 +3,7 @@
 // hand-built args (policy/lib/harness.ts); no engine involved.
 import * as assert from "assert";
 import { res, runResourcePolicy, runStackPolicy } from "../../policy/lib/harness";
-import { Res, T } from "../../policy/lib/k8s";
+import { Props, Res, ResOpts, T } from "../../policy/lib/k8s";
 import { PROVISIONER_CAPABILITIES } from "../../policy/lib/storage-capabilities";
 import { provisioners, sharedPathProvisioner } from "../../components/storage/capabilities";
 import { accessModeSupportedByClass } from "../../policy/rules/access-mode-supported-by-class";
@@ -13,7 +13,8 @@ import { singleDefaultStorageClass } from "../../policy/rules/single-default-sto
 import { dataClaimsSurviveDestroy } from "../../policy/rules/data-claims-survive-destroy";
 import { storageEncrypted } from "../../policy/rules/storage-encrypted";
 import { containersNonRoot } from "../../policy/rules/containers-non-root";
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// @pulumi/policy/proxy.d.ts declares no exports, though the module has these at run time.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { unknownCheckingProxy, unknownStringValue } = require("@pulumi/policy/proxy");
 
 const NS = "agent-data";
@@ -35,9 +36,9 @@ function storageClass(name: string, provisioner: string, opts: { isDefault?: boo
 
 function claim(name: string, o: {
     role?: string; modes?: string[]; cls?: string | null; volumeMode?: string;
-    annotations?: Record<string, string>; resourceOpts?: Record<string, any>; data?: boolean;
+    annotations?: Record<string, string>; resourceOpts?: ResOpts; data?: boolean;
 } = {}): Res {
-    const spec: Record<string, any> = { accessModes: o.modes ?? ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } };
+    const spec: Props = { accessModes: o.modes ?? ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } };
     if (o.cls !== null) spec.storageClassName = o.cls ?? "standard";
     if (o.volumeMode) spec.volumeMode = o.volumeMode;
     return res(T.pvc, name, {
@@ -56,11 +57,11 @@ function claim(name: string, o: {
 
 const secure = { runAsNonRoot: true, runAsUser: 65532, allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true };
 
-function container(name: string, mounts: Record<string, any>[], sc: Record<string, any> | undefined = secure): Record<string, any> {
+function container(name: string, mounts: Props[], sc: Props | undefined = secure): Props {
     return { name, image: "localhost/agent-storage/workload:0.1.0", volumeMounts: mounts, securityContext: sc };
 }
 
-function podSpec(o: { claimRO?: boolean; mountRO?: boolean; initMountRO?: boolean; podSc?: Record<string, any>; sc?: Record<string, any>; initSc?: Record<string, any> }) {
+function podSpec(o: { claimRO?: boolean; mountRO?: boolean; initMountRO?: boolean; podSc?: Props; sc?: Props; initSc?: Props }) {
     return {
         securityContext: o.podSc ?? { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532 },
         initContainers: o.initMountRO === undefined ? [] : [
@@ -79,10 +80,10 @@ function podSpec(o: { claimRO?: boolean; mountRO?: boolean; initMountRO?: boolea
     };
 }
 
-function deployment(name: string, component: string, spec: Record<string, any>, type: string = T.deployment): Res {
+function deployment(name: string, component: string, spec: Props, type: string = T.deployment): Res {
     const labels = { "app.kubernetes.io/name": name, "app.kubernetes.io/component": component };
     const template = { metadata: { labels }, spec };
-    let s: Record<string, any>;
+    let s: Props;
     if (type === T.pod) return res(type, name, { metadata: { name, namespace: NS, labels }, spec });
     if (type === T.cronJob) s = { schedule: "0 * * * *", jobTemplate: { spec: { template } } };
     else s = { replicas: 2, selector: { matchLabels: labels }, template };
