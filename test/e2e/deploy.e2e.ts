@@ -341,7 +341,6 @@ describe("e2e deploy: pulumi up / preview / refresh / destroy on a kind cluster 
         state.destroyedKeepingData = true;
 
         // --- up again: a new cluster, new claims on the same folders, the same data
-        t0 = Date.now();
         const outputs = await up("second up");
         for (const v of outputs.boundVolumes.value as BoundVolume[]) {
             assert.strictEqual(v.phase, "Bound", `claim ${v.claim} is Bound on the new cluster`);
@@ -358,7 +357,6 @@ describe("e2e deploy: pulumi up / preview / refresh / destroy on a kind cluster 
 
         // --- deleteDataOnDestroy=true, then destroy: everything goes
         await setConfig(stack!, { deleteDataOnDestroy: "true" });
-        t0 = Date.now();
         await up("up with deleteDataOnDestroy=true");
         for (const c of ["embeddings", "checkpoints"]) {
             const pvc = kubectlJson(["get", "pvc", c, "-n", NS]);
