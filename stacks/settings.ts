@@ -28,7 +28,12 @@ export const defaults = {
     keepVersions: 3,
     refreshGracePeriod: "10m",
     kindClusterName: "agent-storage",
-    kindNodeImage: "kindest/node:v1.34.0",
+    /**
+     * kind's own node image, pinned by digest so a retagged image is never run: the default
+     * image of kind v0.30.0 (pkg/apis/config/defaults/image.go in that release), the release
+     * whose node images were built for Kubernetes v1.34.0.
+     */
+    kindNodeImage: "kindest/node:v1.34.0@sha256:7416a61b42b1662ca6ca89f02028ac133a309a2a30ba309614e8ec94d976dc5a",
     /** The node image cluster/build-node-image.sh builds (KIND_NODE_IMAGE in cluster/versions.sh). */
     localKindNodeImage: "localhost/agent-storage/kind-node:v1.34.4",
     kindDataDir: ".kind-data",

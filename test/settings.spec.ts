@@ -56,6 +56,10 @@ describe("settings", () => {
         assert.strictEqual(resolveSettings({ kindNodeImage: "mine:1" }, { ...testContext, hasLocalImage: () => true }).kind!.nodeImage, "mine:1");
     });
 
+    it("pins kind's own node image by its sha256 digest, not by a tag alone", () => {
+        assert.match(defaults.kindNodeImage, /^kindest\/node:v\d+\.\d+\.\d+@sha256:[0-9a-f]{64}$/);
+    });
+
     it("names the node image exactly as cluster/versions.sh does (KIND_NODE_IMAGE, from K8S_VERSION)", () => {
         const versions = fs.readFileSync(path.join(__dirname, "..", "cluster", "versions.sh"), "utf8");
         const k8s = /^K8S_VERSION="([^"]+)"/m.exec(versions)![1];
