@@ -1,12 +1,10 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	"agent-storage/workload/internal/store"
@@ -129,14 +127,4 @@ func summary(w io.Writer, st *ServeStatus) int {
 	return exitOK
 }
 
-func writeStatus(path string, st *ServeStatus) error {
-	b, err := json.MarshalIndent(st, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
-}
+func writeStatus(path string, st *ServeStatus) error { return writeJSONAtomic(path, st) }

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"agent-storage/workload/internal/atomicfile"
 	"agent-storage/workload/internal/embed"
 )
 
@@ -267,17 +268,14 @@ func (s *Store) RefreshLocked(ctx context.Context, opts RefreshOptions) (res *Re
 	// The manifest goes last: its presence is what makes the version complete.
 	m.CreatedAt = s.now().UTC()
 	mb, _ := json.MarshalIndent(m, "", "  ")
-	if err := writeFileSync(filepath.Join(tmp, ManifestName), append(mb, '\n'), 0o644); err != nil {
+	if err := atomicfile.Write(filepath.Join(tmp, ManifestName), append(mb, '\n'), 0o644); err != nil {
 		return nil, writeErr(err)
-	}
-	if err := fsyncDir(tmp); err != nil {
-		return nil, err
 	}
 	final := s.VersionDir(id)
 	if err := os.Rename(tmp, final); err != nil {
 		return nil, writeErr(err)
 	}
-	if err := fsyncDir(versions); err != nil {
+	if err := atomicfile.SyncDir(versions); err != nil {
 		return nil, err
 	}
 	// Last chance to stop before readers see the new version; a stop here leaves a
@@ -348,7 +346,7 @@ func (s *Store) Newest() string {
 
 func writeData(path string, data []byte) (FileEntry, error) {
 	sum := sha256.Sum256(data)
-	if err := writeFileSync(path, data, 0o644); err != nil {
+	if err := atomicfile.Write(path, data, 0o644); err != nil {
 		return FileEntry{}, err
 	}
 	return FileEntry{Name: filepath.Base(path), Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}, nil
@@ -467,7 +465,7 @@ func (s *Store) switchCurrent(id string) error {
 		os.Remove(tmpLink)
 		return writeErr(err)
 	}
-	return fsyncDir(s.Root)
+	return atomicfile.SyncDir(s.Root)
 }
 
 // RollbackError explains a refused rollback and lists what exists.
@@ -607,7 +605,7 @@ func (s *Store) prune(keep int, grace time.Duration) (deleted, deferred []string
 		s.logf("retention: deleted %s", v.ID)
 	}
 	if len(deleted) > 0 {
-		if err := fsyncDir(filepath.Join(s.Root, VersionsDir)); err != nil {
+		if err := atomicfile.SyncDir(filepath.Join(s.Root, VersionsDir)); err != nil {
 			return deleted, deferred, err
 		}
 	}

@@ -1,0 +1,67 @@
+// Package atomicfile replaces files so that a reader sees the old content or the new,
+// never a part, and a crash leaves one of the two on disk: write a temporary file beside
+// the target, fsync it, rename(2) it over the target, fsync the directory.
+package atomicfile
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// tempSuffix marks the temporary file Write makes beside the target, named
+// "." + base + ".tmp-" + random. A crash can leave one behind; it is never read.
+const tempSuffix = ".tmp-"
+
+// TempPattern is the os.CreateTemp pattern of path's temporary files.
+func TempPattern(path string) string { return "." + filepath.Base(path) + tempSuffix + "*" }
+
+// Write replaces path with data (mode perm) atomically and durably.
+func Write(path string, data []byte, perm os.FileMode) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, TempPattern(path))
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	if err := fill(f, data, perm); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return SyncDir(dir)
+}
+
+func fill(f *os.File, data []byte, perm os.FileMode) error {
+	_, err := f.Write(data)
+	if err == nil {
+		err = f.Chmod(perm)
+	}
+	if err == nil {
+		if err = f.Sync(); err != nil {
+			err = fmt.Errorf("fsync %s: %w", f.Name(), err)
+		}
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// SyncDir fsyncs a directory, so that the renames and links made in it survive a crash.
+// File systems that cannot fsync a directory (EINVAL) are taken as having nothing to do.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return fmt.Errorf("fsync %s: %w", dir, err)
+	}
+	return nil
+}
