@@ -356,6 +356,11 @@ func TestCrashAfterShardsFlag(t *testing.T) {
 	if st := loadState(t, cp); st.LastAttempt.ShardsWritten != 2 || st.LastAttempt.Status != store.StatusRunning {
 		t.Fatalf("checkpoint: %+v", st.LastAttempt)
 	}
+	// Every object on the volume, the killed run's two included, holds the whole content
+	// its name is the hash of: a version never links to a partial one.
+	if n, err := store.New(emb).VerifyObjects(); err != nil || n != 5+2 {
+		t.Fatalf("after the crash %d objects verify (%v); want the good version's 5 and the 2 new shards", n, err)
+	}
 }
 
 // While one refresh runs, a second (as from kubectl exec) refuses with exit 3 and names

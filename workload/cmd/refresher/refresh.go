@@ -16,6 +16,7 @@ import (
 type refreshFlags struct {
 	docs, dim, shards, failAfter, crashAfter int
 	seed                                     uint64
+	changeFraction                           float64
 	input                                    string
 	pause                                    time.Duration
 }
@@ -28,6 +29,7 @@ func addRefreshFlags(f *flags) *refreshFlags {
 	f.IntVar(&r.dim, "dim", 384, "embedding dimension")
 	f.IntVar(&r.shards, "shards", 4, "shard files per version")
 	f.Uint64Var(&r.seed, "seed", 0, "seed for synthetic vectors; 0 = new vectors each run (derived from the version id)")
+	f.Float64Var(&r.changeFraction, "change-fraction", 0, "with --seed: regenerate this `FRACTION` (0-1) of the shards with new vectors and keep the rest as the seed makes them (a partly changed refresh, for benchmarks)")
 	f.StringVar(&r.input, "input", "", "embed the text files under this `DIR` (hash-based embedding) instead of synthetic docs")
 	f.DurationVar(&r.pause, "pause-after-shard", 0, "test/ops: sleep this long after each shard (makes a run slow enough to kill half-way)")
 	f.IntVar(&r.failAfter, "fail-after-shards", 0, "test/ops: fail after writing `N` shards, leaving the temporary dir like a crash would")
@@ -40,7 +42,7 @@ func (r *refreshFlags) options(f *flags) (store.RefreshOptions, error) {
 	if err != nil {
 		return store.RefreshOptions{}, err
 	}
-	o := store.RefreshOptions{Docs: r.docs, Dim: r.dim, Shards: r.shards, Seed: r.seed, InputDir: r.input,
+	o := store.RefreshOptions{Docs: r.docs, Dim: r.dim, Shards: r.shards, Seed: r.seed, ChangeFraction: r.changeFraction, InputDir: r.input,
 		Keep: keep, Grace: grace, Checkpoints: f.cp(), PauseAfterShard: r.pause, FailAfterShards: r.failAfter}
 	if r.crashAfter < 0 {
 		return o, usagef("--crash-after-shards must not be negative")
@@ -93,8 +95,8 @@ func printResult(w io.Writer, r *store.Result) {
 	for _, f := range r.Manifest.Files {
 		bytes += f.Size
 	}
-	fmt.Fprintf(w, "refreshed: current -> %s (was %s); %d docs x %d dims in %d shards, %d bytes, %s\n",
-		r.Version, orNone(r.Previous), r.Manifest.Docs, r.Manifest.Dim, r.Manifest.Shards, bytes, r.Duration.Round(time.Millisecond))
+	fmt.Fprintf(w, "refreshed: current -> %s (was %s); %d docs x %d dims in %d shards, %d bytes (%d written, %d unchanged and shared), %s\n",
+		r.Version, orNone(r.Previous), r.Manifest.Docs, r.Manifest.Dim, r.Manifest.Shards, bytes, r.Written, r.Reused, r.Duration.Round(time.Millisecond))
 	if len(r.CleanedUp) > 0 {
 		fmt.Fprintf(w, "removed leftovers: %s\n", strings.Join(r.CleanedUp, ", "))
 	}

@@ -2,14 +2,14 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
 	"io/fs"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
@@ -28,6 +28,11 @@ type RefreshOptions struct {
 	// Seed makes synthetic vectors deterministic. 0 derives a seed from the version id,
 	// so each refresh writes new vectors.
 	Seed uint64
+	// ChangeFraction (0 to 1, with a Seed) regenerates that fraction of the shards,
+	// rounded up, with vectors new to this version, and keeps the others as the Seed
+	// makes them: a refresh where only part of the embeddings changed (benchmarks and
+	// tests of how little an unchanged shard costs). 0 keeps every shard.
+	ChangeFraction float64
 	// InputDir, when set, embeds every regular file under it (hash-based embedding)
 	// instead of synthetic documents.
 	InputDir string
@@ -61,6 +66,10 @@ func (o RefreshOptions) Validate() error {
 		return fmt.Errorf("--keep must be at least 1 (got %d)", o.Keep)
 	case o.Grace < 0:
 		return fmt.Errorf("--grace must not be negative (got %s)", o.Grace)
+	case o.ChangeFraction < 0 || o.ChangeFraction > 1:
+		return fmt.Errorf("--change-fraction must be between 0 and 1 (got %g)", o.ChangeFraction)
+	case o.ChangeFraction > 0 && (o.Seed == 0 || o.InputDir != ""):
+		return fmt.Errorf("--change-fraction needs --seed (without one, every shard is new anyway) and synthetic docs (not --input)")
 	case o.FailAfterShards < 0:
 		return fmt.Errorf("--fail-after-shards must not be negative")
 	}
@@ -75,7 +84,10 @@ type Result struct {
 	CleanedUp []string // leftovers of earlier runs removed first
 	Deleted   []string // old versions removed by retention
 	Deferred  []string // old versions kept until their grace period ends
-	Duration  time.Duration
+	// Written is the bytes of files written anew; Reused, those of files that an
+	// earlier version already held, linked instead of written.
+	Written, Reused int64
+	Duration        time.Duration
 }
 
 // ErrSimulatedFailure is returned by a run with FailAfterShards.
@@ -102,11 +114,12 @@ type doc struct {
 //
 //  1. remove leftovers of interrupted runs (.tmp-*, .del-*, stale temporary links),
 //     apply retention, and check that the new version fits (see checkSpace);
-//  2. write every file into versions/.tmp-<id>/, fsync each;
+//  2. put every file into versions/.tmp-<id>/ as a hard link to the object holding its
+//     content, writing (and fsyncing) the object first only if no object holds it yet;
 //  3. write manifest.json last, fsync it and the directory;
 //  4. rename .tmp-<id> to <id>, fsync versions/;
 //  5. make a temporary symlink to versions/<id> and rename(2) it over current, fsync root;
-//  6. apply retention.
+//  6. apply retention, which also deletes the objects no version links to any more.
 //
 // Until step 5 current is untouched; after it readers see the whole new version.
 func (s *Store) RefreshLocked(ctx context.Context, opts RefreshOptions) (res *Result, err error) {
@@ -141,11 +154,12 @@ func (s *Store) RefreshLocked(ctx context.Context, opts RefreshOptions) (res *Re
 	res.Previous, _, _ = s.ResolveCurrent()
 	id := s.nextID()
 	res.Version = id
+	h := fnv.New64a()
+	io.WriteString(h, id)
+	versionSeed := h.Sum64() | 1
 	seed := opts.Seed
 	if seed == 0 {
-		h := fnv.New64a()
-		io.WriteString(h, id)
-		seed = h.Sum64() | 1
+		seed = versionSeed
 	}
 	docs, source, err := loadDocs(opts)
 	if err != nil {
@@ -211,6 +225,15 @@ func (s *Store) RefreshLocked(ctx context.Context, opts RefreshOptions) (res *Re
 	if err := s.checkSpace(m.sizes(bounds, index, s.now()), opts.Keep, opts.Grace); err != nil {
 		return nil, err
 	}
+	vs, err := s.List()
+	if err != nil {
+		return nil, err
+	}
+	objs, err := s.objects(vs)
+	if err != nil {
+		return nil, err
+	}
+	changed := changedShards(opts.ChangeFraction, shards, versionSeed)
 	if err := os.Mkdir(tmp, 0o755); err != nil {
 		return nil, writeErr(err)
 	}
@@ -220,18 +243,22 @@ func (s *Store) RefreshLocked(ctx context.Context, opts RefreshOptions) (res *Re
 			return nil, err
 		}
 		lo, hi := bounds(sh)
+		shardSeed := seed
+		if changed[sh] {
+			shardSeed = versionSeed
+		}
 		buf := make([]byte, 0, (hi-lo)*opts.Dim*4)
 		for i := lo; i < hi; i++ {
 			var v []float32
 			if opts.InputDir != "" {
 				v = embed.Hashed(docs[i].text, opts.Dim)
 			} else {
-				v = embed.Synthetic(seed, i, opts.Dim)
+				v = embed.Synthetic(shardSeed, i, opts.Dim)
 			}
 			buf = embed.AppendLE(buf, v)
 		}
 		name := fmt.Sprintf("shard-%04d.f32", sh)
-		fe, err := writeData(filepath.Join(tmp, name), buf)
+		fe, err := objs.put(tmp, name, buf)
 		if err != nil {
 			return nil, writeErr(err)
 		}
@@ -256,7 +283,7 @@ func (s *Store) RefreshLocked(ctx context.Context, opts RefreshOptions) (res *Re
 			}
 		}
 	}
-	fe, err := writeData(filepath.Join(tmp, "docs.jsonl"), index)
+	fe, err := objs.put(tmp, "docs.jsonl", index)
 	if err != nil {
 		return nil, writeErr(err)
 	}
@@ -287,6 +314,7 @@ func (s *Store) RefreshLocked(ctx context.Context, opts RefreshOptions) (res *Re
 		return nil, fmt.Errorf("switch current: %w", err)
 	}
 	res.Manifest = m
+	res.Written, res.Reused = objs.Written, objs.Reused
 	s.logf("refresh %s: current %s -> %s", id, orNone(res.Previous), id)
 
 	now := s.now().UTC()
@@ -344,12 +372,15 @@ func (s *Store) Newest() string {
 	return newest
 }
 
-func writeData(path string, data []byte) (FileEntry, error) {
-	sum := sha256.Sum256(data)
-	if err := atomicfile.Write(path, data, 0o644); err != nil {
-		return FileEntry{}, err
+// changedShards picks round-up(fraction x shards) shards, a different choice for each
+// version seed.
+func changedShards(fraction float64, shards int, versionSeed uint64) map[int]bool {
+	n := int(math.Ceil(fraction * float64(shards)))
+	out := map[int]bool{}
+	for _, sh := range rand.New(rand.NewPCG(versionSeed, 0)).Perm(shards)[:n] {
+		out[sh] = true
 	}
-	return FileEntry{Name: filepath.Base(path), Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}, nil
+	return out
 }
 
 func loadDocs(opts RefreshOptions) ([]doc, string, error) {

@@ -34,7 +34,8 @@ func (s *Store) Prune(ctx context.Context, keep int, grace, lockWait time.Durati
 // than grace: its mtime, set when it stopped being current, is older than now-grace. A
 // reader that resolved current just before a switch therefore has grace to finish.
 // Deletion renames the directory to .del-<id> first, so a half-deleted version never
-// looks like a version.
+// looks like a version. Then the objects no version links to any more are deleted (see
+// collectObjects).
 func (s *Store) prune(keep int, grace time.Duration) (deleted, deferred []string, err error) {
 	vs, err := s.List()
 	if err != nil {
@@ -81,6 +82,13 @@ func (s *Store) prune(keep int, grace time.Duration) (deleted, deferred []string
 		if err := atomicfile.SyncDir(filepath.Join(s.Root, VersionsDir)); err != nil {
 			return deleted, deferred, err
 		}
+	}
+	// The files of the versions just deleted (and of a crashed run's leftovers, removed
+	// before) may have been the last links to some objects.
+	if n, freed, err := s.collectObjects(); err != nil {
+		return deleted, deferred, fmt.Errorf("remove objects no version holds: %w", err)
+	} else if n > 0 {
+		s.logf("retention: removed %d object(s) no version holds (%d bytes)", n, freed)
 	}
 	if len(unreadable) > 0 {
 		return deleted, deferred, fmt.Errorf("kept %d version(s) that could not be read and may be complete (check the volume): %s",

@@ -6,6 +6,8 @@
 //	  versions/<id>/                   complete versions, manifest.json written last
 //	  versions/.tmp-<id>/              a refresh in progress (never read)
 //	  versions/.del-<id>/              a version being deleted (never read)
+//	  objects/<sha256>                 one file per distinct content; versions' files are
+//	                                   hard links to these, so unchanged files are stored once
 //	  .current.tmp-<id>-<rand>         the new link, just before it is renamed over current
 //	  .refresh.lock                    flock(2)ed by the one refresh that may run
 //
@@ -73,6 +75,7 @@ type sysCalls struct {
 	readlink func(name string) (string, error)
 	chtimes  func(name string, atime, mtime time.Time) error
 	statfs   func(path string) (space, error)
+	link     func(oldname, newname string) error
 }
 
 func (s *Store) open(name string) (*os.File, error) {
@@ -94,6 +97,13 @@ func (s *Store) chtimes(name string, atime, mtime time.Time) error {
 		return s.sys.chtimes(name, atime, mtime)
 	}
 	return os.Chtimes(name, atime, mtime)
+}
+
+func (s *Store) link(oldname, newname string) error {
+	if s.sys.link != nil {
+		return s.sys.link(oldname, newname)
+	}
+	return os.Link(oldname, newname)
 }
 
 func (s *Store) statfs() (space, error) {
