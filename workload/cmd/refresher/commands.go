@@ -126,7 +126,7 @@ func listOrNone(l []string) string {
 
 func cmdStatus(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("status", stderr)
-	path := fs.envString("status-file", "STATUS_FILE", defaultStatusFile, "reader status `FILE` written by serve")
+	path := fs.envString("status-file", envStatusFile, defaultStatusFile, "reader status `FILE` written by serve")
 	if err := fs.Parse(args); err != nil {
 		return helpOr(err, stderr, "status")
 	}

@@ -20,7 +20,7 @@ import (
 // stack can report it; after each successful publish it writes the published file, which
 // `ready --published` compares with current.
 const (
-	defaultPublishedFile   = "/tmp/refresher-published.json"
+	defaultPublishedFile   = mountScratch + "/refresher-published.json"
 	defaultPublishInterval = 10 * time.Second
 	keyCurrentVersion      = "currentVersion"
 	keyPublishedAt         = "publishedAt"
@@ -44,7 +44,7 @@ type publishFlags struct {
 
 func addPublishFlags(f *flags) *publishFlags {
 	return &publishFlags{
-		configMap: f.envString("status-configmap", "STATUS_CONFIGMAP", "", "publish the served version to this ConfigMap `NAME` in the pod's namespace (empty: publishing off)"),
+		configMap: f.envString("status-configmap", envStatusConfigMap, "", "publish the served version to this ConfigMap `NAME` in the pod's namespace (empty: publishing off)"),
 		interval:  f.Duration("publish-interval", defaultPublishInterval, "check current this often and publish it when it or the kept versions changed (also right after start-up and each refresh)"),
 		file:      f.String("published-file", defaultPublishedFile, "after each successful publish, write the version and time to this `FILE` (read by ready --published)"),
 		saDir:     f.String("serviceaccount-dir", kubeapi.DefaultServiceAccountDir, "service-account `DIR` with token, ca.crt and namespace"),

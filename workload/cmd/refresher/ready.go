@@ -14,7 +14,7 @@ func cmdReady(args []string, stdout, stderr io.Writer) int {
 	checksums := f.Bool("checksums", true, "verify every file's sha256 (false: sizes only)")
 	published := f.Bool("published", false, "also require that generate has published current to the status ConfigMap (per --published-file)")
 	pubFile := f.String("published-file", defaultPublishedFile, "the `FILE` generate writes after each successful publish")
-	cmName := f.envString("status-configmap", "STATUS_CONFIGMAP", "", "the ConfigMap `NAME` generate publishes to (for the message only)")
+	cmName := f.envString("status-configmap", envStatusConfigMap, "", "the ConfigMap `NAME` generate publishes to (for the message only)")
 	if err := f.parse(args); err != nil {
 		return helpOr(err, stderr, "ready")
 	}

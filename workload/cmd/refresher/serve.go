@@ -10,7 +10,7 @@ import (
 	"agent-storage/workload/internal/store"
 )
 
-const defaultStatusFile = "/tmp/refresher-status.json"
+const defaultStatusFile = mountScratch + "/refresher-status.json"
 
 // ServeStatus is what serve writes after every read.
 type ServeStatus struct {
@@ -37,7 +37,7 @@ type ServeStatus struct {
 func cmdServe(args []string, stdout, stderr io.Writer) int {
 	f := newFlags("serve", stderr)
 	interval := f.Duration("interval", 2*time.Second, "time between reads")
-	statusFile := f.envString("status-file", "STATUS_FILE", defaultStatusFile, "where to write the status `FILE`")
+	statusFile := f.envString("status-file", envStatusFile, defaultStatusFile, "where to write the status `FILE`")
 	count := f.Int("count", 0, "stop after this many reads (0 = run until SIGTERM)")
 	duration := f.Duration("duration", 0, "stop after this long (0 = run until SIGTERM)")
 	if err := f.parse(args); err != nil {
