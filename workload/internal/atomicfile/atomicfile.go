@@ -19,6 +19,16 @@ func TempPattern(path string) string { return "." + filepath.Base(path) + tempSu
 
 // Write replaces path with data (mode perm) atomically and durably.
 func Write(path string, data []byte, perm os.FileMode) error {
+	if err := Replace(path, data, perm); err != nil {
+		return err
+	}
+	return SyncDir(filepath.Dir(path))
+}
+
+// Replace is Write without the directory's fsync: the content is durable before the
+// name appears, but the name may not survive a crash until the caller fsyncs the
+// directory (SyncDir), once for many files, before anything depends on them.
+func Replace(path string, data []byte, perm os.FileMode) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, TempPattern(path))
 	if err != nil {
@@ -33,7 +43,7 @@ func Write(path string, data []byte, perm os.FileMode) error {
 		os.Remove(tmp)
 		return err
 	}
-	return SyncDir(dir)
+	return nil
 }
 
 func fill(f *os.File, data []byte, perm os.FileMode) error {

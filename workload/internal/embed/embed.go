@@ -14,17 +14,38 @@ import (
 	"unicode"
 )
 
+const topics = 12
+
 // Synthetic returns the vector of document doc for a given seed and dimension. Documents
 // are spread over a few topics: each vector is its topic's centroid plus noise,
 // normalised, so nearest-neighbour queries give meaningful answers.
-func Synthetic(seed uint64, doc, dim int) []float32 {
-	const topics = 12
-	topic := int(splitmix(seed^uint64(doc)*0x9e3779b97f4a7c15) % topics)
-	centroid := gaussian(rand.New(rand.NewPCG(seed, uint64(topic)+1)), dim)
-	noise := gaussian(rand.New(rand.NewPCG(seed, uint64(doc)+1<<32)), dim)
-	v := make([]float32, dim)
+func Synthetic(seed uint64, doc, dim int) []float32 { return NewSynth(seed, dim).Vector(doc) }
+
+// Synth makes the synthetic vectors of one seed and dimension, computing each topic's
+// centroid once instead of once per document. Safe for concurrent use.
+type Synth struct {
+	seed      uint64
+	dim       int
+	centroids [topics][]float64
+}
+
+// NewSynth returns the generator of Synthetic(seed, doc, dim) for every doc.
+func NewSynth(seed uint64, dim int) *Synth {
+	s := &Synth{seed: seed, dim: dim}
+	for t := range s.centroids {
+		s.centroids[t] = gaussian(rand.New(rand.NewPCG(seed, uint64(t)+1)), dim)
+	}
+	return s
+}
+
+// Vector is Synthetic(seed, doc, dim).
+func (s *Synth) Vector(doc int) []float32 {
+	topic := int(splitmix(s.seed^uint64(doc)*0x9e3779b97f4a7c15) % topics)
+	centroid := s.centroids[topic]
+	r := rand.New(rand.NewPCG(s.seed, uint64(doc)+1<<32))
+	v := make([]float32, s.dim)
 	for i := range v {
-		v[i] = float32(centroid[i] + 0.35*noise[i])
+		v[i] = float32(centroid[i] + 0.35*r.NormFloat64())
 	}
 	Normalize(v)
 	return v

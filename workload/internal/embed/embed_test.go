@@ -2,6 +2,7 @@ package embed
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -85,5 +86,31 @@ func TestLERoundTrip(t *testing.T) {
 	}
 	if b := AppendLE(nil, []float32{1}); b[3] != 0x3f || b[2] != 0x80 {
 		t.Fatalf("not little-endian: % x", b)
+	}
+}
+
+// reference is how a synthetic vector is defined: its topic's centroid plus 0.35 times
+// noise, both drawn from generators seeded by the seed (and topic or doc), normalised.
+func reference(seed uint64, doc, dim int) []float32 {
+	topic := splitmix(seed^uint64(doc)*0x9e3779b97f4a7c15) % topics
+	centroid := gaussian(rand.New(rand.NewPCG(seed, topic+1)), dim)
+	noise := gaussian(rand.New(rand.NewPCG(seed, uint64(doc)+1<<32)), dim)
+	v := make([]float32, dim)
+	for i := range v {
+		v[i] = float32(centroid[i] + 0.35*noise[i])
+	}
+	Normalize(v)
+	return v
+}
+
+func TestSynthWithItsCachedCentroidsGivesTheDefinedVectors(t *testing.T) {
+	g := NewSynth(42, 48)
+	for _, doc := range []int{0, 1, 7, 1000} {
+		a, want := g.Vector(doc), reference(42, doc, 48)
+		for i := range a {
+			if a[i] != want[i] {
+				t.Fatalf("doc %d differs at %d: %v, want %v", doc, i, a[i], want[i])
+			}
+		}
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"agent-storage/workload/internal/atomicfile"
@@ -29,9 +31,12 @@ type objects struct {
 	adoptable map[string]string
 	// noLinks: the file system refused a hard link, so the rest of the run writes
 	// plain files, as versions were written before objects.
-	noLinks bool
+	noLinks atomic.Bool
 	logf    func(string, ...any)
 	link    func(oldname, newname string) error
+	mu      sync.Mutex // guards adoptable and dirty: objects are stored from several goroutines
+	// dirty: objects were named since the last fsync of the objects directory.
+	dirty bool
 	// Written and Reused count the bytes of files written anew and of files linked to
 	// an object that already held their content.
 	Written, Reused int64
@@ -63,44 +68,66 @@ func validSum(sum string) bool {
 	return err == nil && strings.ToLower(sum) == sum
 }
 
-// put makes dir/name hold data: a hard link to the object with data's sha256, written
-// first if no object holds it yet. An object is complete (written from the bytes its
-// name is the hash of, fsynced, renamed into place, directory fsynced) before it is
-// linked, so a version never references a partial object whatever the moment of a crash.
-func (o *objects) put(dir, name string, data []byte) (FileEntry, error) {
-	sum := sha256.Sum256(data)
-	fe := FileEntry{Name: name, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}
+// stored is one file's content, held by an object (unless the volume refuses links).
+type stored struct {
+	data   []byte
+	fe     FileEntry // size and sha256; the name is given when it is placed
+	obj    string    // the object's path ("" when there is none)
+	reused bool      // the object held this content before
+	err    error
+}
+
+// store makes an object hold data, whose sha256 is sum: the existing one, or a new one
+// written from these bytes, fsynced, then renamed into place, so an object is complete
+// under its name whatever the moment of a crash. The names are fsynced once, before the
+// manifest (see sync). Safe for concurrent use.
+func (o *objects) store(data []byte, sum [sha256.Size]byte) stored {
+	st := stored{data: data, fe: FileEntry{Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}}
+	if o.noLinks.Load() {
+		return st
+	}
+	obj := filepath.Join(o.dir, st.fe.SHA256)
+	st.reused, st.err = o.have(obj, st.fe)
+	if st.err == nil && !st.reused {
+		st.err = atomicfile.Replace(obj, data, 0o644)
+		o.mu.Lock()
+		o.dirty = true
+		o.mu.Unlock()
+	}
+	if st.err == nil {
+		st.obj = obj
+	}
+	return st
+}
+
+// place makes dir/name a hard link to st's object, or a file of its own where the
+// volume refuses links. One goroutine places a version's files, in order.
+func (o *objects) place(dir, name string, st stored) (FileEntry, error) {
+	fe := st.fe
+	fe.Name = name
+	if st.err != nil {
+		return fe, st.err
+	}
 	path := filepath.Join(dir, name)
-	if o.noLinks {
-		o.Written += fe.Size
-		return fe, atomicfile.Write(path, data, 0o644)
-	}
-	obj := filepath.Join(o.dir, fe.SHA256)
-	reused, err := o.have(obj, fe)
-	if err != nil {
-		return fe, err
-	}
-	if !reused {
-		if err := atomicfile.Write(obj, data, 0o644); err != nil {
-			return fe, err
+	if st.obj != "" && !o.noLinks.Load() {
+		err := o.link(st.obj, path)
+		if err == nil {
+			if st.reused {
+				o.Reused += fe.Size
+			} else {
+				o.Written += fe.Size
+			}
+			return fe, nil
 		}
-	}
-	if err := o.link(obj, path); err != nil {
 		if !linkUnsupported(err) {
 			return fe, err
 		}
-		o.noLinks = true
+		// The objects written for nothing have no other link: retention removes them.
+		o.noLinks.Store(true)
 		o.logf("warning: the embeddings volume refuses hard links (%v): writing whole versions, without sharing unchanged files", err)
-		os.Remove(obj)
-		o.Written += fe.Size
-		return fe, atomicfile.Write(path, data, 0o644)
 	}
-	if reused {
-		o.Reused += fe.Size
-	} else {
-		o.Written += fe.Size
-	}
-	return fe, nil
+	o.Written += fe.Size
+	return fe, atomicfile.Replace(path, st.data, 0o644)
 }
 
 // have reports whether obj holds fe's content, making one from an older version's file
@@ -114,11 +141,13 @@ func (o *objects) have(obj string, fe FileEntry) (bool, error) {
 	if !errors.Is(err, fs.ErrNotExist) {
 		return false, err
 	}
+	o.mu.Lock()
 	old, ok := o.adoptable[fe.SHA256]
+	delete(o.adoptable, fe.SHA256)
+	o.mu.Unlock()
 	if !ok {
 		return false, nil
 	}
-	delete(o.adoptable, fe.SHA256)
 	// A file from before objects is read once, in full, before it is shared.
 	if n, sum, err := readFile(os.Open, old, true); err != nil || n != fe.Size || sum != fe.SHA256 {
 		return false, nil
@@ -131,7 +160,24 @@ func (o *objects) have(obj string, fe FileEntry) (bool, error) {
 		os.Remove(tmp)
 		return false, err
 	}
-	return true, atomicfile.SyncDir(o.dir)
+	o.mu.Lock()
+	o.dirty = true
+	o.mu.Unlock()
+	return true, nil
+}
+
+// sync makes the names of the objects written so far survive a crash. The refresh calls
+// it before it writes the manifest, so no complete version can come back from a crash
+// with a file whose object name was lost.
+func (o *objects) sync() error {
+	o.mu.Lock()
+	dirty := o.dirty
+	o.dirty = false
+	o.mu.Unlock()
+	if !dirty {
+		return nil
+	}
+	return atomicfile.SyncDir(o.dir)
 }
 
 func linkUnsupported(err error) bool {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,8 +13,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"agent-storage/workload/internal/atomicfile"
@@ -218,7 +221,7 @@ func (s *Store) RefreshLocked(ctx context.Context, opts RefreshOptions) (res *Re
 	for sh := 0; sh < shards; sh++ {
 		lo, hi := bounds(sh)
 		for i := lo; i < hi; i++ {
-			line, _ := json.Marshal(map[string]any{"id": docs[i].id, "shard": sh, "row": i - lo, "source": docs[i].source})
+			line, _ := json.Marshal(indexLine{ID: docs[i].id, Row: i - lo, Shard: sh, Source: docs[i].source})
 			index = append(append(index, line...), '\n')
 		}
 	}
@@ -238,27 +241,30 @@ func (s *Store) RefreshLocked(ctx context.Context, opts RefreshOptions) (res *Re
 		return nil, writeErr(err)
 	}
 	s.logf("refresh %s: writing %d docs x %d dims in %d shards (%s)", id, len(docs), opts.Dim, shards, source)
+	synth := map[bool]*embed.Synth{false: embed.NewSynth(seed, opts.Dim), true: embed.NewSynth(versionSeed, opts.Dim)}
+	// Shards are made, hashed and stored as objects a few at a time, ahead of the loop
+	// that links them in order: the vectors keep every core busy, and the fsyncs of
+	// several objects overlap, so the disk rather than its latency sets the pace. Two
+	// more than the cores cover the workers waiting for an fsync.
+	next, stop := ahead(shards, runtime.GOMAXPROCS(0)+14, func(sh int) stored {
+		lo, hi := bounds(sh)
+		buf := make([]byte, 0, (hi-lo)*opts.Dim*4)
+		for i := lo; i < hi; i++ {
+			if opts.InputDir != "" {
+				buf = embed.AppendLE(buf, embed.Hashed(docs[i].text, opts.Dim))
+			} else {
+				buf = embed.AppendLE(buf, synth[changed[sh]].Vector(i))
+			}
+		}
+		return objs.store(buf, sha256.Sum256(buf))
+	})
+	defer stop()
 	for sh := 0; sh < shards; sh++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		lo, hi := bounds(sh)
-		shardSeed := seed
-		if changed[sh] {
-			shardSeed = versionSeed
-		}
-		buf := make([]byte, 0, (hi-lo)*opts.Dim*4)
-		for i := lo; i < hi; i++ {
-			var v []float32
-			if opts.InputDir != "" {
-				v = embed.Hashed(docs[i].text, opts.Dim)
-			} else {
-				v = embed.Synthetic(shardSeed, i, opts.Dim)
-			}
-			buf = embed.AppendLE(buf, v)
-		}
-		name := fmt.Sprintf("shard-%04d.f32", sh)
-		fe, err := objs.put(tmp, name, buf)
+		fe, err := objs.place(tmp, fmt.Sprintf("shard-%04d.f32", sh), next(sh))
 		if err != nil {
 			return nil, writeErr(err)
 		}
@@ -283,12 +289,15 @@ func (s *Store) RefreshLocked(ctx context.Context, opts RefreshOptions) (res *Re
 			}
 		}
 	}
-	fe, err := objs.put(tmp, "docs.jsonl", index)
+	fe, err := objs.place(tmp, "docs.jsonl", objs.store(index, sha256.Sum256(index)))
 	if err != nil {
 		return nil, writeErr(err)
 	}
 	m.Files = append(m.Files, fe)
 	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := objs.sync(); err != nil {
 		return nil, err
 	}
 
@@ -370,6 +379,44 @@ func (s *Store) Newest() string {
 		}
 	}
 	return newest
+}
+
+// ahead runs produce(0..n-1) on up to workers goroutines, at most workers+1 results
+// ahead of the caller, which takes them in order with next. stop lets the goroutines
+// still running finish without anyone waiting for them.
+func ahead[T any](n, workers int, produce func(int) T) (next func(int) T, stop func()) {
+	out := make([]chan T, n)
+	for i := range out {
+		out[i] = make(chan T, 1)
+	}
+	tokens := make(chan struct{}, workers+1)
+	done := make(chan struct{})
+	go func() {
+		for i := 0; i < n; i++ {
+			select {
+			case tokens <- struct{}{}:
+			case <-done:
+				return
+			}
+			go func(i int) { out[i] <- produce(i) }(i)
+		}
+	}()
+	next = func(i int) T {
+		d := <-out[i]
+		<-tokens
+		return d
+	}
+	var once sync.Once
+	return next, func() { once.Do(func() { close(done) }) }
+}
+
+// indexLine is one line of docs.jsonl; the fields are in the order they have always been
+// written in, so an unchanged index is the same file.
+type indexLine struct {
+	ID     string `json:"id"`
+	Row    int    `json:"row"`
+	Shard  int    `json:"shard"`
+	Source string `json:"source"`
 }
 
 // changedShards picks round-up(fraction x shards) shards, a different choice for each
