@@ -39,11 +39,24 @@ func NewSynth(seed uint64, dim int) *Synth {
 }
 
 // Vector is Synthetic(seed, doc, dim).
-func (s *Synth) Vector(doc int) []float32 {
+func (s *Synth) Vector(doc int) []float32 { return s.fill(make([]float32, s.dim), doc) }
+
+// AppendLE appends Vector(doc) to buf as little-endian float32 values, using scratch
+// (which it returns, grown to dim) instead of a new vector.
+func (s *Synth) AppendLE(buf []byte, scratch []float32, doc int) ([]byte, []float32) {
+	if cap(scratch) < s.dim {
+		scratch = make([]float32, s.dim)
+	}
+	v := s.fill(scratch[:s.dim], doc)
+	return AppendLE(buf, v), v
+}
+
+func (s *Synth) fill(v []float32, doc int) []float32 {
 	topic := int(splitmix(s.seed^uint64(doc)*0x9e3779b97f4a7c15) % topics)
 	centroid := s.centroids[topic]
-	r := rand.New(rand.NewPCG(s.seed, uint64(doc)+1<<32))
-	v := make([]float32, s.dim)
+	var pcg rand.PCG
+	pcg.Seed(s.seed, uint64(doc)+1<<32)
+	r := rand.New(&pcg)
 	for i := range v {
 		v[i] = float32(centroid[i] + 0.35*r.NormFloat64())
 	}

@@ -1,6 +1,7 @@
 package embed
 
 import (
+	"bytes"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -111,6 +112,9 @@ func TestSynthWithItsCachedCentroidsGivesTheDefinedVectors(t *testing.T) {
 			if a[i] != want[i] {
 				t.Fatalf("doc %d differs at %d: %v, want %v", doc, i, a[i], want[i])
 			}
+		}
+		if enc, _ := g.AppendLE(nil, nil, doc); !bytes.Equal(enc, AppendLE(nil, want)) {
+			t.Fatalf("doc %d: AppendLE differs from the encoded vector", doc)
 		}
 	}
 }

@@ -249,11 +249,12 @@ func (s *Store) RefreshLocked(ctx context.Context, opts RefreshOptions) (res *Re
 	next, stop := ahead(shards, runtime.GOMAXPROCS(0)+14, func(sh int) stored {
 		lo, hi := bounds(sh)
 		buf := make([]byte, 0, (hi-lo)*opts.Dim*4)
+		var scratch []float32
 		for i := lo; i < hi; i++ {
 			if opts.InputDir != "" {
 				buf = embed.AppendLE(buf, embed.Hashed(docs[i].text, opts.Dim))
 			} else {
-				buf = embed.AppendLE(buf, synth[changed[sh]].Vector(i))
+				buf, scratch = synth[changed[sh]].AppendLE(buf, scratch, i)
 			}
 		}
 		return objs.store(buf, sha256.Sum256(buf))
