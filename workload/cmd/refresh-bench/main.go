@@ -365,7 +365,7 @@ func printTable(c config, dd float64, ddRates []float64, full []refreshRun, one,
 	fmt.Printf("| %d kept versions, %.0f%% changed each (du) | %.1f MB = %.2f x one version | %.2f x | %s |\n",
 		c.rounds+1, c.change*100, mb(float64(total)), float64(total)/float64(base), 1+float64(c.rounds)*c.change,
 		okMark(float64(total)/float64(base) <= 1+float64(c.rounds)*(c.change+slack)))
-	fmt.Printf("| %d kept versions, every shard new (du) | %.1f MB = %.2f x one version | | |\n", c.keep, mb(float64(fullDu)), float64(fullDu)/float64(one))
+	fmt.Printf("| %d kept versions, every shard new (du) | %.1f MB = %.2f x one version | | |\n", min(c.keep, c.rounds), mb(float64(fullDu)), float64(fullDu)/float64(one))
 	fmt.Printf("| readers resolve the new version after publish (%d readers polling every 1 ms; slowest) | %s | | |\n", c.readers, ms(seen))
 	fmt.Printf("| a reader has read and verified the new version (sha256 of every file) after publish | %s | | |\n", ms(verified))
 	fmt.Println()
