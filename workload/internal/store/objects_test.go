@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -303,5 +304,33 @@ func TestAVolumeWithoutHardLinksGetsWholeVersions(t *testing.T) {
 	}
 	if got := objectNames(t, s); len(got) != 0 {
 		t.Fatalf("objects left on a volume without links: %v", got)
+	}
+}
+
+func TestAheadGivesResultsInOrderAndStopWaitsForRunningWork(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	finished := 0
+	next, stop := ahead(50, 3, func(i int) int {
+		time.Sleep(time.Millisecond)
+		mu.Lock()
+		finished++
+		mu.Unlock()
+		return i * i
+	})
+	for i := 0; i < 10; i++ {
+		if got := next(i); got != i*i {
+			t.Fatalf("result %d is %d, want %d", i, got, i*i)
+		}
+	}
+	stop()
+	mu.Lock()
+	after := finished
+	mu.Unlock()
+	time.Sleep(20 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	if finished != after || finished > 10+3+1 {
+		t.Fatalf("work went on after stop (%d then %d) or ran too far ahead", after, finished)
 	}
 }

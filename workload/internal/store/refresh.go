@@ -383,8 +383,8 @@ func (s *Store) Newest() string {
 }
 
 // ahead runs produce(0..n-1) on up to workers goroutines, at most workers+1 results
-// ahead of the caller, which takes them in order with next. stop lets the goroutines
-// still running finish without anyone waiting for them.
+// ahead of the caller, which takes them in order with next. stop starts no more and
+// waits for those running, so none writes after a failed refresh has released the lock.
 func ahead[T any](n, workers int, produce func(int) T) (next func(int) T, stop func()) {
 	out := make([]chan T, n)
 	for i := range out {
@@ -392,14 +392,18 @@ func ahead[T any](n, workers int, produce func(int) T) (next func(int) T, stop f
 	}
 	tokens := make(chan struct{}, workers+1)
 	done := make(chan struct{})
+	var running sync.WaitGroup
+	running.Add(1)
 	go func() {
+		defer running.Done()
 		for i := 0; i < n; i++ {
 			select {
 			case tokens <- struct{}{}:
 			case <-done:
 				return
 			}
-			go func(i int) { out[i] <- produce(i) }(i)
+			running.Add(1)
+			go func(i int) { defer running.Done(); out[i] <- produce(i) }(i)
 		}
 	}()
 	next = func(i int) T {
@@ -408,7 +412,7 @@ func ahead[T any](n, workers int, produce func(int) T) (next func(int) T, stop f
 		return d
 	}
 	var once sync.Once
-	return next, func() { once.Do(func() { close(done) }) }
+	return next, func() { once.Do(func() { close(done); running.Wait() }) }
 }
 
 // indexLine is one line of docs.jsonl; the fields are in the order they have always been
