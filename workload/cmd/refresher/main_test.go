@@ -25,8 +25,8 @@ func TestMain(m *testing.M) {
 	if os.Getenv("REFRESHER_RUN_MAIN") == "1" {
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}
-	for _, env := range []string{"EMBEDDINGS_PATH", "CHECKPOINTS_PATH", "KEEP_VERSIONS", "GRACE_PERIOD", "REFRESH_SCHEDULE", "STATUS_FILE",
-		"STATUS_CONFIGMAP", "KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT"} {
+	for _, env := range []string{envEmbeddings, envCheckpoints, envKeepVersions, envGracePeriod, envSchedule, envStatusFile,
+		envStatusConfigMap, "KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT"} {
 		os.Unsetenv(env)
 	}
 	os.Exit(m.Run())

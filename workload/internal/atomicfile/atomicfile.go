@@ -4,10 +4,13 @@
 package atomicfile
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // tempSuffix marks the temporary file Write makes beside the target, named
@@ -60,6 +63,30 @@ func fill(f *os.File, data []byte, perm os.FileMode) error {
 		err = cerr
 	}
 	return err
+}
+
+// Symlink points the symbolic link path at target atomically and durably: a new link
+// under a temporary name, renamed over path (a reader's readlink gives the old target
+// or the new one, never an error), then the directory fsynced.
+func Symlink(target, path string) error {
+	dir := filepath.Dir(path)
+	tmp := filepath.Join(dir, strings.TrimSuffix(TempPattern(path), "*")+randomSuffix())
+	if err := os.Symlink(target, tmp); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return SyncDir(dir)
+}
+
+func randomSuffix() string {
+	b := make([]byte, 4)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
 }
 
 // SyncDir fsyncs a directory, so that the renames and links made in it survive a crash.

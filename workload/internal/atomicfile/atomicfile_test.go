@@ -63,3 +63,19 @@ func TestWriteFailsWithoutTouchingTheTargetWhenTheDirectoryIsMissing(t *testing.
 		t.Fatal("want an error for a missing directory")
 	}
 }
+
+func TestSymlinkReplacesTheLinkAndLeavesNoTemporaryName(t *testing.T) {
+	dir := t.TempDir()
+	link := filepath.Join(dir, "current")
+	for _, target := range []string{"versions/a", "versions/b"} {
+		if err := Symlink(target, link); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := os.Readlink(link); got != target {
+			t.Fatalf("link points at %q, want %q", got, target)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Fatalf("want only the link left, got %v", entries)
+	}
+}

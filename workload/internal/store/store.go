@@ -8,7 +8,7 @@
 //	  versions/.del-<id>/              a version being deleted (never read)
 //	  objects/<sha256>                 one file per distinct content; versions' files are
 //	                                   hard links to these, so unchanged files are stored once
-//	  .current.tmp-<id>-<rand>         the new link, just before it is renamed over current
+//	  .current.tmp-<rand>              the new link, just before it is renamed over current
 //	  .refresh.lock                    flock(2)ed by the one refresh that may run
 //
 // Readers resolve current once per read and open every file under the directory it
@@ -38,7 +38,7 @@ const (
 	LockName      = ".refresh.lock"
 	tmpPrefix     = ".tmp-"
 	delPrefix     = ".del-"
-	linkTmpPrefix = ".current.tmp-"
+	linkTmpPrefix = "." + CurrentLink + ".tmp-" // atomicfile.Symlink's temporary name for current
 	// FormatVersion is the manifest format this package writes and reads.
 	FormatVersion = 1
 	idLayout      = "20060102T150405.000Z"

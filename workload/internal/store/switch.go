@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 
 	"agent-storage/workload/internal/atomicfile"
@@ -42,13 +41,8 @@ func (s *Store) switchCurrent(id string) error {
 			return fmt.Errorf("cannot mark %s as retired now, so current stays on it: %w", old, writeErr(err))
 		}
 	}
-	tmpLink := filepath.Join(s.Root, linkTmpPrefix+id+"-"+randHex(4))
-	if err := os.Symlink(filepath.Join(VersionsDir, id), tmpLink); err != nil {
+	if err := atomicfile.Symlink(filepath.Join(VersionsDir, id), filepath.Join(s.Root, CurrentLink)); err != nil {
 		return writeErr(err)
 	}
-	if err := os.Rename(tmpLink, filepath.Join(s.Root, CurrentLink)); err != nil {
-		os.Remove(tmpLink)
-		return writeErr(err)
-	}
-	return atomicfile.SyncDir(s.Root)
+	return nil
 }
