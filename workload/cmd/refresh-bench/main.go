@@ -147,7 +147,23 @@ func run(c config) error {
 	total := prev
 	os.RemoveAll(part)
 
-	printTable(c, dd, ddRates, fullRuns, oneVersion, fullDu, partRuns, base, growth, total, append(fw.results(), pw.results()...))
+	// Refreshes with nothing changed: every shard is made and hashed, nothing is
+	// written. Their time is the floor the vectors set, whatever the disk.
+	same := filepath.Join(c.dir, "same")
+	sameArgs := append(common, "--seed", "1", "--keep", "2")
+	var sameRuns []refreshRun
+	for i := 0; i <= c.rounds; i++ {
+		r, err := refresh(c.refresher, same, sameArgs, nil)
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			sameRuns = append(sameRuns, r)
+		}
+	}
+	os.RemoveAll(same)
+
+	printTable(c, dd, ddRates, fullRuns, oneVersion, fullDu, partRuns, sameRuns, base, growth, total, append(fw.results(), pw.results()...))
 	return nil
 }
 
@@ -203,7 +219,9 @@ func refresh(bin, emb string, args []string, w *watch) (refreshRun, error) {
 			r.publishedAt, _ = time.Parse("2006-01-02T15:04:05.000Z", s[1])
 		}
 	}
-	w.publish(r.version, r.publishedAt)
+	if w != nil {
+		w.publish(r.version, r.publishedAt)
+	}
 	return r, nil
 }
 
@@ -327,7 +345,7 @@ func okMark(ok bool) string {
 	return "NO"
 }
 
-func printTable(c config, dd float64, ddRates []float64, full []refreshRun, one, fullDu int64, part []refreshRun, base int64, growth []float64, total int64, lat []latency) {
+func printTable(c config, dd float64, ddRates []float64, full []refreshRun, one, fullDu int64, part, same []refreshRun, base int64, growth []float64, total int64, lat []latency) {
 	fullSecs := medianOf(full, func(r refreshRun) float64 { return r.seconds })
 	fullRate := medianOf(full, func(r refreshRun) float64 { return mb(float64(r.written)) / r.seconds })
 	fullCPU := medianOf(full, func(r refreshRun) float64 { return r.cpu })
@@ -363,6 +381,9 @@ func printTable(c config, dd float64, ddRates []float64, full []refreshRun, one,
 		c.keep, fullSecs, fullCPU, fullRate, fullRate/dd, okMark(fullRate/dd >= 0.5))
 	fmt.Printf("| %.0f%%-changed refresh | %.2f s (%.2f s CPU), %.1f MB written of %.1f MB (%.1f%%) | | |\n",
 		c.change*100, partSecs, partCPU, mb(partWritten), mb(partTotal), 100*partWritten/partTotal)
+	fmt.Printf("| refresh with nothing changed (vectors and sha256 only, nothing written) | %.2f s (%.2f s CPU), %.0f MB/s | | |\n",
+		medianOf(same, func(r refreshRun) float64 { return r.seconds }), medianOf(same, func(r refreshRun) float64 { return r.cpu }),
+		medianOf(same, func(r refreshRun) float64 { return mb(float64(r.total)) / r.seconds }))
 	fmt.Printf("| space of one version (du) | %.1f MB | | |\n", mb(float64(base)))
 	fmt.Printf("| space per further kept version, %.0f%% changed (du growth / one version) | +%.2f%% (rounds %s) | <= +%.0f%% | %s |\n",
 		c.change*100, 100*perVersion, list(growthPct(growth, base), "+%.2f%%"), c.change*100, okMark(perVersion <= c.change+slack))
