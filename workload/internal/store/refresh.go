@@ -246,7 +246,7 @@ func (s *Store) RefreshLocked(ctx context.Context, opts RefreshOptions) (res *Re
 	// that links them in order: the vectors keep every core busy, and the fsyncs of
 	// several objects overlap, so the disk rather than its latency sets the pace. Two
 	// more than the cores cover the workers waiting for an fsync.
-	next, stop := ahead(shards, runtime.GOMAXPROCS(0)+14, func(sh int) stored {
+	next, stop := ahead(shards, runtime.GOMAXPROCS(0)+2, func(sh int) stored {
 		lo, hi := bounds(sh)
 		buf := make([]byte, 0, (hi-lo)*opts.Dim*4)
 		var scratch []float32
