@@ -166,9 +166,10 @@ func (o *objects) have(obj string, fe FileEntry) (bool, error) {
 	return true, nil
 }
 
-// sync makes the names of the objects written so far survive a crash. The refresh calls
-// it before it writes the manifest, so no complete version can come back from a crash
-// with a file whose object name was lost.
+// sync makes the names of the objects written so far survive a crash. Losing one would
+// cost no data (each version's own link holds its bytes, fsynced before they were
+// named), only the sharing: the next refresh would write that content again. The refresh
+// calls it once, before the manifest.
 func (o *objects) sync() error {
 	o.mu.Lock()
 	dirty := o.dirty
