@@ -90,18 +90,40 @@ func TestLERoundTrip(t *testing.T) {
 	}
 }
 
-// reference is how a synthetic vector is defined: its topic's centroid plus 0.35 times
-// noise, both drawn from generators seeded by the seed (and topic or doc), normalised.
+// reference is how a synthetic vector is defined: its topic's centroid (normal
+// coordinates from a generator seeded by the seed and topic) plus 0.35 times noise from
+// one seeded by the seed and doc, normalised.
 func reference(seed uint64, doc, dim int) []float32 {
 	topic := splitmix(seed^uint64(doc)*0x9e3779b97f4a7c15) % topics
 	centroid := gaussian(rand.New(rand.NewPCG(seed, topic+1)), dim)
-	noise := gaussian(rand.New(rand.NewPCG(seed, uint64(doc)+1<<32)), dim)
+	src := rand.NewPCG(seed, uint64(doc)+1<<32)
 	v := make([]float32, dim)
 	for i := range v {
-		v[i] = float32(centroid[i] + 0.35*noise[i])
+		x := src.Uint64()
+		var sum float64
+		for q := 0; q < 4; q++ {
+			sum += float64(x >> (16 * q) & 0xffff)
+		}
+		v[i] = float32(centroid[i] + 0.35*(sum-2*65535)/math.Sqrt(4*(65536*65536-1)/12.0))
 	}
 	Normalize(v)
 	return v
+}
+
+func TestNoiseHasTheMeanAndVarianceOfAStandardNormal(t *testing.T) {
+	src := rand.NewPCG(1, 2)
+	const n = 200000
+	var sum, sq float64
+	for i := 0; i < n; i++ {
+		x := noise(src.Uint64())
+		sum += x
+		sq += x * x
+	}
+	mean := sum / n
+	variance := sq/n - mean*mean
+	if math.Abs(mean) > 0.01 || math.Abs(variance-1) > 0.02 {
+		t.Fatalf("noise mean %.4f, variance %.4f; want 0 and 1", mean, variance)
+	}
 }
 
 func TestSynthWithItsCachedCentroidsGivesTheDefinedVectors(t *testing.T) {

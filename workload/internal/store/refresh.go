@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -221,8 +222,7 @@ func (s *Store) RefreshLocked(ctx context.Context, opts RefreshOptions) (res *Re
 	for sh := 0; sh < shards; sh++ {
 		lo, hi := bounds(sh)
 		for i := lo; i < hi; i++ {
-			line, _ := json.Marshal(indexLine{ID: docs[i].id, Row: i - lo, Shard: sh, Source: docs[i].source})
-			index = append(append(index, line...), '\n')
+			index = appendIndexLine(index, docs[i].id, i-lo, sh, docs[i].source)
 		}
 	}
 	if err := s.checkSpace(m.sizes(bounds, index, s.now()), opts.Keep, opts.Grace); err != nil {
@@ -415,13 +415,26 @@ func ahead[T any](n, workers int, produce func(int) T) (next func(int) T, stop f
 	return next, func() { once.Do(func() { close(done); running.Wait() }) }
 }
 
-// indexLine is one line of docs.jsonl; the fields are in the order they have always been
-// written in, so an unchanged index is the same file.
-type indexLine struct {
-	ID     string `json:"id"`
-	Row    int    `json:"row"`
-	Shard  int    `json:"shard"`
-	Source string `json:"source"`
+// appendIndexLine appends one line of docs.jsonl: {"id":…,"row":…,"shard":…,"source":…},
+// the fields in the order they have always been written in, so an unchanged index is the
+// same file. Strings are JSON-encoded as encoding/json does; a refresh writes a line per
+// document, so the plain ones skip its reflection.
+func appendIndexLine(b []byte, id string, row, shard int, source string) []byte {
+	b = appendJSONString(append(b, `{"id":`...), id)
+	b = strconv.AppendInt(append(b, `,"row":`...), int64(row), 10)
+	b = strconv.AppendInt(append(b, `,"shard":`...), int64(shard), 10)
+	b = appendJSONString(append(b, `,"source":`...), source)
+	return append(b, "}\n"...)
+}
+
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	return append(append(append(b, '"'), s...), '"')
 }
 
 // changedShards picks round-up(fraction x shards) shards, a different choice for each
