@@ -221,6 +221,9 @@ func refresh(bin, emb string, args []string, w *watch) (refreshRun, error) {
 	}
 	if w != nil {
 		w.publish(r.version, r.publishedAt)
+		// The verifying reader reads the whole version; the next refresh waits for it,
+		// so that read is not timed as part of that refresh.
+		w.waitVerified(r.version, time.Minute)
 	}
 	return r, nil
 }
@@ -289,6 +292,18 @@ func (w *watch) publish(id string, at time.Time) {
 }
 
 func (w *watch) stop() { close(w.done); w.wg.Wait() }
+
+// waitVerified waits until the verifying reader has read version id whole, or timeout.
+func (w *watch) waitVerified(id string, timeout time.Duration) {
+	for end := time.Now().Add(timeout); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+		w.mu.Lock()
+		_, ok := w.verified[id]
+		w.mu.Unlock()
+		if ok {
+			return
+		}
+	}
+}
 
 // latency is one version's switch as the readers saw it.
 type latency struct{ allSeen, verified time.Duration }
