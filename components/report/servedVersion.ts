@@ -1,5 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { refresherContract } from "../workloads/refresherContract";
+
+const keys = refresherContract.statusConfigMap.keys;
 
 export interface ServedVersionReportArgs {
     namespace: pulumi.Input<string>;
@@ -19,9 +22,9 @@ export interface ServedVersion {
 
 export function parseServedVersion(data: Record<string, string> | undefined): ServedVersion {
     return {
-        version: data?.currentVersion ?? "",
-        publishedAt: data?.publishedAt ?? "",
-        keptVersions: (data?.keptVersions ?? "").split(",").map((v) => v.trim()).filter((v) => v !== ""),
+        version: data?.[keys.currentVersion] ?? "",
+        publishedAt: data?.[keys.publishedAt] ?? "",
+        keptVersions: (data?.[keys.keptVersions] ?? "").split(",").map((v) => v.trim()).filter((v) => v !== ""),
     };
 }
 

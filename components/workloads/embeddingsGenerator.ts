@@ -2,6 +2,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { PodScheduling } from "./placement";
 import { ResourceBudget, mountPaths, restrictedContainerSecurity, restrictedPodSecurity, standardLabels } from "./podSecurity";
+import { refresherContract } from "./refresherContract";
+
+const { binary, subcommands, env, flags } = refresherContract;
 
 export interface RefreshPolicy {
     /** When the embeddings are rebuilt (`@weekly`, `@every 6h`, or five cron fields). */
@@ -32,14 +35,14 @@ export const generatorName = "embeddings-generator";
  * ConfigMap the generator publishes the served version to. Readers have no API access at
  * all; the generator may create this one ConfigMap and update only it.
  */
-export const statusConfigMapName = "embeddings-status";
+export const statusConfigMapName = refresherContract.statusConfigMap.name;
 
 /** The writer's pod spec: embeddings and checkpoints read-write, nothing else writable but /tmp. */
 export function generatorPodSpec(args: Omit<EmbeddingsGeneratorArgs, "namespace" | "provider">): k8s.types.input.core.v1.PodSpec {
     // Ready once a complete version exists and its id is published, so readers never start
     // on an empty volume and the stack can report what is served.
     const probe = {
-        exec: { command: ["refresher", "ready", "--embeddings", mountPaths.embeddings, "--published"] },
+        exec: { command: [binary, subcommands.ready, flags.embeddings, mountPaths.embeddings, flags.published] },
         periodSeconds: 10,
         timeoutSeconds: 5,
     };
@@ -54,14 +57,14 @@ export function generatorPodSpec(args: Omit<EmbeddingsGeneratorArgs, "namespace"
             name: "generator",
             image: args.image,
             imagePullPolicy: "IfNotPresent",
-            command: ["refresher", "generate"],
+            command: [binary, subcommands.generate],
             env: [
-                { name: "EMBEDDINGS_PATH", value: mountPaths.embeddings },
-                { name: "CHECKPOINTS_PATH", value: mountPaths.checkpoints },
-                { name: "REFRESH_SCHEDULE", value: args.refresh.schedule },
-                { name: "KEEP_VERSIONS", value: String(args.refresh.keepVersions) },
-                { name: "GRACE_PERIOD", value: args.refresh.gracePeriod },
-                { name: "STATUS_CONFIGMAP", value: statusConfigMapName },
+                { name: env.embeddingsPath, value: mountPaths.embeddings },
+                { name: env.checkpointsPath, value: mountPaths.checkpoints },
+                { name: env.refreshSchedule, value: args.refresh.schedule },
+                { name: env.keepVersions, value: String(args.refresh.keepVersions) },
+                { name: env.gracePeriod, value: args.refresh.gracePeriod },
+                { name: env.statusConfigMap, value: statusConfigMapName },
             ],
             securityContext: restrictedContainerSecurity(),
             resources: args.resources,

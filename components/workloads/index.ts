@@ -4,3 +4,4 @@ export * from "./inferencePool";
 export * from "./placement";
 export * from "./podSecurity";
 export * from "./readerMounts";
+export * from "./refresherContract";

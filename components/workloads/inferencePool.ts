@@ -3,6 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PodScheduling } from "./placement";
 import { assertReadOnlyReaders } from "./readerMounts";
 import { ResourceBudget, mountPaths, restrictedContainerSecurity, restrictedPodSecurity, standardLabels } from "./podSecurity";
+import { refresherContract } from "./refresherContract";
+
+const { binary, subcommands, env, flags } = refresherContract;
 
 export interface InferencePoolArgs {
     namespace: pulumi.Input<string>;
@@ -29,12 +32,12 @@ export function inferencePodSpec(args: Pick<InferencePoolArgs, "image" | "embedd
             name: "inference",
             image: args.image,
             imagePullPolicy: "IfNotPresent",
-            command: ["refresher", "serve"],
-            env: [{ name: "EMBEDDINGS_PATH", value: mountPaths.embeddings }],
+            command: [binary, subcommands.serve],
+            env: [{ name: env.embeddingsPath, value: mountPaths.embeddings }],
             securityContext: restrictedContainerSecurity(),
             resources: args.resources,
             readinessProbe: {
-                exec: { command: ["refresher", "ready", "--embeddings", mountPaths.embeddings] },
+                exec: { command: [binary, subcommands.ready, flags.embeddings, mountPaths.embeddings] },
                 initialDelaySeconds: 1,
                 periodSeconds: 10,
                 timeoutSeconds: 5,

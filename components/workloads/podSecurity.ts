@@ -1,4 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
+import { refresherContract } from "./refresherContract";
 
 /** The uid/gid the workload image runs as; fsGroup makes provisioned volumes writable to it. */
 export const workloadUid = 65532;
@@ -43,8 +44,4 @@ export function standardLabels(name: string, component: "writer" | "reader"): Re
 }
 
 /** Paths inside the containers, shared by the writer and the readers. */
-export const mountPaths = {
-    embeddings: "/data/embeddings",
-    checkpoints: "/data/checkpoints",
-    scratch: "/tmp",
-};
+export const mountPaths = refresherContract.mountPaths;

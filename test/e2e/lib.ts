@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ConfigMap, LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import { refresherContract } from "../../components/workloads/refresherContract";
 
 export const ROOT = path.resolve(__dirname, "../..");
 /** The local cluster's kubeconfig: where kubectl points unless a suite says otherwise. */
@@ -22,8 +23,8 @@ export function useKubeconfig(file: string): void {
 }
 export const PULUMI_BIN = path.join(ROOT, ".tools", "bin", "pulumi");
 export const WORKLOAD_IMAGE = "localhost/agent-storage/workload:0.1.0";
-export const EMBEDDINGS_PATH = "/data/embeddings";
-export const CHECKPOINTS_PATH = "/data/checkpoints";
+export const EMBEDDINGS_PATH = refresherContract.mountPaths.embeddings;
+export const CHECKPOINTS_PATH = refresherContract.mountPaths.checkpoints;
 export const GENERATOR = "embeddings-generator";
 export const INFERENCE = "inference";
 

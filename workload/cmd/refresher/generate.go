@@ -17,7 +17,7 @@ const defaultSchedule = "@weekly"
 func cmdGenerate(args []string, stdout, stderr io.Writer) int {
 	f := newFlags("generate", stderr)
 	rf := addRefreshFlags(f)
-	spec := f.envString("schedule", "REFRESH_SCHEDULE", defaultSchedule,
+	spec := f.envString("schedule", envSchedule, defaultSchedule,
 		"when to refresh: @hourly, @daily, @weekly, @every <duration>, or 5-field cron, in UTC")
 	retry := f.Duration("retry-after", 5*time.Minute, "after a failed run, try again after this long (if that comes before the next scheduled run)")
 	pf := addPublishFlags(f)

@@ -11,6 +11,7 @@
 //	refresher verify     check a version's manifest and checksums
 //	refresher prune      apply retention now
 //	refresher status     print the reader status file
+//	refresher contract   print the interface the deploying program relies on (workload/contract.json)
 package main
 
 import (
@@ -51,6 +52,7 @@ commands:
   verify     [--version V|current]: check a version's manifest and every checksum
   prune      apply retention (--keep, --grace) now
   status     print the reader status file
+  contract   print the refresher's interface to the program that deploys it (JSON)
 
 Every command takes --embeddings DIR (env EMBEDDINGS_PATH). Run "refresher <command> -h"
 for its flags.
@@ -74,6 +76,7 @@ func commands() map[string]cmdFunc {
 		"verify":   cmdVerify,
 		"prune":    cmdPrune,
 		"status":   cmdStatus,
+		"contract": cmdContract,
 	}
 }
 
@@ -127,7 +130,7 @@ func newFlags(cmd string, stderr io.Writer) *flags {
 	fs := flag.NewFlagSet("refresher "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	f := &flags{FlagSet: fs, cmd: cmd, envOf: map[string]string{}}
-	f.embeddings = f.envString("embeddings", "EMBEDDINGS_PATH", "", "embeddings volume `DIR`")
+	f.embeddings = f.envString("embeddings", envEmbeddings, "", "embeddings volume `DIR`")
 	return f
 }
 
@@ -141,12 +144,12 @@ func (f *flags) envString(name, env, def, usage string) *string {
 }
 
 func (f *flags) withCheckpoints() {
-	f.checkpoints = f.envString("checkpoints", "CHECKPOINTS_PATH", "", "checkpoints `DIR` for refresh-state.json (optional)")
+	f.checkpoints = f.envString("checkpoints", envCheckpoints, "", "checkpoints `DIR` for refresh-state.json (optional)")
 }
 
 func (f *flags) withRetention() {
-	f.keep = f.envString("keep", "KEEP_VERSIONS", "3", "complete versions to keep `K`")
-	f.grace = f.envString("grace", "GRACE_PERIOD", "10m", "keep a retired version at least this `DURATION` (longer than a reader's longest read)")
+	f.keep = f.envString("keep", envKeepVersions, "3", "complete versions to keep `K`")
+	f.grace = f.envString("grace", envGracePeriod, "10m", "keep a retired version at least this `DURATION` (longer than a reader's longest read)")
 }
 
 func (f *flags) parse(args []string) error {

@@ -25,8 +25,8 @@ func TestMain(m *testing.M) {
 	if os.Getenv("REFRESHER_RUN_MAIN") == "1" {
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}
-	for _, env := range []string{"EMBEDDINGS_PATH", "CHECKPOINTS_PATH", "KEEP_VERSIONS", "GRACE_PERIOD", "REFRESH_SCHEDULE", "STATUS_FILE",
-		"STATUS_CONFIGMAP", "KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT"} {
+	for _, env := range []string{envEmbeddings, envCheckpoints, envKeepVersions, envGracePeriod, envSchedule, envStatusFile,
+		envStatusConfigMap, "KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT"} {
 		os.Unsetenv(env)
 	}
 	os.Exit(m.Run())
@@ -355,6 +355,12 @@ func TestCrashAfterShardsFlag(t *testing.T) {
 	}
 	if st := loadState(t, cp); st.LastAttempt.ShardsWritten != 2 || st.LastAttempt.Status != store.StatusRunning {
 		t.Fatalf("checkpoint: %+v", st.LastAttempt)
+	}
+	// Every object on the volume, those of the killed run included (it writes a few
+	// ahead of the two it linked), holds the whole content its name is the hash of: a
+	// version never links to a partial one.
+	if n, err := store.New(emb).VerifyObjects(); err != nil || n < 5+2 {
+		t.Fatalf("after the crash %d objects verify (%v); want the good version's 5 and at least the 2 linked shards", n, err)
 	}
 }
 

@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
+	"agent-storage/workload/internal/atomicfile"
 	"agent-storage/workload/internal/kubeapi"
 	"agent-storage/workload/internal/store"
 )
@@ -20,7 +20,7 @@ import (
 // stack can report it; after each successful publish it writes the published file, which
 // `ready --published` compares with current.
 const (
-	defaultPublishedFile   = "/tmp/refresher-published.json"
+	defaultPublishedFile   = mountScratch + "/refresher-published.json"
 	defaultPublishInterval = 10 * time.Second
 	keyCurrentVersion      = "currentVersion"
 	keyPublishedAt         = "publishedAt"
@@ -44,7 +44,7 @@ type publishFlags struct {
 
 func addPublishFlags(f *flags) *publishFlags {
 	return &publishFlags{
-		configMap: f.envString("status-configmap", "STATUS_CONFIGMAP", "", "publish the served version to this ConfigMap `NAME` in the pod's namespace (empty: publishing off)"),
+		configMap: f.envString("status-configmap", envStatusConfigMap, "", "publish the served version to this ConfigMap `NAME` in the pod's namespace (empty: publishing off)"),
 		interval:  f.Duration("publish-interval", defaultPublishInterval, "check current this often and publish it when it or the kept versions changed (also right after start-up and each refresh)"),
 		file:      f.String("published-file", defaultPublishedFile, "after each successful publish, write the version and time to this `FILE` (read by ready --published)"),
 		saDir:     f.String("serviceaccount-dir", kubeapi.DefaultServiceAccountDir, "service-account `DIR` with token, ca.crt and namespace"),
@@ -247,35 +247,14 @@ func (p *publisher) publish(ctx context.Context) {
 	p.logf("published: ConfigMap %s/%s currentVersion=%s keptVersions=%s", p.client.Namespace, p.name, id, orNone(keptS))
 }
 
-// writeJSONAtomic writes v as JSON to a temporary file beside path, fsyncs it and
-// renames it over path, so a reader sees the old or the new content, never a part.
+// writeJSONAtomic writes v as JSON to path so that a reader sees the old or the new
+// content, never a part.
 func writeJSONAtomic(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(append(b, '\n'))
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
+	return atomicfile.Write(path, append(b, '\n'), 0o644)
 }
 
 // readPublished reads the published file.

@@ -1,18 +1,16 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	"agent-storage/workload/internal/store"
 )
 
-const defaultStatusFile = "/tmp/refresher-status.json"
+const defaultStatusFile = mountScratch + "/refresher-status.json"
 
 // ServeStatus is what serve writes after every read.
 type ServeStatus struct {
@@ -39,7 +37,7 @@ type ServeStatus struct {
 func cmdServe(args []string, stdout, stderr io.Writer) int {
 	f := newFlags("serve", stderr)
 	interval := f.Duration("interval", 2*time.Second, "time between reads")
-	statusFile := f.envString("status-file", "STATUS_FILE", defaultStatusFile, "where to write the status `FILE`")
+	statusFile := f.envString("status-file", envStatusFile, defaultStatusFile, "where to write the status `FILE`")
 	count := f.Int("count", 0, "stop after this many reads (0 = run until SIGTERM)")
 	duration := f.Duration("duration", 0, "stop after this long (0 = run until SIGTERM)")
 	if err := f.parse(args); err != nil {
@@ -129,14 +127,4 @@ func summary(w io.Writer, st *ServeStatus) int {
 	return exitOK
 }
 
-func writeStatus(path string, st *ServeStatus) error {
-	b, err := json.MarshalIndent(st, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
-}
+func writeStatus(path string, st *ServeStatus) error { return writeJSONAtomic(path, st) }

@@ -14,20 +14,67 @@ import (
 	"unicode"
 )
 
+const topics = 12
+
 // Synthetic returns the vector of document doc for a given seed and dimension. Documents
-// are spread over a few topics: each vector is its topic's centroid plus noise,
-// normalised, so nearest-neighbour queries give meaningful answers.
-func Synthetic(seed uint64, doc, dim int) []float32 {
-	const topics = 12
-	topic := int(splitmix(seed^uint64(doc)*0x9e3779b97f4a7c15) % topics)
-	centroid := gaussian(rand.New(rand.NewPCG(seed, uint64(topic)+1)), dim)
-	noise := gaussian(rand.New(rand.NewPCG(seed, uint64(doc)+1<<32)), dim)
-	v := make([]float32, dim)
+// are spread over a few topics: each vector is its topic's centroid (standard normal
+// coordinates) plus 0.35 times noise (see noise), normalised, so nearest-neighbour
+// queries give meaningful answers.
+func Synthetic(seed uint64, doc, dim int) []float32 { return NewSynth(seed, dim).Vector(doc) }
+
+// Synth makes the synthetic vectors of one seed and dimension, computing each topic's
+// centroid once instead of once per document. Safe for concurrent use.
+type Synth struct {
+	seed      uint64
+	dim       int
+	centroids [topics][]float64
+}
+
+// NewSynth returns the generator of Synthetic(seed, doc, dim) for every doc.
+func NewSynth(seed uint64, dim int) *Synth {
+	s := &Synth{seed: seed, dim: dim}
+	for t := range s.centroids {
+		s.centroids[t] = gaussian(rand.New(rand.NewPCG(seed, uint64(t)+1)), dim)
+	}
+	return s
+}
+
+// Vector is Synthetic(seed, doc, dim).
+func (s *Synth) Vector(doc int) []float32 { return s.fill(make([]float32, s.dim), doc) }
+
+// AppendLE appends Vector(doc) to buf as little-endian float32 values, using scratch
+// (which it returns, grown to dim) instead of a new vector.
+func (s *Synth) AppendLE(buf []byte, scratch []float32, doc int) ([]byte, []float32) {
+	if cap(scratch) < s.dim {
+		scratch = make([]float32, s.dim)
+	}
+	v := s.fill(scratch[:s.dim], doc)
+	return AppendLE(buf, v), v
+}
+
+func (s *Synth) fill(v []float32, doc int) []float32 {
+	topic := int(splitmix(s.seed^uint64(doc)*0x9e3779b97f4a7c15) % topics)
+	centroid := s.centroids[topic]
+	var pcg rand.PCG
+	pcg.Seed(s.seed, uint64(doc)+1<<32)
 	for i := range v {
-		v[i] = float32(centroid[i] + 0.35*noise[i])
+		v[i] = float32(centroid[i] + 0.35*noise(pcg.Uint64()))
 	}
 	Normalize(v)
 	return v
+}
+
+// noiseScale makes the sum of four uniform 16-bit numbers unit variance: each has
+// variance (2^32-1)/12.
+var noiseScale = 1 / math.Sqrt(4*(65536*65536-1)/12.0)
+
+// noise turns one random 64-bit number into a value close to a standard normal one: the
+// centred sum of its four 16-bit quarters (Irwin-Hall). The exact normal costs several
+// times as much, and a refresh makes one per vector coordinate: with it, making the
+// vectors, not writing them, set a refresh's pace.
+func noise(x uint64) float64 {
+	sum := x&0xffff + x>>16&0xffff + x>>32&0xffff + x>>48
+	return (float64(sum) - 2*65535) * noiseScale
 }
 
 func gaussian(r *rand.Rand, n int) []float64 {

@@ -1,7 +1,9 @@
 package embed
 
 import (
+	"bytes"
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -85,5 +87,56 @@ func TestLERoundTrip(t *testing.T) {
 	}
 	if b := AppendLE(nil, []float32{1}); b[3] != 0x3f || b[2] != 0x80 {
 		t.Fatalf("not little-endian: % x", b)
+	}
+}
+
+// reference is how a synthetic vector is defined: its topic's centroid (normal
+// coordinates from a generator seeded by the seed and topic) plus 0.35 times noise from
+// one seeded by the seed and doc, normalised.
+func reference(seed uint64, doc, dim int) []float32 {
+	topic := splitmix(seed^uint64(doc)*0x9e3779b97f4a7c15) % topics
+	centroid := gaussian(rand.New(rand.NewPCG(seed, topic+1)), dim)
+	src := rand.NewPCG(seed, uint64(doc)+1<<32)
+	v := make([]float32, dim)
+	for i := range v {
+		x := src.Uint64()
+		var sum float64
+		for q := 0; q < 4; q++ {
+			sum += float64(x >> (16 * q) & 0xffff)
+		}
+		v[i] = float32(centroid[i] + 0.35*(sum-2*65535)/math.Sqrt(4*(65536*65536-1)/12.0))
+	}
+	Normalize(v)
+	return v
+}
+
+func TestNoiseHasTheMeanAndVarianceOfAStandardNormal(t *testing.T) {
+	src := rand.NewPCG(1, 2)
+	const n = 200000
+	var sum, sq float64
+	for i := 0; i < n; i++ {
+		x := noise(src.Uint64())
+		sum += x
+		sq += x * x
+	}
+	mean := sum / n
+	variance := sq/n - mean*mean
+	if math.Abs(mean) > 0.01 || math.Abs(variance-1) > 0.02 {
+		t.Fatalf("noise mean %.4f, variance %.4f; want 0 and 1", mean, variance)
+	}
+}
+
+func TestSynthWithItsCachedCentroidsGivesTheDefinedVectors(t *testing.T) {
+	g := NewSynth(42, 48)
+	for _, doc := range []int{0, 1, 7, 1000} {
+		a, want := g.Vector(doc), reference(42, doc, 48)
+		for i := range a {
+			if a[i] != want[i] {
+				t.Fatalf("doc %d differs at %d: %v, want %v", doc, i, a[i], want[i])
+			}
+		}
+		if enc, _ := g.AppendLE(nil, nil, doc); !bytes.Equal(enc, AppendLE(nil, want)) {
+			t.Fatalf("doc %d: AppendLE differs from the encoded vector", doc)
+		}
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"agent-storage/workload/internal/atomicfile"
 )
 
 // StateFile is the checkpoint file name inside the checkpoints directory.
@@ -85,16 +87,10 @@ func (c Checkpoints) Save(st *State) error {
 	if err != nil {
 		return err
 	}
-	tmp := c.path() + fmt.Sprintf(".tmp-%d", os.Getpid())
-	os.Remove(tmp)
-	if err := writeFileSync(tmp, append(b, '\n'), 0o644); err != nil {
+	if err := atomicfile.Write(c.path(), append(b, '\n'), 0o644); err != nil {
 		return writeErr(err)
 	}
-	if err := os.Rename(tmp, c.path()); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return fsyncDir(c.Dir)
+	return nil
 }
 
 // Update loads, changes and saves the state.

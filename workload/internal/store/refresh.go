@@ -3,19 +3,24 @@ package store
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
 	"io/fs"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"agent-storage/workload/internal/atomicfile"
 	"agent-storage/workload/internal/embed"
 )
 
@@ -27,6 +32,11 @@ type RefreshOptions struct {
 	// Seed makes synthetic vectors deterministic. 0 derives a seed from the version id,
 	// so each refresh writes new vectors.
 	Seed uint64
+	// ChangeFraction (0 to 1, with a Seed) regenerates that fraction of the shards,
+	// rounded up, with vectors new to this version, and keeps the others as the Seed
+	// makes them: a refresh where only part of the embeddings changed (benchmarks and
+	// tests of how little an unchanged shard costs). 0 keeps every shard.
+	ChangeFraction float64
 	// InputDir, when set, embeds every regular file under it (hash-based embedding)
 	// instead of synthetic documents.
 	InputDir string
@@ -60,6 +70,10 @@ func (o RefreshOptions) Validate() error {
 		return fmt.Errorf("--keep must be at least 1 (got %d)", o.Keep)
 	case o.Grace < 0:
 		return fmt.Errorf("--grace must not be negative (got %s)", o.Grace)
+	case o.ChangeFraction < 0 || o.ChangeFraction > 1:
+		return fmt.Errorf("--change-fraction must be between 0 and 1 (got %g)", o.ChangeFraction)
+	case o.ChangeFraction > 0 && (o.Seed == 0 || o.InputDir != ""):
+		return fmt.Errorf("--change-fraction needs --seed (without one, every shard is new anyway) and synthetic docs (not --input)")
 	case o.FailAfterShards < 0:
 		return fmt.Errorf("--fail-after-shards must not be negative")
 	}
@@ -74,7 +88,10 @@ type Result struct {
 	CleanedUp []string // leftovers of earlier runs removed first
 	Deleted   []string // old versions removed by retention
 	Deferred  []string // old versions kept until their grace period ends
-	Duration  time.Duration
+	// Written is the bytes of files written anew; Reused, those of files that an
+	// earlier version already held, linked instead of written.
+	Written, Reused int64
+	Duration        time.Duration
 }
 
 // ErrSimulatedFailure is returned by a run with FailAfterShards.
@@ -101,11 +118,12 @@ type doc struct {
 //
 //  1. remove leftovers of interrupted runs (.tmp-*, .del-*, stale temporary links),
 //     apply retention, and check that the new version fits (see checkSpace);
-//  2. write every file into versions/.tmp-<id>/, fsync each;
+//  2. put every file into versions/.tmp-<id>/ as a hard link to the object holding its
+//     content, writing (and fsyncing) the object first only if no object holds it yet;
 //  3. write manifest.json last, fsync it and the directory;
 //  4. rename .tmp-<id> to <id>, fsync versions/;
 //  5. make a temporary symlink to versions/<id> and rename(2) it over current, fsync root;
-//  6. apply retention.
+//  6. apply retention, which also deletes the objects no version links to any more.
 //
 // Until step 5 current is untouched; after it readers see the whole new version.
 func (s *Store) RefreshLocked(ctx context.Context, opts RefreshOptions) (res *Result, err error) {
@@ -140,11 +158,12 @@ func (s *Store) RefreshLocked(ctx context.Context, opts RefreshOptions) (res *Re
 	res.Previous, _, _ = s.ResolveCurrent()
 	id := s.nextID()
 	res.Version = id
+	h := fnv.New64a()
+	io.WriteString(h, id)
+	versionSeed := h.Sum64() | 1
 	seed := opts.Seed
 	if seed == 0 {
-		h := fnv.New64a()
-		io.WriteString(h, id)
-		seed = h.Sum64() | 1
+		seed = versionSeed
 	}
 	docs, source, err := loadDocs(opts)
 	if err != nil {
@@ -203,34 +222,50 @@ func (s *Store) RefreshLocked(ctx context.Context, opts RefreshOptions) (res *Re
 	for sh := 0; sh < shards; sh++ {
 		lo, hi := bounds(sh)
 		for i := lo; i < hi; i++ {
-			line, _ := json.Marshal(map[string]any{"id": docs[i].id, "shard": sh, "row": i - lo, "source": docs[i].source})
-			index = append(append(index, line...), '\n')
+			index = appendIndexLine(index, docs[i].id, i-lo, sh, docs[i].source)
 		}
 	}
 	if err := s.checkSpace(m.sizes(bounds, index, s.now()), opts.Keep, opts.Grace); err != nil {
 		return nil, err
 	}
+	vs, err := s.List()
+	if err != nil {
+		return nil, err
+	}
+	objs, err := s.objects(vs)
+	if err != nil {
+		return nil, err
+	}
+	changed := changedShards(opts.ChangeFraction, shards, versionSeed)
 	if err := os.Mkdir(tmp, 0o755); err != nil {
 		return nil, writeErr(err)
 	}
 	s.logf("refresh %s: writing %d docs x %d dims in %d shards (%s)", id, len(docs), opts.Dim, shards, source)
+	synth := map[bool]*embed.Synth{false: embed.NewSynth(seed, opts.Dim), true: embed.NewSynth(versionSeed, opts.Dim)}
+	// Shards are made, hashed and stored as objects a few at a time, ahead of the loop
+	// that links them in order: the vectors keep every core busy, and the fsyncs of
+	// several objects overlap, so the disk rather than its latency sets the pace. Two
+	// more than the cores cover the workers waiting for an fsync.
+	next, stop := ahead(shards, runtime.GOMAXPROCS(0)+2, func(sh int) stored {
+		lo, hi := bounds(sh)
+		buf := make([]byte, 0, (hi-lo)*opts.Dim*4)
+		var scratch []float32
+		for i := lo; i < hi; i++ {
+			if opts.InputDir != "" {
+				buf = embed.AppendLE(buf, embed.Hashed(docs[i].text, opts.Dim))
+			} else {
+				buf, scratch = synth[changed[sh]].AppendLE(buf, scratch, i)
+			}
+		}
+		return objs.store(buf, sha256.Sum256(buf))
+	})
+	defer stop()
 	for sh := 0; sh < shards; sh++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		lo, hi := bounds(sh)
-		buf := make([]byte, 0, (hi-lo)*opts.Dim*4)
-		for i := lo; i < hi; i++ {
-			var v []float32
-			if opts.InputDir != "" {
-				v = embed.Hashed(docs[i].text, opts.Dim)
-			} else {
-				v = embed.Synthetic(seed, i, opts.Dim)
-			}
-			buf = embed.AppendLE(buf, v)
-		}
-		name := fmt.Sprintf("shard-%04d.f32", sh)
-		fe, err := writeData(filepath.Join(tmp, name), buf)
+		fe, err := objs.place(tmp, fmt.Sprintf("shard-%04d.f32", sh), next(sh))
 		if err != nil {
 			return nil, writeErr(err)
 		}
@@ -255,7 +290,7 @@ func (s *Store) RefreshLocked(ctx context.Context, opts RefreshOptions) (res *Re
 			}
 		}
 	}
-	fe, err := writeData(filepath.Join(tmp, "docs.jsonl"), index)
+	fe, err := objs.place(tmp, "docs.jsonl", objs.store(index, sha256.Sum256(index)))
 	if err != nil {
 		return nil, writeErr(err)
 	}
@@ -263,21 +298,21 @@ func (s *Store) RefreshLocked(ctx context.Context, opts RefreshOptions) (res *Re
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if err := objs.sync(); err != nil {
+		return nil, err
+	}
 
 	// The manifest goes last: its presence is what makes the version complete.
 	m.CreatedAt = s.now().UTC()
 	mb, _ := json.MarshalIndent(m, "", "  ")
-	if err := writeFileSync(filepath.Join(tmp, ManifestName), append(mb, '\n'), 0o644); err != nil {
+	if err := atomicfile.Write(filepath.Join(tmp, ManifestName), append(mb, '\n'), 0o644); err != nil {
 		return nil, writeErr(err)
-	}
-	if err := fsyncDir(tmp); err != nil {
-		return nil, err
 	}
 	final := s.VersionDir(id)
 	if err := os.Rename(tmp, final); err != nil {
 		return nil, writeErr(err)
 	}
-	if err := fsyncDir(versions); err != nil {
+	if err := atomicfile.SyncDir(versions); err != nil {
 		return nil, err
 	}
 	// Last chance to stop before readers see the new version; a stop here leaves a
@@ -289,6 +324,7 @@ func (s *Store) RefreshLocked(ctx context.Context, opts RefreshOptions) (res *Re
 		return nil, fmt.Errorf("switch current: %w", err)
 	}
 	res.Manifest = m
+	res.Written, res.Reused = objs.Written, objs.Reused
 	s.logf("refresh %s: current %s -> %s", id, orNone(res.Previous), id)
 
 	now := s.now().UTC()
@@ -346,12 +382,70 @@ func (s *Store) Newest() string {
 	return newest
 }
 
-func writeData(path string, data []byte) (FileEntry, error) {
-	sum := sha256.Sum256(data)
-	if err := writeFileSync(path, data, 0o644); err != nil {
-		return FileEntry{}, err
+// ahead runs produce(0..n-1) on up to workers goroutines, at most workers+1 results
+// ahead of the caller, which takes them in order with next. stop starts no more and
+// waits for those running, so none writes after a failed refresh has released the lock.
+func ahead[T any](n, workers int, produce func(int) T) (next func(int) T, stop func()) {
+	out := make([]chan T, n)
+	for i := range out {
+		out[i] = make(chan T, 1)
 	}
-	return FileEntry{Name: filepath.Base(path), Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}, nil
+	tokens := make(chan struct{}, workers+1)
+	done := make(chan struct{})
+	var running sync.WaitGroup
+	running.Add(1)
+	go func() {
+		defer running.Done()
+		for i := 0; i < n; i++ {
+			select {
+			case tokens <- struct{}{}:
+			case <-done:
+				return
+			}
+			running.Add(1)
+			go func(i int) { defer running.Done(); out[i] <- produce(i) }(i)
+		}
+	}()
+	next = func(i int) T {
+		d := <-out[i]
+		<-tokens
+		return d
+	}
+	var once sync.Once
+	return next, func() { once.Do(func() { close(done); running.Wait() }) }
+}
+
+// appendIndexLine appends one line of docs.jsonl: {"id":…,"row":…,"shard":…,"source":…},
+// the fields in the order they have always been written in, so an unchanged index is the
+// same file. Strings are JSON-encoded as encoding/json does; a refresh writes a line per
+// document, so the plain ones skip its reflection.
+func appendIndexLine(b []byte, id string, row, shard int, source string) []byte {
+	b = appendJSONString(append(b, `{"id":`...), id)
+	b = strconv.AppendInt(append(b, `,"row":`...), int64(row), 10)
+	b = strconv.AppendInt(append(b, `,"shard":`...), int64(shard), 10)
+	b = appendJSONString(append(b, `,"source":`...), source)
+	return append(b, "}\n"...)
+}
+
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	return append(append(append(b, '"'), s...), '"')
+}
+
+// changedShards picks round-up(fraction x shards) shards, a different choice for each
+// version seed.
+func changedShards(fraction float64, shards int, versionSeed uint64) map[int]bool {
+	n := int(math.Ceil(fraction * float64(shards)))
+	out := map[int]bool{}
+	for _, sh := range rand.New(rand.NewPCG(versionSeed, 0)).Perm(shards)[:n] {
+		out[sh] = true
+	}
+	return out
 }
 
 func loadDocs(opts RefreshOptions) ([]doc, string, error) {
@@ -392,228 +486,4 @@ func loadDocs(opts RefreshOptions) ([]doc, string, error) {
 	}
 	sort.Slice(docs, func(i, j int) bool { return docs[i].id < docs[j].id })
 	return docs, "input:" + filepath.Base(filepath.Clean(opts.InputDir)), nil
-}
-
-// cleanup removes what interrupted runs leave behind. The caller holds the lock, so
-// nothing else is writing them.
-func (s *Store) cleanup() ([]string, error) {
-	var removed []string
-	versions := filepath.Join(s.Root, VersionsDir)
-	entries, err := os.ReadDir(versions)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
-	}
-	for _, e := range entries {
-		n := e.Name()
-		if strings.HasPrefix(n, tmpPrefix) || strings.HasPrefix(n, delPrefix) {
-			if err := os.RemoveAll(filepath.Join(versions, n)); err != nil {
-				return removed, writeErr(err)
-			}
-			removed = append(removed, VersionsDir+"/"+n)
-		}
-	}
-	entries, err = os.ReadDir(s.Root)
-	if err != nil {
-		return removed, err
-	}
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), linkTmpPrefix) {
-			if err := os.Remove(filepath.Join(s.Root, e.Name())); err != nil {
-				return removed, writeErr(err)
-			}
-			removed = append(removed, e.Name())
-		}
-	}
-	return removed, nil
-}
-
-// servedVersion is the version current names: "" when it names none (no link yet, or
-// one that does not point into versions/), an error when the link cannot be read, since
-// then nobody can tell which version the readers read.
-func (s *Store) servedVersion() (string, error) {
-	id, _, err := s.ResolveCurrent()
-	if errors.Is(err, ErrNoCurrent) || errors.Is(err, ErrCorrupt) {
-		return "", nil
-	}
-	return id, err
-}
-
-// switchCurrent points current at versions/<id> atomically: a new symlink under a
-// temporary name, renamed over current (rename(2) replaces it in one step), then the
-// directory is fsynced. The version being replaced gets its mtime set to now first: that
-// is when it stops being served, and retention counts the grace period from it. If that
-// fails, nothing is switched.
-func (s *Store) switchCurrent(id string) error {
-	old, err := s.servedVersion()
-	if err != nil {
-		return fmt.Errorf("cannot tell which version is current, to mark it retired: %w", err)
-	}
-	if old == id {
-		return nil
-	}
-	if old != "" {
-		now := s.now()
-		if err := s.chtimes(s.VersionDir(old), now, now); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			// Without the mark the version would look retired since it was made, and the
-			// next retention could delete it under the readers still reading it.
-			return fmt.Errorf("cannot mark %s as retired now, so current stays on it: %w", old, writeErr(err))
-		}
-	}
-	tmpLink := filepath.Join(s.Root, linkTmpPrefix+id+"-"+randHex(4))
-	if err := os.Symlink(filepath.Join(VersionsDir, id), tmpLink); err != nil {
-		return writeErr(err)
-	}
-	if err := os.Rename(tmpLink, filepath.Join(s.Root, CurrentLink)); err != nil {
-		os.Remove(tmpLink)
-		return writeErr(err)
-	}
-	return fsyncDir(s.Root)
-}
-
-// RollbackError explains a refused rollback and lists what exists.
-type RollbackError struct {
-	To, Reason string
-	Complete   []string
-	Current    string
-}
-
-func (e *RollbackError) Error() string {
-	var list []string
-	for _, id := range e.Complete {
-		if id == e.Current {
-			id += " (current)"
-		}
-		list = append(list, id)
-	}
-	avail := "none"
-	if len(list) > 0 {
-		avail = strings.Join(list, ", ")
-	}
-	return fmt.Sprintf("cannot roll back to %s: %s; complete versions: %s", e.To, e.Reason, avail)
-}
-
-// Rollback points current at an older (or any) kept, complete version after verifying
-// every checksum. It takes the lock, so it never races a refresh. It returns the version
-// current pointed at before.
-func (s *Store) Rollback(ctx context.Context, to string, lockWait time.Duration, cp Checkpoints) (string, error) {
-	if !ValidID(to) {
-		return "", fmt.Errorf("--to: %q is not a version id", to)
-	}
-	l, err := s.Lock(ctx, lockWait, "rollback")
-	if err != nil {
-		return "", err
-	}
-	defer l.Unlock()
-	prev, _, _ := s.ResolveCurrent()
-	vs, err := s.List()
-	if err != nil {
-		return prev, err
-	}
-	refuse := func(reason string) error {
-		return &RollbackError{To: to, Reason: reason, Complete: Complete(vs), Current: prev}
-	}
-	found := false
-	for _, v := range vs {
-		if v.ID == to {
-			found = true
-		}
-	}
-	if !found {
-		return prev, refuse("no such version")
-	}
-	if _, _, err := Verify(s.VersionDir(to), to, true); err != nil {
-		return prev, refuse(fmt.Sprintf("it does not verify (%v)", err))
-	}
-	if prev == to {
-		return prev, nil
-	}
-	if err := s.switchCurrent(to); err != nil {
-		return prev, err
-	}
-	s.logf("rollback: current %s -> %s", orNone(prev), to)
-	if err := cp.Update(func(st *State) {
-		st.Current = to
-		st.LastEvent = fmt.Sprintf("rollback at %s: current %s -> %s", s.now().UTC().Format(time.RFC3339), orNone(prev), to)
-	}); err != nil {
-		s.logf("warning: cannot write checkpoint: %v", err)
-	}
-	return prev, nil
-}
-
-// Prune applies retention under the lock: see prune.
-func (s *Store) Prune(ctx context.Context, keep int, grace, lockWait time.Duration) (deleted, deferred []string, err error) {
-	if keep < 1 {
-		return nil, nil, fmt.Errorf("--keep must be at least 1 (got %d)", keep)
-	}
-	l, err := s.Lock(ctx, lockWait, "prune")
-	if err != nil {
-		return nil, nil, err
-	}
-	defer l.Unlock()
-	if _, err := s.cleanup(); err != nil {
-		return nil, nil, err
-	}
-	return s.prune(keep, grace)
-}
-
-// prune keeps current and the newest keep complete versions, and every version it
-// could not read (returning an error that names them): an I/O or permission error says
-// nothing about whether a version is complete. Every other version directory (older
-// complete ones, and incomplete ones) is deleted once it has been retired for longer
-// than grace: its mtime, set when it stopped being current, is older than now-grace. A
-// reader that resolved current just before a switch therefore has grace to finish.
-// Deletion renames the directory to .del-<id> first, so a half-deleted version never
-// looks like a version.
-func (s *Store) prune(keep int, grace time.Duration) (deleted, deferred []string, err error) {
-	vs, err := s.List()
-	if err != nil {
-		return nil, nil, err
-	}
-	cur, err := s.servedVersion()
-	if err != nil {
-		return nil, nil, fmt.Errorf("deleted nothing: cannot tell which version is current, and readers read it whatever its age: %w", err)
-	}
-	keepSet := map[string]bool{}
-	if cur != "" {
-		keepSet[cur] = true
-	}
-	complete := Complete(vs)
-	for i := len(complete) - 1; i >= 0 && len(complete)-i <= keep; i-- {
-		keepSet[complete[i]] = true
-	}
-	now := s.now()
-	var unreadable []string
-	for _, v := range vs {
-		if keepSet[v.ID] {
-			continue
-		}
-		if v.Unreadable {
-			unreadable = append(unreadable, v.Problem)
-			continue
-		}
-		if age := now.Sub(v.RetiredAt); age < grace {
-			deferred = append(deferred, v.ID)
-			s.logf("retention: keeping %s for %s more (grace %s)", v.ID, (grace - age).Round(time.Second), grace)
-			continue
-		}
-		del := filepath.Join(s.Root, VersionsDir, delPrefix+v.ID)
-		if err := os.Rename(s.VersionDir(v.ID), del); err != nil {
-			return deleted, deferred, writeErr(err)
-		}
-		if err := os.RemoveAll(del); err != nil {
-			return deleted, deferred, writeErr(err)
-		}
-		deleted = append(deleted, v.ID)
-		s.logf("retention: deleted %s", v.ID)
-	}
-	if len(deleted) > 0 {
-		if err := fsyncDir(filepath.Join(s.Root, VersionsDir)); err != nil {
-			return deleted, deferred, err
-		}
-	}
-	if len(unreadable) > 0 {
-		return deleted, deferred, fmt.Errorf("kept %d version(s) that could not be read and may be complete (check the volume): %s",
-			len(unreadable), strings.Join(unreadable, "; "))
-	}
-	return deleted, deferred, nil
 }

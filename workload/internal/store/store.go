@@ -6,7 +6,9 @@
 //	  versions/<id>/                   complete versions, manifest.json written last
 //	  versions/.tmp-<id>/              a refresh in progress (never read)
 //	  versions/.del-<id>/              a version being deleted (never read)
-//	  .current.tmp-<id>-<rand>         the new link, just before it is renamed over current
+//	  objects/<sha256>                 one file per distinct content; versions' files are
+//	                                   hard links to these, so unchanged files are stored once
+//	  .current.tmp-<rand>              the new link, just before it is renamed over current
 //	  .refresh.lock                    flock(2)ed by the one refresh that may run
 //
 // Readers resolve current once per read and open every file under the directory it
@@ -36,7 +38,7 @@ const (
 	LockName      = ".refresh.lock"
 	tmpPrefix     = ".tmp-"
 	delPrefix     = ".del-"
-	linkTmpPrefix = ".current.tmp-"
+	linkTmpPrefix = "." + CurrentLink + ".tmp-" // atomicfile.Symlink's temporary name for current
 	// FormatVersion is the manifest format this package writes and reads.
 	FormatVersion = 1
 	idLayout      = "20060102T150405.000Z"
@@ -73,6 +75,7 @@ type sysCalls struct {
 	readlink func(name string) (string, error)
 	chtimes  func(name string, atime, mtime time.Time) error
 	statfs   func(path string) (space, error)
+	link     func(oldname, newname string) error
 }
 
 func (s *Store) open(name string) (*os.File, error) {
@@ -94,6 +97,13 @@ func (s *Store) chtimes(name string, atime, mtime time.Time) error {
 		return s.sys.chtimes(name, atime, mtime)
 	}
 	return os.Chtimes(name, atime, mtime)
+}
+
+func (s *Store) link(oldname, newname string) error {
+	if s.sys.link != nil {
+		return s.sys.link(oldname, newname)
+	}
+	return os.Link(oldname, newname)
 }
 
 func (s *Store) statfs() (space, error) {
@@ -410,33 +420,4 @@ func Complete(vs []VersionInfo) []string {
 		}
 	}
 	return ids
-}
-
-func fsyncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return fmt.Errorf("fsync %s: %w", dir, err)
-	}
-	return nil
-}
-
-// writeFileSync writes data to path (which must not exist), fsyncs and closes it.
-func writeFileSync(path string, data []byte, perm os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("fsync %s: %w", path, err)
-	}
-	return f.Close()
 }

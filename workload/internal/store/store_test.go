@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -686,5 +687,21 @@ func TestWriteErrExplainsReadOnlyVolume(t *testing.T) {
 	err := writeErr(&os.PathError{Op: "mkdir", Path: "/data/embeddings/versions", Err: syscall.EROFS})
 	if !errors.Is(err, syscall.EROFS) || !strings.Contains(err.Error(), "mounted read-only here") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+func TestIndexLinesAreWhatEncodingJSONWrites(t *testing.T) {
+	t.Parallel()
+	type line struct {
+		ID     string `json:"id"`
+		Row    int    `json:"row"`
+		Shard  int    `json:"shard"`
+		Source string `json:"source"`
+	}
+	for _, id := range []string{"doc-000001", "notes/ünïcode.md", `a "quoted" \ path`, "tab\there", "<tag>&amp;", ""} {
+		want, _ := json.Marshal(line{ID: id, Row: 7, Shard: 3, Source: "input"})
+		if got := string(appendIndexLine(nil, id, 7, 3, "input")); got != string(want)+"\n" {
+			t.Errorf("id %q: got %s, want %s", id, got, want)
+		}
 	}
 }

@@ -1,0 +1,64 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { parseServedVersion } from "../components/report/servedVersion";
+import { MockCluster, buildOnce } from "./harness";
+
+/** Read from the file itself, not through the module the components import. */
+const contract = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "workload", "contract.json"), "utf8"));
+
+function container(cluster: MockCluster, name: string) {
+    const d = cluster.one("kubernetes:apps/v1:Deployment", (r) => r.inputs.metadata.name === name);
+    return { spec: d.inputs.spec.template.spec, c: d.inputs.spec.template.spec.containers[0] };
+}
+
+const envNames = (c: any) => c.env.map((e: any) => e.name).sort();
+const envValue = (c: any, name: string) => c.env.find((e: any) => e.name === name)?.value;
+
+describe("refresher contract", () => {
+    it("runs the generator with the contract's subcommand, environment variable names and mount paths", async () => {
+        const { cluster } = await buildOnce({});
+        const { c } = container(cluster, "embeddings-generator");
+        assert.deepStrictEqual(c.command, [contract.binary, contract.subcommands.generate]);
+        const env = contract.env;
+        assert.deepStrictEqual(envNames(c), [env.checkpointsPath, env.embeddingsPath, env.gracePeriod, env.keepVersions,
+            env.refreshSchedule, env.statusConfigMap].sort());
+        assert.strictEqual(envValue(c, env.embeddingsPath), contract.mountPaths.embeddings);
+        assert.strictEqual(envValue(c, env.checkpointsPath), contract.mountPaths.checkpoints);
+        assert.strictEqual(envValue(c, env.statusConfigMap), contract.statusConfigMap.name);
+        assert.deepStrictEqual(c.volumeMounts.map((m: any) => m.mountPath).sort(),
+            [contract.mountPaths.checkpoints, contract.mountPaths.embeddings, contract.mountPaths.scratch].sort());
+    });
+
+    it("probes the generator with ready, the embeddings flag and the published flag", async () => {
+        const { cluster } = await buildOnce({});
+        const { c } = container(cluster, "embeddings-generator");
+        assert.deepStrictEqual(c.readinessProbe.exec.command,
+            [contract.binary, contract.subcommands.ready, contract.flags.embeddings, contract.mountPaths.embeddings, contract.flags.published]);
+    });
+
+    it("runs the readers' serve loop and probe on the contract's embeddings path, with scratch for the status file", async () => {
+        const { cluster } = await buildOnce({});
+        const { c } = container(cluster, "inference");
+        assert.deepStrictEqual(c.command, [contract.binary, contract.subcommands.serve]);
+        assert.deepStrictEqual(envNames(c), [contract.env.embeddingsPath]);
+        assert.strictEqual(envValue(c, contract.env.embeddingsPath), contract.mountPaths.embeddings);
+        assert.deepStrictEqual(c.readinessProbe.exec.command,
+            [contract.binary, contract.subcommands.ready, contract.flags.embeddings, contract.mountPaths.embeddings]);
+        const scratch = c.volumeMounts.find((m: any) => m.mountPath === path.dirname(contract.files.status));
+        assert.ok(scratch && scratch.readOnly !== true, `the status file ${contract.files.status} needs a writable mount`);
+    });
+
+    it("lets the generator update only the contract's status ConfigMap", async () => {
+        const { cluster } = await buildOnce({});
+        const role = cluster.one("kubernetes:rbac.authorization.k8s.io/v1:Role", (r) => r.inputs.metadata.name === "embeddings-generator-status");
+        const named = role.inputs.rules.filter((r: any) => r.resourceNames);
+        assert.deepStrictEqual(named.map((r: any) => r.resourceNames), [[contract.statusConfigMap.name]]);
+    });
+
+    it("reads the served version under the contract's ConfigMap keys", () => {
+        const keys = contract.statusConfigMap.keys;
+        const served = parseServedVersion({ [keys.currentVersion]: "v2", [keys.publishedAt]: "t", [keys.keptVersions]: "v2,v1" });
+        assert.deepStrictEqual(served, { version: "v2", publishedAt: "t", keptVersions: ["v2", "v1"] });
+    });
+});

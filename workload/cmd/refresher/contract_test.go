@@ -1,0 +1,55 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// contractFile is the committed contract the TypeScript side imports.
+var contractFile = filepath.Join("..", "..", "contract.json")
+
+func TestTheCommittedContractIsWhatTheRefresherDeclares(t *testing.T) {
+	want, err := os.ReadFile(contractFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI("contract")
+	if r.code != 0 {
+		t.Fatalf("refresher contract: exit %d: %s", r.code, r.stderr)
+	}
+	if r.stdout != string(want) {
+		t.Fatalf("workload/contract.json differs from what the refresher declares; regenerate it (cd workload && go run ./cmd/refresher contract > contract.json) and update the TypeScript side if a name changed.\ngot:\n%s", r.stdout)
+	}
+}
+
+func TestEveryContractEnvironmentVariableSetsAFlag(t *testing.T) {
+	var help strings.Builder
+	for _, cmd := range []string{"generate", "serve"} {
+		r := runCLI(cmd, "-h")
+		help.WriteString(r.stderr)
+	}
+	for key, env := range contract().Env {
+		if !strings.Contains(help.String(), "(env "+env+")") {
+			t.Errorf("env.%s: no flag of generate or serve reads %s", key, env)
+		}
+	}
+}
+
+func TestTheProbeFlagsAreFlagsOfReady(t *testing.T) {
+	help := runCLI("ready", "-h").stderr
+	for key, flag := range contract().Flags {
+		if !strings.Contains(help, "  -"+strings.TrimPrefix(flag, "--")+" ") && !strings.Contains(help, "  -"+strings.TrimPrefix(flag, "--")+"\n") {
+			t.Errorf("flags.%s: ready has no flag %s:\n%s", key, flag, help)
+		}
+	}
+}
+
+func TestTheStatusAndPublishedFilesAreOnTheScratchMount(t *testing.T) {
+	for key, path := range contract().Files {
+		if filepath.Dir(path) != mountScratch {
+			t.Errorf("files.%s %s is not on the scratch mount %s, the only writable folder of a pod", key, path, mountScratch)
+		}
+	}
+}
