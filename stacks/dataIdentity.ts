@@ -1,5 +1,6 @@
-import { DataIdentityGuard, IdentityFact } from "../components/storage";
-import { Settings, fullKey } from "./config";
+import { DataIdentityGuard, IdentityFact, SizeFact, capabilitiesOf } from "../components/storage";
+import { ClaimSettings, Settings, fullKey } from "./config";
+import { parseQuantity } from "./validate";
 
 /** The config key that lets one change of the data's identity through. */
 export const confirmDataMoveKey = fullKey("confirmDataMove");
@@ -33,9 +34,18 @@ export function dataIdentity(settings: Settings): IdentityFact[] {
     return facts;
 }
 
+/** The claims' sizes and what their classes do with a bigger one. */
+export function claimSizes(settings: Settings): SizeFact[] {
+    const fact = (key: "embeddingsSize" | "checkpointsSize", claim: ClaimSettings): SizeFact => ({
+        key: fullKey(key), value: claim.size, bytes: parseQuantity(claim.size) ?? 0, className: claim.storageClass,
+        resize: capabilitiesOf(claim.provisioner)?.resize ?? "unknown",
+    });
+    return [fact("embeddingsSize", settings.embeddings), fact("checkpointsSize", settings.checkpoints)];
+}
+
 /** The guard every target creates first: nothing holding data changes before it agreed. */
 export function dataIdentityGuard(settings: Settings): DataIdentityGuard {
     return new DataIdentityGuard("data-identity", {
-        facts: dataIdentity(settings), confirmed: settings.confirmDataMove, confirmKey: confirmDataMoveKey,
+        facts: dataIdentity(settings), sizes: claimSizes(settings), confirmed: settings.confirmDataMove, confirmKey: confirmDataMoveKey,
     });
 }

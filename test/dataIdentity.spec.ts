@@ -1,6 +1,6 @@
 import * as assert from "assert";
-import { IdentityFact, changedFacts, dataIdentityGuardProvider, replacementRefusal } from "../components/storage";
-import { dataIdentity } from "../stacks/dataIdentity";
+import { IdentityFact, capabilitiesOf, changedFacts, dataIdentityGuardProvider, replacementRefusal, sizeChangeProblems } from "../components/storage";
+import { claimSizes, dataIdentity } from "../stacks/dataIdentity";
 import { buildOnce, testContext } from "./harness";
 import { resolveSettings } from "../stacks";
 
@@ -41,11 +41,14 @@ describe("data identity guard (no silent replacement of the data)", () => {
 
     it("fails the diff (which preview runs too) on a change, lets it through when confirmed, and updates on new facts", async () => {
         const provider = dataIdentityGuardProvider();
-        const olds = { facts: facts({}) };
-        await assert.rejects(provider.diff!("data-identity", olds, { facts: facts({ namespace: "x" }), confirmed: false, confirmKey: "k" }),
+        const sizes = claimSizes(resolveSettings({}, testContext));
+        const olds = { facts: facts({}), sizes };
+        await assert.rejects(provider.diff!("data-identity", olds, { facts: facts({ namespace: "x" }), sizes, confirmed: false, confirmKey: "k" }),
             /agent-storage:namespace: "agent-data" -> "x"/);
-        assert.deepStrictEqual(await provider.diff!("data-identity", olds, { facts: facts({ namespace: "x" }), confirmed: true, confirmKey: "k" }), { changes: true });
-        assert.deepStrictEqual(await provider.diff!("data-identity", olds, { facts: facts({}), confirmed: false, confirmKey: "k" }), { changes: false });
+        assert.deepStrictEqual(await provider.diff!("data-identity", olds, { facts: facts({ namespace: "x" }), sizes, confirmed: true, confirmKey: "k" }), { changes: true });
+        assert.deepStrictEqual(await provider.diff!("data-identity", olds, { facts: facts({}), sizes, confirmed: false, confirmKey: "k" }), { changes: false });
+        assert.deepStrictEqual(await provider.diff!("data-identity", { facts: facts({}) }, { facts: facts({}), sizes, confirmed: false, confirmKey: "k" }),
+            { changes: true }, "a stack deployed before sizes were kept stores them, refusing nothing");
     });
 
     it("is what everything holding data waits for: the kind cluster, the namespace, the claims", async () => {
@@ -55,5 +58,47 @@ describe("data identity guard (no silent replacement of the data)", () => {
             for (const r of cluster.ofType(type, { read: false }).filter((x) => x.name !== "shared-storage")) assert.ok(r.dependsOn.includes(guard.name), `${r.type} ${r.name}`);
         }
         for (const c of cluster.ofType("kubernetes:core/v1:PersistentVolumeClaim", { read: false })) assert.ok(c.dependsOn.includes(guard.name), c.name);
+    });
+
+    describe("size changes", () => {
+        const sizes = (raw: Parameters<typeof resolveSettings>[0]) => claimSizes(resolveSettings(raw, testContext));
+        const existing = { target: "existing" as const, kubeconfig: "test/fixtures/kubeconfig" };
+
+        it("refuses a shrink on every class, naming the key, both sizes and the fix", () => {
+            const problems = sizeChangeProblems(sizes({ target: "eks", awsRegion: "us-east-1" }), sizes({ target: "eks", awsRegion: "us-east-1", checkpointsSize: "512Mi" }));
+            assert.strictEqual(problems.length, 1);
+            assert.match(problems[0], /agent-storage:checkpointsSize: "1Gi" -> "512Mi": a claim cannot shrink; fix: set it back to 1Gi or more/);
+        });
+
+        it("lets a claim grow on a class that expands (EBS gp3), and refuses growth on a class that cannot (local-path, kind's shared folder)", () => {
+            assert.deepStrictEqual(sizeChangeProblems(sizes({ target: "eks", awsRegion: "us-east-1" }), sizes({ target: "eks", awsRegion: "us-east-1", checkpointsSize: "20Gi" })), []);
+            const local = sizeChangeProblems(sizes(existing), sizes({ ...existing, embeddingsSize: "3Gi" }));
+            assert.match(local.join("\n"), /agent-storage:embeddingsSize: "2Gi" -> "3Gi": volumes of class "standard" cannot grow/);
+            assert.match(sizeChangeProblems(sizes({}), sizes({ embeddingsSize: "5Gi" })).join("\n"), /class "shared" cannot grow/);
+        });
+
+        it("says EFS ignores the size, and leaves a class it does not know to the API server", () => {
+            const efs = sizeChangeProblems(sizes({ target: "eks", awsRegion: "us-east-1" }), sizes({ target: "eks", awsRegion: "us-east-1", embeddingsSize: "50Gi" }));
+            assert.match(efs.join("\n"), /class "efs" ignores the size \(the file system grows by itself\)/);
+            const unknown = { ...existing, storageClass: "fast", storageProvisioner: "example.com/fast" };
+            assert.deepStrictEqual(sizeChangeProblems(sizes(unknown), sizes({ ...unknown, embeddingsSize: "9Gi" })), []);
+        });
+
+        it("fails the guard's diff, so preview stops before the claim is touched", async () => {
+            const provider = dataIdentityGuardProvider();
+            await assert.rejects(provider.diff!("data-identity", { facts: facts({}), sizes: sizes({}) },
+                { facts: facts({ embeddingsSize: "1Gi" }), sizes: sizes({ embeddingsSize: "1Gi" }), confirmed: true, confirmKey: "k" }),
+            /refusing a size change the volumes cannot make \(nothing was changed\):\n  - agent-storage:embeddingsSize: "2Gi" -> "1Gi": a claim cannot shrink/);
+        });
+
+        it("matches the classes the program creates: they allow expansion exactly when the table says the volumes expand", async () => {
+            for (const raw of [{}, { target: "eks" as const, awsRegion: "us-east-1" }]) {
+                const { cluster } = await buildOnce(raw);
+                for (const c of cluster.ofType("kubernetes:storage.k8s.io/v1:StorageClass", { read: false })) {
+                    const resize = capabilitiesOf(c.inputs.provisioner)?.resize;
+                    assert.strictEqual(c.inputs.allowVolumeExpansion === true, resize === "expands", `${c.inputs.metadata.name} (${c.inputs.provisioner}): ${resize}`);
+                }
+            }
+        });
     });
 });

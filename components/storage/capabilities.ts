@@ -18,6 +18,13 @@ export const accessModes: readonly AccessMode[] = [
 
 export type BindingMode = "Immediate" | "WaitForFirstConsumer";
 
+/**
+ * What a bigger request on a bound claim does: the volume grows in place (the class must
+ * allow expansion, as ours do), it cannot grow, or the size means nothing (the API server
+ * still refuses the change when the class does not allow expansion).
+ */
+export type Resize = "expands" | "fixed" | "ignored";
+
 export interface ProvisionerCapabilities {
     /** Modes a claim on this provisioner can bind with. */
     accessModes: readonly AccessMode[];
@@ -25,6 +32,7 @@ export interface ProvisionerCapabilities {
     bindingMode: BindingMode;
     /** Why a mode is missing, for error messages. */
     note: string;
+    resize: Resize;
 }
 
 /**
@@ -38,26 +46,31 @@ export const provisioners: Readonly<Record<string, ProvisionerCapabilities>> = {
         accessModes: ["ReadWriteOnce", "ReadWriteOncePod"],
         bindingMode: "WaitForFirstConsumer",
         note: "local-path volumes are directories on one node: ReadWriteOnce or ReadWriteOncePod only",
+        resize: "fixed",
     },
     "ebs.csi.aws.com": {
         accessModes: ["ReadWriteOnce", "ReadWriteOncePod"],
         bindingMode: "WaitForFirstConsumer",
         note: "an EBS volume attaches to one node in one AZ (multi-attach is io2 block mode only)",
+        resize: "expands",
     },
     "efs.csi.aws.com": {
         accessModes: ["ReadWriteOnce", "ReadWriteMany"],
         bindingMode: "Immediate",
         note: 'the EFS CSI driver rejects ReadOnlyMany ("volume capability not supported"); use ReadWriteMany with read-only mounts',
+        resize: "ignored",
     },
     [sharedPathProvisioner]: {
         accessModes: ["ReadWriteOnce", "ReadWriteOncePod", "ReadOnlyMany", "ReadWriteMany"],
         bindingMode: "Immediate",
         note: "one host folder mounted into every kind node: stands for EFS",
+        resize: "fixed",
     },
     "kubernetes.io/no-provisioner": {
         accessModes: ["ReadWriteOnce", "ReadWriteOncePod", "ReadOnlyMany", "ReadWriteMany"],
         bindingMode: "Immediate",
         note: "a static PersistentVolume carries whatever access-mode labels it is given",
+        resize: "fixed",
     },
 };
 

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { Resize } from "./capabilities";
 
 /*
  * What makes the data the same data: the namespace of the claims, each claim's class, mode and
@@ -42,8 +43,44 @@ export function replacementRefusal(changes: { before: IdentityFact; after: Ident
     ].join("\n");
 }
 
+/** A claim's requested size, and what its class does with a bigger one. */
+export interface SizeFact {
+    /** The config key that sets it, e.g. `agent-storage:embeddingsSize`. */
+    key: string;
+    /** As the user wrote it (`2Gi`), and in bytes. */
+    value: string;
+    bytes: number;
+    className: string;
+    /** From the capability table; "unknown" for a provisioner it does not list. */
+    resize: Resize | "unknown";
+}
+
+/**
+ * Size changes that cannot work, one line each: a claim never shrinks, and grows only on a
+ * class that expands (an unknown class is left to the API server, which names the problem).
+ */
+export function sizeChangeProblems(deployed: SizeFact[], asked: SizeFact[]): string[] {
+    const problems: string[] = [];
+    for (const after of asked) {
+        const before = deployed.find((f) => f.key === after.key);
+        if (before === undefined || before.bytes === after.bytes || before.className !== after.className) continue;
+        const change = `${after.key}: "${before.value}" -> "${after.value}"`;
+        if (after.bytes < before.bytes) {
+            problems.push(`  - ${change}: a claim cannot shrink; fix: set it back to ${before.value} or more`);
+        } else if (after.resize === "fixed") {
+            problems.push(`  - ${change}: volumes of class "${after.className}" cannot grow; fix: set it back to ${before.value} ` +
+                `(the size is fixed at creation; more room means a new claim, see the README's "Data safety")`);
+        } else if (after.resize === "ignored") {
+            problems.push(`  - ${change}: class "${after.className}" ignores the size (the file system grows by itself); ` +
+                `fix: set it back to ${before.value}, nothing needs to change`);
+        }
+    }
+    return problems;
+}
+
 interface GuardInputs {
     facts: IdentityFact[];
+    sizes: SizeFact[];
     /** true lets one change through: the user has said the old data may stay behind. */
     confirmed: boolean;
     confirmKey: string;
@@ -53,22 +90,28 @@ interface GuardInputs {
 export function dataIdentityGuardProvider(): pulumi.dynamic.ResourceProvider {
     return {
         async create(inputs: GuardInputs) {
-            return { id: "data-identity", outs: { facts: inputs.facts } };
+            return { id: "data-identity", outs: { facts: inputs.facts, sizes: inputs.sizes } };
         },
-        async diff(_id: string, olds: { facts?: IdentityFact[] }, news: GuardInputs) {
+        async diff(_id: string, olds: { facts?: IdentityFact[]; sizes?: SizeFact[] }, news: GuardInputs) {
             const changes = changedFacts(olds.facts ?? [], news.facts);
             if (changes.length > 0 && !news.confirmed) throw new Error(replacementRefusal(changes, news.confirmKey));
-            const same = JSON.stringify(olds.facts ?? []) === JSON.stringify(news.facts);
+            const sizeProblems = sizeChangeProblems(olds.sizes ?? [], news.sizes);
+            if (sizeProblems.length > 0) {
+                throw new Error(["refusing a size change the volumes cannot make (nothing was changed):", ...sizeProblems].join("\n"));
+            }
+            const same = JSON.stringify([olds.facts ?? [], olds.sizes ?? []]) === JSON.stringify([news.facts, news.sizes]);
             return { changes: !same };
         },
         async update(_id: string, _olds: unknown, news: GuardInputs) {
-            return { outs: { facts: news.facts } };
+            return { outs: { facts: news.facts, sizes: news.sizes } };
         },
     };
 }
 
 export interface DataIdentityGuardArgs {
     facts: IdentityFact[];
+    /** The claims' sizes: a shrink, or growth a class cannot make, is refused the same way. */
+    sizes: SizeFact[];
     /** Let a change of identity through once. Default: false. */
     confirmed?: boolean;
     /** The config key that sets `confirmed`, named in the refusal. */
@@ -80,7 +123,9 @@ export class DataIdentityGuard extends pulumi.dynamic.Resource {
     public readonly facts!: pulumi.Output<IdentityFact[]>;
 
     constructor(name: string, args: DataIdentityGuardArgs, opts?: pulumi.CustomResourceOptions) {
-        super(dataIdentityGuardProvider(), name, { facts: args.facts, confirmed: args.confirmed ?? false, confirmKey: args.confirmKey },
+        super(dataIdentityGuardProvider(), name, {
+            facts: args.facts, sizes: args.sizes, confirmed: args.confirmed ?? false, confirmKey: args.confirmKey,
+        },
             opts, "agent-storage", "DataIdentityGuard");
     }
 }

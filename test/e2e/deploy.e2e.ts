@@ -290,7 +290,7 @@ describe("e2e deploy: pulumi up / preview / refresh / destroy on a kind cluster 
         for (const op of changing) assert.ok(!(again.changeSummary as Record<string, number>)[op], `preview after refresh wants to ${op}`);
     });
 
-    it("6. renaming the namespace is refused by preview and by up, naming the key and where the data is, and nothing changes", async function () {
+    it("6. renaming the namespace is refused by preview and by up, naming the key and where the data is, and nothing changes; so is a size the class cannot make", async function () {
         needs(state.up && state.claimUids, "step 1 (up)");
         const renamed = `${NS}-renamed`;
         await setConfig(stack!, { namespace: renamed });
@@ -316,6 +316,16 @@ describe("e2e deploy: pulumi up / preview / refresh / destroy on a kind cluster 
             assert.deepStrictEqual(fingerprintOf(NS, `deploy/${GENERATOR}`), state.data, "the data is where it was");
         } finally {
             await setConfig(stack!, { namespace: NS });
+        }
+        // A size the class cannot make: refused by preview too, before the claim is touched.
+        await setConfig(stack!, { embeddingsSize: "3Gi" });
+        try {
+            const err = await stack!.preview().then(() => undefined, (e: Error) => e);
+            assert.ok(err, "preview with a bigger claim on a class that cannot grow must fail");
+            assert.match(err!.message, /agent-storage:embeddingsSize: "2Gi" -> "3Gi": volumes of class "shared" cannot grow/, err!.message);
+            note("preview refused the size change as expected");
+        } finally {
+            await stack!.workspace.removeConfig(STACK, "agent-storage:embeddingsSize");
         }
     });
 
