@@ -88,7 +88,7 @@ describe("data identity guard (no silent replacement of the data)", () => {
             const provider = dataIdentityGuardProvider();
             await assert.rejects(provider.diff!("data-identity", { facts: facts({}), sizes: sizes({}) },
                 { facts: facts({ embeddingsSize: "1Gi" }), sizes: sizes({ embeddingsSize: "1Gi" }), confirmed: true, confirmKey: "k" }),
-            /refusing a size change the volumes cannot make \(nothing was changed\):\n  - agent-storage:embeddingsSize: "2Gi" -> "1Gi": a claim cannot shrink/);
+            /refusing a size change the volumes cannot make \(nothing was changed\):\n {2}- agent-storage:embeddingsSize: "2Gi" -> "1Gi": a claim cannot shrink/);
         });
 
         it("matches the classes the program creates: they allow expansion exactly when the table says the volumes expand", async () => {

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parseServedVersion } from "../components/report/servedVersion";
-import { MockCluster, buildOnce } from "./harness";
+import { Json, MockCluster, buildOnce } from "./harness";
 
 /** Read from the file itself, not through the module the components import. */
 const contract = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "workload", "contract.json"), "utf8"));
@@ -12,8 +12,8 @@ function container(cluster: MockCluster, name: string) {
     return { spec: d.inputs.spec.template.spec, c: d.inputs.spec.template.spec.containers[0] };
 }
 
-const envNames = (c: any) => c.env.map((e: any) => e.name).sort();
-const envValue = (c: any, name: string) => c.env.find((e: any) => e.name === name)?.value;
+const envNames = (c: Json) => c.env.map((e: Json) => e.name).sort();
+const envValue = (c: any, name: string) => c.env.find((e: Json) => e.name === name)?.value;
 
 describe("refresher contract", () => {
     it("runs the generator with the contract's subcommand, environment variable names and mount paths", async () => {
@@ -26,7 +26,7 @@ describe("refresher contract", () => {
         assert.strictEqual(envValue(c, env.embeddingsPath), contract.mountPaths.embeddings);
         assert.strictEqual(envValue(c, env.checkpointsPath), contract.mountPaths.checkpoints);
         assert.strictEqual(envValue(c, env.statusConfigMap), contract.statusConfigMap.name);
-        assert.deepStrictEqual(c.volumeMounts.map((m: any) => m.mountPath).sort(),
+        assert.deepStrictEqual(c.volumeMounts.map((m: Json) => m.mountPath).sort(),
             [contract.mountPaths.checkpoints, contract.mountPaths.embeddings, contract.mountPaths.scratch].sort());
     });
 
@@ -45,15 +45,15 @@ describe("refresher contract", () => {
         assert.strictEqual(envValue(c, contract.env.embeddingsPath), contract.mountPaths.embeddings);
         assert.deepStrictEqual(c.readinessProbe.exec.command,
             [contract.binary, contract.subcommands.ready, contract.flags.embeddings, contract.mountPaths.embeddings]);
-        const scratch = c.volumeMounts.find((m: any) => m.mountPath === path.dirname(contract.files.status));
+        const scratch = c.volumeMounts.find((m: Json) => m.mountPath === path.dirname(contract.files.status));
         assert.ok(scratch && scratch.readOnly !== true, `the status file ${contract.files.status} needs a writable mount`);
     });
 
     it("lets the generator update only the contract's status ConfigMap", async () => {
         const { cluster } = await buildOnce({});
         const role = cluster.one("kubernetes:rbac.authorization.k8s.io/v1:Role", (r) => r.inputs.metadata.name === "embeddings-generator-status");
-        const named = role.inputs.rules.filter((r: any) => r.resourceNames);
-        assert.deepStrictEqual(named.map((r: any) => r.resourceNames), [[contract.statusConfigMap.name]]);
+        const named = role.inputs.rules.filter((r: Json) => r.resourceNames);
+        assert.deepStrictEqual(named.map((r: Json) => r.resourceNames), [[contract.statusConfigMap.name]]);
     });
 
     it("reads the served version under the contract's ConfigMap keys", () => {
