@@ -13,7 +13,7 @@ function container(cluster: MockCluster, name: string) {
 }
 
 const envNames = (c: Json) => c.env.map((e: Json) => e.name).sort();
-const envValue = (c: any, name: string) => c.env.find((e: Json) => e.name === name)?.value;
+const envValue = (c: Json, name: string) => c.env.find((e: Json) => e.name === name)?.value;
 
 describe("refresher contract", () => {
     it("runs the generator with the contract's subcommand, environment variable names and mount paths", async () => {
