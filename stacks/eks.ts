@@ -1,14 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { EksCluster } from "../components/cluster";
 import { EksStorage } from "../components/storage";
-import { Settings } from "./config";
+import { EksStackSettings } from "./config";
 import { deployAgentData } from "./agentData";
 import { dataIdentityGuard } from "./dataIdentity";
 import { StackOutputs, commonOutputs } from "./outputs";
 
 /** EKS with EBS (gp3, single writer) and EFS (shared embeddings). */
-export function buildEksStack(settings: Settings): StackOutputs {
-    const eks = settings.eks!;
+export function buildEksStack(settings: EksStackSettings): StackOutputs {
+    const { eks } = settings;
     const cluster = new EksCluster("eks", {
         clusterName: eks.clusterName,
         region: eks.region,

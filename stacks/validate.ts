@@ -10,7 +10,7 @@ import { maxPlannedZones } from "../components/cluster/network";
 import { sharedPathNamespace } from "../components/storage/kindSharedStorage";
 import { AccessMode, accessModes, capabilitiesOf, isAccessMode, spansNodes } from "../components/storage/capabilities";
 import { ConfigProblem, projectKey, projectNamespace } from "../components/problems";
-import { knownKeys, targets } from "./config";
+import { isTarget, knownKeys, targets } from "./config";
 import { imageReferenceError } from "./imageReference";
 import { scheduleProblem } from "./schedule";
 import { closestMatch } from "./spelling";
@@ -70,7 +70,7 @@ export function checkUnknownKeys(configured: readonly string[], providerKeys: re
 }
 
 export function checkTarget(target: string | undefined): ConfigProblem[] {
-    if (target === undefined || (targets as readonly string[]).includes(target)) return [];
+    if (target === undefined || isTarget(target)) return [];
     return [{
         key: projectKey("target"),
         message: `unknown target "${target}"; known targets are ${targets.join(", ")}`,
@@ -301,8 +301,8 @@ export const maxGracePeriodHours = 24;
  */
 export function checkGracePeriod(value: string | undefined): ConfigProblem[] {
     const format = checkDuration("refreshGracePeriod", value);
-    if (value === undefined || format.length > 0) return format;
-    const ms = parseDuration(value)!;
+    const ms = value === undefined ? undefined : parseDuration(value);
+    if (ms === undefined || format.length > 0) return format;
     const fix = "pulumi config set agent-storage:refreshGracePeriod 10m   (longer than a reader's longest read)";
     if (ms === 0) {
         return [{
