@@ -126,14 +126,24 @@ export interface ExistingSettings {
     context?: string;
 }
 
+/** A VPC the user brings, shaped like the outputs of the EksNetwork the program would create. */
+export interface ExistingVpc {
+    vpcId: string;
+    privateSubnets: Record<string, string>;
+    publicSubnets: Record<string, string>;
+}
+
 export interface EksSettings {
     region: string;
     clusterName: string;
     version: string;
     vpcCidr: string;
     availabilityZones: string[];
-    /** Present when the user brings a VPC; then both subnet lists are given too. */
-    existingVpc?: { vpcId: string; publicSubnetIds: string[]; privateSubnetIds: string[] };
+    /**
+     * Present when the user brings a VPC: its subnets keyed by their ids (what EksNetwork keys
+     * by zone), so a stack uses either the same way.
+     */
+    existingVpc?: ExistingVpc;
     nodeInstanceType: string;
     nodeCount: number;
     nodeMaxCount: number;

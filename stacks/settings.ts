@@ -300,8 +300,8 @@ function eksSettings(raw: RawConfig): EksSettings {
         availabilityZones: raw.eksAvailabilityZones ?? [`${region}a`, `${region}b`],
         existingVpc: raw.eksVpcId === undefined ? undefined : {
             vpcId: raw.eksVpcId,
-            publicSubnetIds: raw.eksPublicSubnetIds ?? [],
-            privateSubnetIds: raw.eksPrivateSubnetIds ?? [],
+            publicSubnets: byId(raw.eksPublicSubnetIds ?? []),
+            privateSubnets: byId(raw.eksPrivateSubnetIds ?? []),
         },
         nodeInstanceType: raw.eksNodeInstanceType ?? defaults.eks.nodeInstanceType,
         nodeCount: raw.eksNodeCount ?? defaults.eks.nodeCount,
@@ -312,3 +312,8 @@ function eksSettings(raw: RawConfig): EksSettings {
     };
 }
 
+
+/** Subnet ids keyed by themselves: a given subnet's id is its stable name. */
+function byId(ids: string[]): Record<string, string> {
+    return Object.fromEntries(ids.map((id) => [id, id]));
+}

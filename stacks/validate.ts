@@ -6,7 +6,7 @@ import * as awsProviderConfig from "@pulumi/aws/config";
 import * as path from "path";
 import { eksNodeArchitecture } from "../components/cluster/eksCluster";
 import { localPathDir, sharedPathDir } from "../components/cluster/kindConfig";
-import { maxPlannedZones } from "../components/cluster/network";
+import { maxPlannedZones, zoneSlot } from "../components/cluster/eksNetwork";
 import { sharedPathNamespace } from "../components/storage/kindSharedStorage";
 import { AccessMode, accessModes, capabilitiesOf, isAccessMode, spansNodes } from "../components/storage/capabilities";
 import { ConfigProblem, projectKey, projectNamespace } from "../components/problems";
@@ -534,7 +534,8 @@ const duplicates = (values: readonly string[]) => unique(values.filter((v, i) =>
 
 /**
  * The zones of a new VPC: one public and one private subnet per zone, so each zone once, in
- * the stack's region, and no more than the subnet plan fits.
+ * the stack's region. A zone's letter decides its subnets' place in the /16 (planSubnets), so
+ * only letters a to h fit.
  */
 export function checkEksZones(target: string, region: string | undefined, zones: string[] | undefined): ConfigProblem[] {
     if (target !== "eks" || zones === undefined) return [];
@@ -548,19 +549,20 @@ export function checkEksZones(target: string, region: string | undefined, zones:
             fix: `list each zone once, e.g. pulumi config set --path 'agent-storage:eksAvailabilityZones[1]' ${region ?? "us-east-1"}b`,
         });
     }
-    if (zones.length > maxPlannedZones) {
-        problems.push({
-            key,
-            message: `${zones.length} zones; the subnet plan carves one public and one private /20 per zone out of the /16, so at most ${maxPlannedZones} fit`,
-            fix: `list at most ${maxPlannedZones} zones (two or three are the usual choice)`,
-        });
-    }
     const elsewhere = region === undefined ? [] : zones.filter((z) => !z.startsWith(region));
     if (elsewhere.length > 0) {
         problems.push({
             key,
             message: `${elsewhere.join(", ")} ${elsewhere.length === 1 ? "is" : "are"} not in the stack's region ${region} (a zone's name is its region's name and a letter)`,
             fix: `pulumi config set --path 'agent-storage:eksAvailabilityZones[0]' ${region}a   (and [1] ${region}b), or pulumi config rm agent-storage:eksAvailabilityZones`,
+        });
+    }
+    const unplanned = zones.filter((z) => !elsewhere.includes(z) && (zoneSlot(z) === undefined || (region !== undefined && z.length !== region.length + 1)));
+    if (unplanned.length > 0) {
+        problems.push({
+            key,
+            message: `${unplanned.join(", ")} ${unplanned.length === 1 ? "is" : "are"} not a zone the subnet plan fits: it carves one public and one private /20 per zone out of the /16 by the zone's letter, so ${maxPlannedZones} zones, letters a to h, the region's name and one letter (no Local Zones)`,
+            fix: `pulumi config set --path 'agent-storage:eksAvailabilityZones[0]' ${region ?? "us-east-1"}a   (two or three zones are the usual choice)`,
         });
     }
     return problems;

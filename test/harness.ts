@@ -61,6 +61,8 @@ function boundClaim(created: Json) {
  */
 export class MockCluster implements pulumi.runtime.Mocks {
     public readonly resources: Recorded[] = [];
+    /** The URN of every resource registered, components included, as the engine would know it. */
+    public urns: string[] = [];
     private readonly claims = new Map<string, Json>();
     private readonly options = new Map<string, Partial<Recorded>>();
     /** The reclaim policy of every class this mock cluster has and the program does not create. */
@@ -205,6 +207,10 @@ export async function buildWithMocks(
         return {};
     });
     await valueOf(outputs!.boundVolumes);
+    const monitor: unknown = pulumi.runtime.getMonitor();
+    if (typeof monitor === "object" && monitor !== null && "resources" in monitor && monitor.resources instanceof Map) {
+        cluster.urns = [...monitor.resources.keys()].filter((k): k is string => typeof k === "string");
+    }
     return { cluster, outputs: outputs! };
 }
 

@@ -287,7 +287,8 @@ describe("validation rules", () => {
             assert.match(twice.message, /eu-west-1a is listed twice.*one mount target per zone/);
             assert.match(checkEksZones("eks", "eu-west-1", ["eu-west-1a", "us-east-1b"])[0].message, /us-east-1b is not in the stack's region eu-west-1/);
             const nine = "abcdefghi".split("").map((l) => `eu-west-1${l}`);
-            assert.match(checkEksZones("eks", "eu-west-1", nine)[0].message, /9 zones.*at most 8/);
+            assert.match(checkEksZones("eks", "eu-west-1", nine)[0].message, /^eu-west-1i is not a zone the subnet plan fits: .*letters a to h/);
+            assert.match(checkEksZones("eks", "us-east-1", ["us-east-1a", "us-east-1-bos-1a"])[0].message, /^us-east-1-bos-1a is not a zone the subnet plan fits/);
             assert.deepStrictEqual(checkEksZones("eks", "eu-west-1", ["eu-west-1a", "eu-west-1b", "eu-west-1c"]), []);
             assert.deepStrictEqual(checkEksZones("kind", "eu-west-1", ["x", "x"]), []);
         });

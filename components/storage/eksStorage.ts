@@ -6,8 +6,12 @@ import { workloadUid } from "../workloads/podSecurity";
 export interface EksStorageArgs {
     clusterName: pulumi.Input<string>;
     vpcId: pulumi.Input<string>;
-    /** One EFS mount target goes in each, so pods on any node reach the file system. */
-    privateSubnetIds: pulumi.Input<string[]>;
+    /**
+     * The nodes' subnets by a stable key (the zone of a subnet the stack creates, the id of one
+     * it is given). One EFS mount target goes in each, named by its key, so pods on any node
+     * reach the file system and removing a subnet removes only its own mount target.
+     */
+    privateSubnets: Record<string, pulumi.Input<string>>;
     /** Only this group may reach EFS on TCP 2049. */
     nodeSecurityGroupId: pulumi.Input<string>;
     /** Names of the two classes. */
@@ -20,8 +24,6 @@ export interface EksStorageArgs {
     provider: k8s.Provider;
     /** The Pod Identity agent add-on; associations need it. */
     podIdentityAgent: pulumi.Resource;
-    /** Number of private subnets (mount targets are one per subnet). */
-    privateSubnetCount: number;
 }
 
 const defaultClassAnnotation = "storageclass.kubernetes.io/is-default-class";
@@ -64,15 +66,16 @@ export class EksStorage extends pulumi.ComponentResource {
 
     constructor(name: string, args: EksStorageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("agent-storage:storage:EksStorage", name, {}, opts);
+        const parent = this;
         const reclaimPolicy = args.deleteDataOnDestroy ? "Delete" : "Retain";
         const tags = { "app.kubernetes.io/part-of": "agent-storage" };
 
         // EBS CSI driver.
         const ebsIdentity = podIdentityRole(`${name}-ebs-csi`, "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy",
-            args.clusterName, ["ebs-csi-controller-sa"], [args.podIdentityAgent], this);
+            args.clusterName, ["ebs-csi-controller-sa"], [args.podIdentityAgent], parent);
         const ebsDriver = new aws.eks.Addon(`${name}-ebs-csi`, {
             clusterName: args.clusterName, addonName: "aws-ebs-csi-driver",
-        }, { parent: this, dependsOn: ebsIdentity });
+        }, { parent, dependsOn: ebsIdentity });
 
         // EFS: encrypted file system, NFS only from the nodes, a mount target per private subnet.
         const nfs = new aws.ec2.SecurityGroup(`${name}-efs`, {
@@ -80,25 +83,25 @@ export class EksStorage extends pulumi.ComponentResource {
             description: "NFS from the cluster nodes only",
             ingress: [{ protocol: "tcp", fromPort: 2049, toPort: 2049, securityGroups: [args.nodeSecurityGroupId], description: "NFS from nodes" }],
             tags,
-        }, { parent: this });
+        }, { parent });
         this.fileSystem = new aws.efs.FileSystem(`${name}-efs`, {
             encrypted: true,
             performanceMode: "generalPurpose",
             throughputMode: "elastic",
             tags: { ...tags, Name: `${name}-embeddings` },
-        }, { parent: this, retainOnDelete: !args.deleteDataOnDestroy });
-        const mountTargets = Array.from({ length: args.privateSubnetCount }, (_, i) => new aws.efs.MountTarget(`${name}-efs-${i}`, {
+        }, { parent, retainOnDelete: !args.deleteDataOnDestroy });
+        const mountTargets = Object.entries(args.privateSubnets).map(([key, subnetId]) => new aws.efs.MountTarget(`${name}-efs-${key}`, {
             fileSystemId: this.fileSystem.id,
-            subnetId: pulumi.output(args.privateSubnetIds).apply((ids) => ids[i]),
+            subnetId,
             securityGroups: [nfs.id],
-        }, { parent: this }));
+        }, { parent }));
         const efsIdentity = podIdentityRole(`${name}-efs-csi`, "arn:aws:iam::aws:policy/service-role/AmazonEFSCSIDriverPolicy",
-            args.clusterName, ["efs-csi-controller-sa", "efs-csi-node-sa"], [args.podIdentityAgent], this);
+            args.clusterName, ["efs-csi-controller-sa", "efs-csi-node-sa"], [args.podIdentityAgent], parent);
         const efsDriver = new aws.eks.Addon(`${name}-efs-csi`, {
             clusterName: args.clusterName, addonName: "aws-efs-csi-driver",
-        }, { parent: this, dependsOn: [...efsIdentity, ...mountTargets] });
+        }, { parent, dependsOn: [...efsIdentity, ...mountTargets] });
 
-        const k8sOpts = { parent: this, provider: args.provider };
+        const k8sOpts = { parent, provider: args.provider };
         this.blockClass = new k8s.storage.v1.StorageClass(`${name}-gp3`, {
             metadata: {
                 name: args.blockClassName,
