@@ -77,6 +77,8 @@ export const configKeys = {
     eksNodeCount: { kind: "number" },
     eksNodeMaxCount: { kind: "number", unset: 0 },
     eksAdminPrincipalArns: { kind: "list" },
+    eksClusterCreatorAdmin: { kind: "boolean" },
+    eksPublicAccessCidrs: { kind: "list" },
     eksGp3Default: { kind: "boolean" },
     eksEfsDefault: { kind: "boolean" },
 } as const satisfies Record<string, KeySpec>;
@@ -148,6 +150,10 @@ export interface EksSettings {
     nodeCount: number;
     nodeMaxCount: number;
     adminPrincipalArns: string[];
+    /** Whether the deployer's own identity gets cluster-admin when it creates the cluster. */
+    creatorIsAdmin: boolean;
+    /** CIDRs that may reach the public API endpoint; empty: the endpoint is private only. */
+    publicAccessCidrs: string[];
     gp3IsDefault: boolean;
     efsIsDefault: boolean;
 }

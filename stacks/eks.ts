@@ -24,9 +24,12 @@ export function buildEksStack(settings: EksStackSettings): StackOutputs {
         nodeCount: eks.nodeCount,
         nodeMaxCount: eks.nodeMaxCount,
         adminPrincipalArns: eks.adminPrincipalArns,
+        publicAccessCidrs: eks.publicAccessCidrs,
+        creatorIsAdmin: eks.creatorIsAdmin,
     });
     const storage = new EksStorage("storage", {
         clusterName: cluster.clusterName,
+        clusterArn: cluster.clusterArn,
         vpcId: network.vpcId,
         privateSubnets: network.privateSubnets,
         nodeSecurityGroupId: cluster.nodeSecurityGroupId,

@@ -8,7 +8,7 @@ import {
 } from "./config";
 import {
     ConfigError, ConfigProblem, PlannedStorageClass, checkAccessModeName, checkAdminPrincipals, checkCheckpointsMode,
-    checkClusterName, checkEksInstanceType, checkEksNetwork, checkEksNodeCounts, checkEksVersion, checkEksZones,
+    checkClusterAdmins, checkClusterName, checkEksInstanceType, checkPublicAccessCidrs, checkEksNetwork, checkEksNodeCounts, checkEksVersion, checkEksZones,
     checkEmbeddingsHostPath, checkEmbeddingsShared, checkEmbeddingsVolume, checkExistingCluster, checkExistingNodeCount,
     checkGracePeriod, checkImage, checkKeepVersions, checkKindDataDir, checkKindWorkers, checkModeServedByClass, checkNamespace,
     checkNewVpcKeysWithExistingVpc, checkRegion, checkReplicas, checkSchedule, checkSingleDefaultClass,
@@ -66,7 +66,8 @@ export const defaults = {
     },
     eks: {
         clusterName: "agent-storage",
-        version: "1.33",
+        /** Inside EKS standard support (eksStandardSupport lists the versions and their end days). */
+        version: "1.35",
         vpcCidr: "10.40.0.0/16",
         nodeInstanceType: "t3.large",
         nodeCount: 2,
@@ -74,6 +75,8 @@ export const defaults = {
         nodeMaxCount: 4,
         gp3IsDefault: true,
         efsIsDefault: false,
+        /** The deployer keeps cluster-admin, so `up` can create the Kubernetes objects without more setup. */
+        clusterCreatorAdmin: true,
     },
 };
 
@@ -141,6 +144,8 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
         ...checkEksInstanceType(target, raw.eksNodeInstanceType),
         ...checkEksVersion(target, raw.eksVersion),
         ...checkAdminPrincipals(target, raw.eksAdminPrincipalArns),
+        ...checkClusterAdmins(target, raw.eksClusterCreatorAdmin ?? defaults.eks.clusterCreatorAdmin, raw.eksAdminPrincipalArns),
+        ...checkPublicAccessCidrs(target, raw.eksPublicAccessCidrs),
         ...checkEmbeddingsHostPath(raw.embeddingsHostPath),
         ...checkKindDataDir(raw.kindDataDir, kindDataDir(raw, ctx), ctx),
     );
@@ -307,6 +312,8 @@ function eksSettings(raw: RawConfig): EksSettings {
         nodeCount: raw.eksNodeCount ?? defaults.eks.nodeCount,
         nodeMaxCount: raw.eksNodeMaxCount ?? Math.max(raw.eksNodeCount ?? 0, defaults.eks.nodeMaxCount),
         adminPrincipalArns: raw.eksAdminPrincipalArns ?? [],
+        creatorIsAdmin: raw.eksClusterCreatorAdmin ?? defaults.eks.clusterCreatorAdmin,
+        publicAccessCidrs: raw.eksPublicAccessCidrs ?? [],
         gp3IsDefault: raw.eksGp3Default ?? defaults.eks.gp3IsDefault,
         efsIsDefault: raw.eksEfsDefault ?? defaults.eks.efsIsDefault,
     };

@@ -1,5 +1,6 @@
 import * as assert from "assert";
-import { principalKey } from "../components/cluster";
+import { eksStandardSupport, principalKey } from "../components/cluster";
+import { defaults } from "../stacks";
 import { buildOnce } from "./harness";
 
 const eks = { target: "eks", awsRegion: "us-east-1" };
@@ -31,6 +32,37 @@ describe("EksCluster", () => {
                 "eks-cluster-role-AmazonEKSClusterPolicy", "eks-node-role-AmazonEC2ContainerRegistryReadOnly",
                 "eks-node-role-AmazonEKSWorkerNodePolicy", "eks-node-role-AmazonEKS_CNI_Policy",
             ]);
+        });
+    });
+
+    describe("hardening", () => {
+        const clusterOf = async (raw: Record<string, unknown>) => (await buildOnce({ ...eks, ...raw })).cluster.one("aws:eks/cluster:Cluster").inputs;
+
+        it("runs a Kubernetes version inside EKS standard support by default, and says it wants standard support", async () => {
+            const inputs = await clusterOf({});
+            assert.strictEqual(inputs.version, defaults.eks.version);
+            assert.ok(defaults.eks.version in eksStandardSupport, `${defaults.eks.version} is in ${Object.keys(eksStandardSupport)}`);
+            assert.deepStrictEqual(inputs.upgradePolicy, { supportType: "STANDARD" });
+        });
+
+        it("keeps the API endpoint private unless eksPublicAccessCidrs names who may reach it publicly", async () => {
+            const closed = (await clusterOf({})).vpcConfig;
+            assert.deepStrictEqual([closed.endpointPrivateAccess, closed.endpointPublicAccess, closed.publicAccessCidrs], [true, false, undefined]);
+            const open = (await clusterOf({ eksPublicAccessCidrs: ["203.0.113.7/32"] })).vpcConfig;
+            assert.deepStrictEqual([open.endpointPrivateAccess, open.endpointPublicAccess, open.publicAccessCidrs], [true, true, ["203.0.113.7/32"]]);
+        });
+
+        it("gives the cluster's creator cluster-admin only while eksClusterCreatorAdmin is true", async () => {
+            assert.strictEqual((await clusterOf({})).accessConfig.bootstrapClusterCreatorAdminPermissions, true);
+            const without = await clusterOf({ eksClusterCreatorAdmin: false, eksAdminPrincipalArns: [alice] });
+            assert.strictEqual(without.accessConfig.bootstrapClusterCreatorAdminPermissions, false);
+        });
+
+        it("starts nodes from a launch template that requires IMDSv2 with one hop", async () => {
+            const { cluster } = await buildOnce(eks);
+            const template = cluster.one("aws:ec2/launchTemplate:LaunchTemplate");
+            assert.deepStrictEqual(template.inputs.metadataOptions, { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 });
+            assert.deepStrictEqual(cluster.one("aws:eks/nodeGroup:NodeGroup").inputs.launchTemplate, { id: `${template.name}-id`, version: "1" });
         });
     });
 });

@@ -138,11 +138,15 @@ export class MockCluster implements pulumi.runtime.Mocks {
                 id: args.inputs.name,
                 state: {
                     ...args.inputs,
+                    arn: `arn:aws:eks:us-east-1:111122223333:cluster/${args.inputs.name}`,
                     endpoint: "https://EXAMPLE.gr7.us-east-1.eks.amazonaws.com",
                     certificateAuthority: { data: "Q0EtREFUQQ==" },
                     vpcConfig: { ...args.inputs.vpcConfig, clusterSecurityGroupId: "sg-cluster" },
                 },
             };
+        }
+        if (args.type === "aws:ec2/launchTemplate:LaunchTemplate") {
+            return { id: `${args.name}-id`, state: { ...args.inputs, latestVersion: 1 } };
         }
         return { id: args.id || `${args.name}-id`, state: { ...args.inputs, arn: `arn:aws:mock::${args.name}`, name: args.inputs.name ?? args.name } };
     }

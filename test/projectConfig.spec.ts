@@ -57,7 +57,7 @@ describe("project config schema (Pulumi.yaml)", () => {
             existingNodeCount: defaults.existingNodeCount,
             eksClusterName: defaults.eks.clusterName, eksVersion: defaults.eks.version, eksVpcCidr: defaults.eks.vpcCidr,
             eksNodeInstanceType: defaults.eks.nodeInstanceType, eksNodeCount: defaults.eks.nodeCount,
-            eksGp3Default: defaults.eks.gp3IsDefault, eksEfsDefault: defaults.eks.efsIsDefault,
+            eksClusterCreatorAdmin: defaults.eks.clusterCreatorAdmin, eksGp3Default: defaults.eks.gp3IsDefault, eksEfsDefault: defaults.eks.efsIsDefault,
         };
         for (const [key, value] of Object.entries(expected)) {
             assert.deepStrictEqual(schema[key]?.default, value, `Pulumi.yaml default of ${key}`);

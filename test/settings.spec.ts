@@ -93,6 +93,17 @@ describe("settings", () => {
         assert.ok(s.embeddings.classIsOurs && s.checkpoints.classIsOurs);
     });
 
+    it("keeps an EKS cluster's endpoint private and its creator an admin unless the keys say otherwise", () => {
+        const s = resolveEks({});
+        assert.deepStrictEqual([s.eks.publicAccessCidrs, s.eks.creatorIsAdmin], [[], true]);
+        const set = resolveEks({ eksPublicAccessCidrs: ["203.0.113.7/32"], eksClusterCreatorAdmin: false, eksAdminPrincipalArns: ["arn:aws:iam::111122223333:role/admin"] });
+        assert.deepStrictEqual([set.eks.publicAccessCidrs, set.eks.creatorIsAdmin], [["203.0.113.7/32"], false]);
+        assert.deepStrictEqual(problemKeys({ target: "eks", awsRegion: "eu-west-1", eksClusterCreatorAdmin: false }),
+            ["agent-storage:eksClusterCreatorAdmin, agent-storage:eksAdminPrincipalArns"]);
+        assert.deepStrictEqual(problemKeys({ target: "eks", awsRegion: "eu-west-1", eksPublicAccessCidrs: ["0.0.0.0/0"], eksVersion: "1.31" }),
+            ["agent-storage:eksVersion", "agent-storage:eksPublicAccessCidrs"]);
+    });
+
     it("prefers the node image built here when the local Docker holds it, and kind's own image otherwise", () => {
         const asked: string[] = [];
         const withLocal = resolveKind({}, { ...testContext, hasLocalImage: (ref) => { asked.push(ref); return true; } });

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import {
-    checkAccessModeName, checkAdminPrincipals, checkDuration, checkEksInstanceType, checkEksNodeCounts, checkEksVersion, checkEksZones, checkImage,
+    checkAccessModeName, checkAdminPrincipals, checkClusterAdmins, checkPublicAccessCidrs, ipv4CidrProblem, checkDuration, checkEksInstanceType, checkEksNodeCounts, checkEksVersion, checkEksZones, checkImage,
     checkEmbeddingsHostPath, checkGracePeriod, checkKindDataDir, checkNewVpcKeysWithExistingVpc, parseDuration, checkVpcCidr, isArmInstanceType, checkEksNetwork, checkEmbeddingsShared, checkEmbeddingsVolume, checkExistingCluster,
     checkExistingNodeCount, checkKeepVersions, checkKindWorkers, checkModeServedByClass, checkNamespace, checkRegion, checkReplicas,
     checkSingleDefaultClass, checkStaticVolumeOnOneNode, checkStorageSize, checkTarget, checkUnknownKeys, formatProblems,
@@ -337,6 +337,39 @@ describe("validation rules", () => {
         it("refuses a Kubernetes version that is not major.minor", () => {
             for (const v of ["1.33.1", "v1.33", "latest"]) assert.strictEqual(checkEksVersion("eks", v)[0]?.key, "agent-storage:eksVersion", v);
             assert.deepStrictEqual(checkEksVersion("eks", "1.34"), []);
+        });
+        it("refuses a Kubernetes version outside EKS standard support, naming the key and the supported versions", () => {
+            const [old] = checkEksVersion("eks", "1.33");
+            assert.strictEqual(old.key, "agent-storage:eksVersion");
+            assert.match(old.message, /^1\.33 is not in EKS standard support; .*1\.34 \(until 2026-12-02\), 1\.35 \(until 2027-03-27\), 1\.36 \(until 2027-08-02\)/);
+            assert.match(old.fix, /pulumi config set agent-storage:eksVersion 1\.36/);
+            assert.strictEqual(checkEksVersion("eks", "1.40").length, 1, "not yet released on EKS, as far as the program knows");
+            assert.deepStrictEqual(checkEksVersion("eks", "1.2", { "1.2": "2030-01-01" }), [], "judged by the table it is given");
+            assert.deepStrictEqual(checkEksVersion("kind", "1.10"), []);
+        });
+        it("reads IPv4 CIDRs as EKS takes them: a network address and a prefix up to 32", () => {
+            for (const c of ["203.0.113.7/32", "198.51.100.0/24", "10.0.0.0/8", "0.0.0.0/0"]) assert.strictEqual(ipv4CidrProblem(c), undefined, c);
+            for (const c of ["203.0.113.7", "203.0.113.7/33", "203.0.113/24", "2001:db8::/32", "x/8", "1.2.3.4/1/2", "256.1.1.0/24"]) {
+                assert.match(ipv4CidrProblem(c) ?? "", /not an IPv4 CIDR/, c);
+            }
+            assert.strictEqual(ipv4CidrProblem("198.51.100.7/24"), "has host bits set; the network is 198.51.100.0/24");
+        });
+        it("refuses public endpoint CIDRs that are malformed, open to everyone, or listed twice", () => {
+            assert.deepStrictEqual(checkPublicAccessCidrs("eks", ["203.0.113.7/32", "198.51.100.0/24"]), []);
+            const [malformed] = checkPublicAccessCidrs("eks", ["203.0.113.7"]);
+            assert.strictEqual(malformed.key, "agent-storage:eksPublicAccessCidrs");
+            assert.match(malformed.message, /"203\.0\.113\.7" not an IPv4 CIDR/);
+            assert.match(checkPublicAccessCidrs("eks", ["0.0.0.0/0"])[0].message, /0\.0\.0\.0\/0 opens the cluster's API endpoint to the whole internet/);
+            assert.match(checkPublicAccessCidrs("eks", ["10.1.0.0/0"])[0].message, /host bits/, "a /0 that is not 0.0.0.0 is malformed first");
+            assert.match(checkPublicAccessCidrs("eks", ["203.0.113.7/32", "203.0.113.7/32"])[0].message, /listed twice/);
+            assert.deepStrictEqual(checkPublicAccessCidrs("kind", ["0.0.0.0/0"]), []);
+        });
+        it("refuses a cluster nobody could administer: no creator admin and no admin principals", () => {
+            const [p] = checkClusterAdmins("eks", false, undefined);
+            assert.strictEqual(p.key, "agent-storage:eksClusterCreatorAdmin, agent-storage:eksAdminPrincipalArns");
+            assert.match(p.fix, /eksAdminPrincipalArns\[0\]/);
+            assert.deepStrictEqual(checkClusterAdmins("eks", false, ["arn:aws:iam::111122223333:role/admin"]), []);
+            assert.deepStrictEqual(checkClusterAdmins("eks", true, undefined), []);
         });
         it("refuses admin principals that are not IAM role or user ARNs, or are listed twice", () => {
             const role = "arn:aws:iam::111122223333:role/path/admin";

@@ -17,7 +17,32 @@ export interface EksClusterArgs {
     nodeMaxCount: number;
     /** IAM principals that get cluster-admin through EKS access entries. */
     adminPrincipalArns: string[];
+    /**
+     * CIDRs that may reach the API server's public endpoint. Empty: no public endpoint, only
+     * the private one inside the VPC (always on, so nodes never leave the VPC to reach it).
+     */
+    publicAccessCidrs: string[];
+    /**
+     * Whether the IAM identity that creates the cluster (the deployer) gets cluster-admin
+     * through an access entry of its own. EKS reads it only at creation: changing it replaces
+     * the cluster.
+     */
+    creatorIsAdmin: boolean;
 }
+
+/**
+ * Kubernetes minor versions in EKS standard support, with the day it ends, as read from the
+ * EKS version calendar on 2026-11-29. A version past its day moves to extended support (paid
+ * per cluster hour) and is then upgraded by EKS itself; re-read the calendar when a day passes.
+ */
+export const eksStandardSupport: Readonly<Record<string, string>> = {
+    "1.34": "2026-12-02",
+    "1.35": "2027-03-27",
+    "1.36": "2027-08-02",
+};
+
+/** IMDSv2 only, and one network hop: a pod's own network namespace cannot reach the node's credentials. */
+export const nodeMetadataOptions = { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 } as const;
 
 /** The nodes' CPU architecture: the node group runs Amazon Linux 2023 for x86_64. */
 export const eksNodeArchitecture: "x86_64" | "arm64" = "x86_64";
@@ -52,6 +77,8 @@ export function principalKey(arn: string): string {
  */
 export class EksCluster extends pulumi.ComponentResource {
     public readonly clusterName: pulumi.Output<string>;
+    /** What Pod Identity roles name in their trust condition (aws:SourceArn). */
+    public readonly clusterArn: pulumi.Output<string>;
     /** The security group EKS attaches to managed nodes; EFS admits NFS only from it. */
     public readonly nodeSecurityGroupId: pulumi.Output<string>;
     public readonly kubeconfig: pulumi.Output<string>;
@@ -73,10 +100,15 @@ export class EksCluster extends pulumi.ComponentResource {
             vpcConfig: {
                 subnetIds: pulumi.all([args.privateSubnetIds, args.publicSubnetIds]).apply(([priv, pub]) => [...priv, ...pub]),
                 endpointPrivateAccess: true,
-                endpointPublicAccess: true,
+                endpointPublicAccess: args.publicAccessCidrs.length > 0,
+                // EKS opens a public endpoint to 0.0.0.0/0 when no CIDRs are given, so none are sent then.
+                publicAccessCidrs: args.publicAccessCidrs.length > 0 ? args.publicAccessCidrs : undefined,
             },
             // Access entries instead of the aws-auth ConfigMap: IAM access is managed through the EKS API.
-            accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true },
+            accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: args.creatorIsAdmin },
+            // Stated, not left to the account's default: a version past standard support is not
+            // silently kept on paid extended support; EKS upgrades it instead.
+            upgradePolicy: { supportType: "STANDARD" },
             enabledClusterLogTypes: ["api", "audit", "authenticator"],
             tags,
         }, { parent });
@@ -96,8 +128,15 @@ export class EksCluster extends pulumi.ComponentResource {
 
         const nodeRole = serviceRole(`${name}-node-role`, "ec2.amazonaws.com",
             ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"], parent);
+        const launchTemplate = new aws.ec2.LaunchTemplate(`${name}-nodes`, {
+            description: "Managed node group: IMDSv2 only, one hop",
+            metadataOptions: nodeMetadataOptions,
+            tagSpecifications: [{ resourceType: "instance", tags }],
+            tags,
+        }, { parent });
         this.nodeGroup = new aws.eks.NodeGroup(`${name}-nodes`, {
             clusterName: cluster.name,
+            launchTemplate: { id: launchTemplate.id, version: pulumi.interpolate`${launchTemplate.latestVersion}` },
             nodeRoleArn: nodeRole.arn,
             subnetIds: args.privateSubnetIds,
             instanceTypes: [args.nodeInstanceType],
@@ -112,6 +151,7 @@ export class EksCluster extends pulumi.ComponentResource {
         }, { parent, dependsOn: [this.nodeGroup] });
 
         this.clusterName = cluster.name;
+        this.clusterArn = cluster.arn;
         this.nodeSecurityGroupId = cluster.vpcConfig.clusterSecurityGroupId;
         this.kubeconfig = pulumi.secret(pulumi.all([cluster.name, cluster.endpoint, cluster.certificateAuthority])
             .apply(([clusterName, endpoint, ca]) => renderEksKubeconfig({
