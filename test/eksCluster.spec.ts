@@ -7,7 +7,9 @@ const eks = { target: "eks", awsRegion: "us-east-1" };
 const alice = "arn:aws:iam::111122223333:role/alice";
 const bob = "arn:aws:iam::111122223333:user/ops/bob";
 
-describe("EksCluster", () => {
+describe("EksCluster", function () {
+    // Each test builds a whole EKS stack against the mocks, which takes seconds on a busy machine.
+    this.timeout(60_000);
     describe("resources made from lists", () => {
         it("names an admin's access entry by the principal, so removing one admin keeps the other's", async () => {
             const both = (await buildOnce({ ...eks, eksAdminPrincipalArns: [alice, bob] })).cluster;

@@ -5,7 +5,9 @@ const eks = { target: "eks", awsRegion: "us-east-1" };
 const zonesAbc = { ...eks, eksAvailabilityZones: ["us-east-1a", "us-east-1b", "us-east-1c"] };
 const zonesAc = { ...eks, eksAvailabilityZones: ["us-east-1a", "us-east-1c"] };
 
-describe("EksNetwork", () => {
+describe("EksNetwork", function () {
+    // Each test builds a whole EKS stack against the mocks, which takes seconds on a busy machine.
+    this.timeout(60_000);
     it("holds the VPC, its subnets, routes and gateways, apart from the cluster", async () => {
         const { cluster } = await buildOnce(eks);
         for (const type of ["aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/routeTable:RouteTable", "aws:ec2/routeTableAssociation:RouteTableAssociation",

@@ -15,7 +15,9 @@ function roleOf(c: Built, serviceAccount: string) {
     return { trust: JSON.parse(role.inputs.assumeRolePolicy), attached, inline };
 }
 
-describe("EksStorage", () => {
+describe("EksStorage", function () {
+    // Each test builds a whole EKS stack against the mocks, which takes seconds on a busy machine.
+    this.timeout(60_000);
     it("gives each CSI service account a role of its own, and the EFS node plugin none of the controller's policy", async () => {
         const { cluster } = await buildOnce(eks);
         assert.deepStrictEqual(roleOf(cluster, "ebs-csi-controller-sa").attached, ["arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"]);

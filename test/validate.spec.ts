@@ -6,6 +6,7 @@ import {
     checkSingleDefaultClass, checkStaticVolumeOnOneNode, checkStorageSize, checkTarget, checkUnknownKeys, formatProblems,
     awsProviderKeys, knownKeys, parseQuantity,
 } from "../stacks";
+import { eksStandardSupport } from "../components/cluster";
 
 describe("validation rules", () => {
     describe("unknown keys", () => {
@@ -336,15 +337,17 @@ describe("validation rules", () => {
         });
         it("refuses a Kubernetes version that is not major.minor", () => {
             for (const v of ["1.33.1", "v1.33", "latest"]) assert.strictEqual(checkEksVersion("eks", v)[0]?.key, "agent-storage:eksVersion", v);
-            assert.deepStrictEqual(checkEksVersion("eks", "1.34"), []);
+            assert.deepStrictEqual(checkEksVersion("eks", Object.keys(eksStandardSupport)[0]), []);
         });
         it("refuses a Kubernetes version outside EKS standard support, naming the key and the supported versions", () => {
-            const [old] = checkEksVersion("eks", "1.33");
+            const supported = { "1.34": "2026-12-02", "1.35": "2027-03-27" };
+            const [old] = checkEksVersion("eks", "1.33", supported);
             assert.strictEqual(old.key, "agent-storage:eksVersion");
-            assert.match(old.message, /^1\.33 is not in EKS standard support; .*1\.34 \(until 2026-12-02\), 1\.35 \(until 2027-03-27\), 1\.36 \(until 2027-08-02\)/);
-            assert.match(old.fix, /pulumi config set agent-storage:eksVersion 1\.36/);
-            assert.strictEqual(checkEksVersion("eks", "1.40").length, 1, "not yet released on EKS, as far as the program knows");
-            assert.deepStrictEqual(checkEksVersion("eks", "1.2", { "1.2": "2030-01-01" }), [], "judged by the table it is given");
+            assert.strictEqual(old.message, "1.33 is not in EKS standard support; the versions that are, as the program knows them: 1.34 (until 2026-12-02), 1.35 (until 2027-03-27)");
+            assert.match(old.fix, /pulumi config set agent-storage:eksVersion 1\.35 /, "the newest");
+            assert.strictEqual(checkEksVersion("eks", "1.36", supported).length, 1, "not yet released on EKS, as far as the table knows");
+            assert.deepStrictEqual(checkEksVersion("eks", "1.35", supported), []);
+            for (const v of Object.keys(eksStandardSupport)) assert.deepStrictEqual(checkEksVersion("eks", v), [], `${v}, from the program's own table`);
             assert.deepStrictEqual(checkEksVersion("kind", "1.10"), []);
         });
         it("reads IPv4 CIDRs as EKS takes them: a network address and a prefix up to 32", () => {
