@@ -6,7 +6,7 @@ import { renderEksKubeconfig } from "./eksKubeconfig";
 export interface EksClusterArgs {
     clusterName: string;
     region: string;
-    /** Kubernetes minor version, e.g. "1.33". */
+    /** Kubernetes minor version, one of eksStandardSupport (settings refuse others). */
     version: string;
     /** Subnets of the nodes, in at least two zones (an EksNetwork's, or the user's own VPC's). */
     privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
