@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { buildOnce } from "./harness";
+import { Json, buildOnce } from "./harness";
 
 const eks = { target: "eks", awsRegion: "us-east-1" };
 const clusterArn = "arn:aws:eks:us-east-1:111122223333:cluster/agent-storage";
@@ -24,12 +24,12 @@ describe("EksStorage", function () {
         assert.deepStrictEqual(roleOf(cluster, "efs-csi-controller-sa").attached, ["arn:aws:iam::aws:policy/service-role/AmazonEFSCSIDriverPolicy"]);
         const node = roleOf(cluster, "efs-csi-node-sa");
         assert.deepStrictEqual(node.attached, []);
-        const actions = node.inline.flatMap((p) => p.Statement.flatMap((s: any) => [s.Action].flat()));
+        const actions = node.inline.flatMap((p) => p.Statement.flatMap((s: Json) => [s.Action].flat()));
         assert.deepStrictEqual(actions.sort(), ["ec2:DescribeAvailabilityZones", "elasticfilesystem:ClientMount",
             "elasticfilesystem:ClientWrite", "elasticfilesystem:DescribeMountTargets"]);
         assert.ok(!actions.some((a: string) => /AccessPoint|Delete|Create|Tag/.test(a)), "access points are the controller's business");
         const fileSystemArn = `arn:aws:mock::${cluster.one("aws:efs/fileSystem:FileSystem").name}`;
-        const efsStatement = node.inline[0].Statement.find((s: any) => [s.Action].flat().includes("elasticfilesystem:ClientMount"));
+        const efsStatement = node.inline[0].Statement.find((s: Json) => [s.Action].flat().includes("elasticfilesystem:ClientMount"));
         assert.strictEqual(efsStatement.Resource, fileSystemArn, "this file system only");
     });
 
@@ -50,8 +50,8 @@ describe("EksStorage", function () {
         const fileSystem = cluster.one("aws:efs/fileSystem:FileSystem");
         const policy = cluster.one("aws:efs/fileSystemPolicy:FileSystemPolicy");
         assert.strictEqual(policy.inputs.fileSystemId, `${fileSystem.name}-id`);
-        const statements: any[] = JSON.parse(policy.inputs.policy).Statement;
-        const deny = (key: string) => statements.find((s) => s.Effect === "Deny" && Object.values(s.Condition).some((c: any) => key in c));
+        const statements: Json[] = JSON.parse(policy.inputs.policy).Statement;
+        const deny = (key: string) => statements.find((s) => s.Effect === "Deny" && Object.values(s.Condition).some((c: Json) => key in c));
         assert.deepStrictEqual(deny("aws:SecureTransport").Condition, { Bool: { "aws:SecureTransport": "false" } });
         assert.strictEqual(deny("aws:SecureTransport").Action, "*");
         assert.deepStrictEqual(deny("elasticfilesystem:AccessPointArn").Condition, { Null: { "elasticfilesystem:AccessPointArn": "true" } });

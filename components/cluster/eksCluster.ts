@@ -89,10 +89,9 @@ export class EksCluster extends pulumi.ComponentResource {
 
     constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("agent-storage:cluster:EksCluster", name, {}, opts);
-        const parent = this;
         const tags = { "app.kubernetes.io/part-of": "agent-storage", cluster: args.clusterName };
 
-        const clusterRole = serviceRole(`${name}-cluster-role`, "eks.amazonaws.com", ["AmazonEKSClusterPolicy"], parent);
+        const clusterRole = serviceRole(`${name}-cluster-role`, "eks.amazonaws.com", ["AmazonEKSClusterPolicy"], this);
         const cluster = new aws.eks.Cluster(`${name}-cluster`, {
             name: args.clusterName,
             version: args.version,
@@ -111,29 +110,29 @@ export class EksCluster extends pulumi.ComponentResource {
             upgradePolicy: { supportType: "STANDARD" },
             enabledClusterLogTypes: ["api", "audit", "authenticator"],
             tags,
-        }, { parent });
+        }, { parent: this });
 
         for (const arn of args.adminPrincipalArns) {
             const key = principalKey(arn);
             const entry = new aws.eks.AccessEntry(`${name}-admin-${key}`, {
                 clusterName: cluster.name, principalArn: arn, type: "STANDARD",
-            }, { parent });
+            }, { parent: this });
             new aws.eks.AccessPolicyAssociation(`${name}-admin-${key}`, {
                 clusterName: cluster.name,
                 principalArn: entry.principalArn,
                 policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
                 accessScope: { type: "cluster" },
-            }, { parent });
+            }, { parent: this });
         }
 
         const nodeRole = serviceRole(`${name}-node-role`, "ec2.amazonaws.com",
-            ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"], parent);
+            ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"], this);
         const launchTemplate = new aws.ec2.LaunchTemplate(`${name}-nodes`, {
             description: "Managed node group: IMDSv2 only, one hop",
             metadataOptions: nodeMetadataOptions,
             tagSpecifications: [{ resourceType: "instance", tags }],
             tags,
-        }, { parent });
+        }, { parent: this });
         this.nodeGroup = new aws.eks.NodeGroup(`${name}-nodes`, {
             clusterName: cluster.name,
             launchTemplate: { id: launchTemplate.id, version: pulumi.interpolate`${launchTemplate.latestVersion}` },
@@ -144,11 +143,11 @@ export class EksCluster extends pulumi.ComponentResource {
             scalingConfig: { desiredSize: args.nodeCount, minSize: args.nodeCount, maxSize: args.nodeMaxCount },
             updateConfig: { maxUnavailable: 1 },
             tags,
-        }, { parent });
+        }, { parent: this });
 
         this.podIdentityAgent = new aws.eks.Addon(`${name}-pod-identity`, {
             clusterName: cluster.name, addonName: "eks-pod-identity-agent",
-        }, { parent, dependsOn: [this.nodeGroup] });
+        }, { parent: this, dependsOn: [this.nodeGroup] });
 
         this.clusterName = cluster.name;
         this.clusterArn = cluster.arn;
@@ -158,7 +157,7 @@ export class EksCluster extends pulumi.ComponentResource {
                 clusterName, endpoint, certificateAuthority: ca.data ?? "", region: args.region,
             })));
         this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, {
-            parent, dependsOn: [this.nodeGroup],
+            parent: this, dependsOn: [this.nodeGroup],
         });
         this.registerOutputs({ clusterName: this.clusterName, kubeconfig: this.kubeconfig, nodeSecurityGroupId: this.nodeSecurityGroupId });
     }

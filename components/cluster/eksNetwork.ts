@@ -64,39 +64,38 @@ export class EksNetwork extends pulumi.ComponentResource {
 
     constructor(name: string, args: EksNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("agent-storage:cluster:EksNetwork", name, {}, opts);
-        const parent = this;
         const tags = { "app.kubernetes.io/part-of": "agent-storage", cluster: args.clusterName };
         const plan = planSubnets(args.vpcCidr, args.availabilityZones);
 
         const vpc = new aws.ec2.Vpc(`${name}-vpc`, {
             cidrBlock: args.vpcCidr, enableDnsHostnames: true, enableDnsSupport: true, tags: { ...tags, Name: args.clusterName },
-        }, { parent });
-        const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags }, { parent });
+        }, { parent: this });
+        const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags }, { parent: this });
         const publicRoutes = new aws.ec2.RouteTable(`${name}-public`, {
             vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }], tags,
-        }, { parent });
+        }, { parent: this });
         const publicSubnets = plan.map((p) => {
             const subnet = new aws.ec2.Subnet(`${name}-public-${p.zone}`, {
                 vpcId: vpc.id, cidrBlock: p.publicCidr, availabilityZone: p.zone, mapPublicIpOnLaunch: true,
                 tags: { ...tags, Name: `${args.clusterName}-public-${p.zone}`, "kubernetes.io/role/elb": "1" },
-            }, { parent });
-            new aws.ec2.RouteTableAssociation(`${name}-public-${p.zone}`, { subnetId: subnet.id, routeTableId: publicRoutes.id }, { parent });
+            }, { parent: this });
+            new aws.ec2.RouteTableAssociation(`${name}-public-${p.zone}`, { subnetId: subnet.id, routeTableId: publicRoutes.id }, { parent: this });
             return subnet;
         });
         // One NAT gateway keeps a small stack cheap; nodes lose egress if its zone fails.
-        const natIp = new aws.ec2.Eip(`${name}-nat`, { domain: "vpc", tags }, { parent });
+        const natIp = new aws.ec2.Eip(`${name}-nat`, { domain: "vpc", tags }, { parent: this });
         const nat = new aws.ec2.NatGateway(`${name}-nat`, {
             allocationId: natIp.id, subnetId: publicSubnets[0].id, tags,
-        }, { parent, dependsOn: [igw] });
+        }, { parent: this, dependsOn: [igw] });
         const privateRoutes = new aws.ec2.RouteTable(`${name}-private`, {
             vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }], tags,
-        }, { parent });
+        }, { parent: this });
         const privateSubnets = plan.map((p) => {
             const subnet = new aws.ec2.Subnet(`${name}-private-${p.zone}`, {
                 vpcId: vpc.id, cidrBlock: p.privateCidr, availabilityZone: p.zone,
                 tags: { ...tags, Name: `${args.clusterName}-private-${p.zone}`, "kubernetes.io/role/internal-elb": "1" },
-            }, { parent });
-            new aws.ec2.RouteTableAssociation(`${name}-private-${p.zone}`, { subnetId: subnet.id, routeTableId: privateRoutes.id }, { parent });
+            }, { parent: this });
+            new aws.ec2.RouteTableAssociation(`${name}-private-${p.zone}`, { subnetId: subnet.id, routeTableId: privateRoutes.id }, { parent: this });
             return subnet;
         });
 

@@ -143,7 +143,6 @@ export class EksStorage extends pulumi.ComponentResource {
 
     constructor(name: string, args: EksStorageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("agent-storage:storage:EksStorage", name, {}, opts);
-        const parent = this;
         const reclaimPolicy = args.deleteDataOnDestroy ? "Delete" : "Retain";
         const tags = { "app.kubernetes.io/part-of": "agent-storage" };
 
@@ -151,10 +150,10 @@ export class EksStorage extends pulumi.ComponentResource {
         const cluster = { name: args.clusterName, arn: args.clusterArn };
         const ebsIdentity = podIdentityRole(`${name}-ebs-csi-controller`,
             { managedPolicyArn: "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy" },
-            cluster, "ebs-csi-controller-sa", [args.podIdentityAgent], parent);
+            cluster, "ebs-csi-controller-sa", [args.podIdentityAgent], this);
         const ebsDriver = new aws.eks.Addon(`${name}-ebs-csi`, {
             clusterName: args.clusterName, addonName: "aws-ebs-csi-driver",
-        }, { parent, dependsOn: ebsIdentity });
+        }, { parent: this, dependsOn: ebsIdentity });
 
         // EFS: encrypted file system, NFS only from the nodes, a mount target per private subnet.
         const nfs = new aws.ec2.SecurityGroup(`${name}-efs`, {
@@ -162,34 +161,34 @@ export class EksStorage extends pulumi.ComponentResource {
             description: "NFS from the cluster nodes only",
             ingress: [{ protocol: "tcp", fromPort: 2049, toPort: 2049, securityGroups: [args.nodeSecurityGroupId], description: "NFS from nodes" }],
             tags,
-        }, { parent });
+        }, { parent: this });
         this.fileSystem = new aws.efs.FileSystem(`${name}-efs`, {
             encrypted: true,
             performanceMode: "generalPurpose",
             throughputMode: "elastic",
             tags: { ...tags, Name: `${name}-embeddings` },
-        }, { parent, retainOnDelete: !args.deleteDataOnDestroy });
+        }, { parent: this, retainOnDelete: !args.deleteDataOnDestroy });
         const fileSystemPolicy = new aws.efs.FileSystemPolicy(`${name}-efs`, {
             fileSystemId: this.fileSystem.id,
             policy: this.fileSystem.arn.apply(efsFileSystemPolicy),
-        }, { parent });
+        }, { parent: this });
         const mountTargets = Object.entries(args.privateSubnets).map(([key, subnetId]) => new aws.efs.MountTarget(`${name}-efs-${key}`, {
             fileSystemId: this.fileSystem.id,
             subnetId,
             securityGroups: [nfs.id],
-        }, { parent }));
+        }, { parent: this }));
         const efsIdentity = [
             ...podIdentityRole(`${name}-efs-csi-controller`,
                 { managedPolicyArn: "arn:aws:iam::aws:policy/service-role/AmazonEFSCSIDriverPolicy" },
-                cluster, "efs-csi-controller-sa", [args.podIdentityAgent], parent),
+                cluster, "efs-csi-controller-sa", [args.podIdentityAgent], this),
             ...podIdentityRole(`${name}-efs-csi-node`, { inlinePolicy: this.fileSystem.arn.apply(efsNodePolicy) },
-                cluster, "efs-csi-node-sa", [args.podIdentityAgent], parent),
+                cluster, "efs-csi-node-sa", [args.podIdentityAgent], this),
         ];
         const efsDriver = new aws.eks.Addon(`${name}-efs-csi`, {
             clusterName: args.clusterName, addonName: "aws-efs-csi-driver",
-        }, { parent, dependsOn: [...efsIdentity, ...mountTargets, fileSystemPolicy] });
+        }, { parent: this, dependsOn: [...efsIdentity, ...mountTargets, fileSystemPolicy] });
 
-        const k8sOpts = { parent, provider: args.provider };
+        const k8sOpts = { parent: this, provider: args.provider };
         this.blockClass = new k8s.storage.v1.StorageClass(`${name}-gp3`, {
             metadata: {
                 name: args.blockClassName,

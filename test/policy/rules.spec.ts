@@ -390,7 +390,7 @@ describe("policy: containers-non-root", () => {
 
 // ---- EKS and AWS resources, shaped as the program creates them ----
 
-function eksCluster(o: { vpcConfig?: Record<string, any>; version?: string; upgradePolicy?: Record<string, any> | null } = {}): Res {
+function eksCluster(o: { vpcConfig?: Record<string, unknown>; version?: string; upgradePolicy?: Record<string, unknown> | null } = {}): Res {
     return res(T.eksCluster, "eks-cluster", {
         name: "agent-storage",
         version: o.version ?? defaults.eks.version,
@@ -429,7 +429,7 @@ describe("policy: eks-cluster-hardened", () => {
 
 describe("policy: nodes-require-imdsv2", () => {
     const p = nodesRequireImdsv2;
-    const template = (metadataOptions?: Record<string, any>) => res(T.launchTemplate, "eks-nodes", metadataOptions ? { metadataOptions } : {});
+    const template = (metadataOptions?: Record<string, unknown>) => res(T.launchTemplate, "eks-nodes", metadataOptions ? { metadataOptions } : {});
     it("is quiet on the program's launch template and a node group that uses one", async () => {
         assert.deepStrictEqual(await runResourcePolicy(p, template({ ...nodeMetadataOptions })), []);
         assert.deepStrictEqual(await runResourcePolicy(p, res(T.eksNodeGroup, "eks-nodes", { launchTemplate: { id: "lt-1", version: "1" } })), []);
