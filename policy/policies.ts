@@ -8,6 +8,10 @@ import { singleDefaultStorageClass } from "./rules/single-default-storage-class"
 import { dataClaimsSurviveDestroy } from "./rules/data-claims-survive-destroy";
 import { storageEncrypted } from "./rules/storage-encrypted";
 import { containersNonRoot } from "./rules/containers-non-root";
+import { eksClusterHardened } from "./rules/eks-cluster-hardened";
+import { nodesRequireImdsv2 } from "./rules/nodes-require-imdsv2";
+import { efsTlsAndAccessPoints } from "./rules/efs-tls-and-access-points";
+import { podIdentityTrustScoped } from "./rules/pod-identity-trust-scoped";
 
 export const PACK_NAME = "agent-storage-guardrails";
 
@@ -19,4 +23,8 @@ export const policies: Policies = [
     dataClaimsSurviveDestroy,
     storageEncrypted,
     containersNonRoot,
+    eksClusterHardened,
+    nodesRequireImdsv2,
+    efsTlsAndAccessPoints,
+    podIdentityTrustScoped,
 ];

@@ -2,20 +2,34 @@ import { AccessMode } from "../components/storage/capabilities";
 import { ReaderPlacement } from "../components/workloads/placement";
 import { projectNamespace } from "../components/problems";
 
-export type Target = "kind" | "eks" | "existing";
-export const targets: readonly Target[] = ["kind", "eks", "existing"];
+export const targets = ["kind", "eks", "existing"] as const;
+export type Target = (typeof targets)[number];
 
-export type EmbeddingsVolumeKind = "dynamic" | "static-hostpath";
+export function isTarget(value: string): value is Target {
+    return targets.some((t) => t === value);
+}
+
+export const embeddingsVolumeKinds = ["dynamic", "static-hostpath"] as const;
+export type EmbeddingsVolumeKind = (typeof embeddingsVolumeKinds)[number];
+
+export function isEmbeddingsVolumeKind(value: string): value is EmbeddingsVolumeKind {
+    return embeddingsVolumeKinds.some((k) => k === value);
+}
 
 /** How a key's value is read: which ConfigSource getter it goes through. */
 export type ValueKind = "string" | "number" | "boolean" | "list";
 
-interface KeySpec {
+export interface KeySpec {
     kind: ValueKind;
     /** The namespace when it is not the project's (`agent-storage`). */
     namespace?: "aws";
     /** The key's name in its namespace when it differs from the RawConfig field. */
     name?: string;
+    /**
+     * A number key whose default the program computes: the schema needs some default, and
+     * this one (Pulumi.yaml's) reads as "not set", so the program's own applies.
+     */
+    unset?: number;
 }
 
 /**
@@ -61,8 +75,10 @@ export const configKeys = {
     eksPrivateSubnetIds: { kind: "list" },
     eksNodeInstanceType: { kind: "string" },
     eksNodeCount: { kind: "number" },
-    eksNodeMaxCount: { kind: "number" },
+    eksNodeMaxCount: { kind: "number", unset: 0 },
     eksAdminPrincipalArns: { kind: "list" },
+    eksClusterCreatorAdmin: { kind: "boolean" },
+    eksPublicAccessCidrs: { kind: "list" },
     eksGp3Default: { kind: "boolean" },
     eksEfsDefault: { kind: "boolean" },
 } as const satisfies Record<string, KeySpec>;
@@ -112,18 +128,32 @@ export interface ExistingSettings {
     context?: string;
 }
 
+/** A VPC the user brings, shaped like the outputs of the EksNetwork the program would create. */
+export interface ExistingVpc {
+    vpcId: string;
+    privateSubnets: Record<string, string>;
+    publicSubnets: Record<string, string>;
+}
+
 export interface EksSettings {
     region: string;
     clusterName: string;
     version: string;
     vpcCidr: string;
     availabilityZones: string[];
-    /** Present when the user brings a VPC; then both subnet lists are given too. */
-    existingVpc?: { vpcId: string; publicSubnetIds: string[]; privateSubnetIds: string[] };
+    /**
+     * Present when the user brings a VPC: its subnets keyed by their ids (what EksNetwork keys
+     * by zone), so a stack uses either the same way.
+     */
+    existingVpc?: ExistingVpc;
     nodeInstanceType: string;
     nodeCount: number;
     nodeMaxCount: number;
     adminPrincipalArns: string[];
+    /** Whether the deployer's own identity gets cluster-admin when it creates the cluster. */
+    creatorIsAdmin: boolean;
+    /** CIDRs that may reach the public API endpoint; empty: the endpoint is private only. */
+    publicAccessCidrs: string[];
     gp3IsDefault: boolean;
     efsIsDefault: boolean;
 }
@@ -134,9 +164,8 @@ export interface RefreshSettings {
     gracePeriod: string;
 }
 
-/** Fully checked, fully defaulted settings: what the stack builders consume. */
-export interface Settings {
-    target: Target;
+/** What every target's settings have. */
+export interface CommonSettings {
     namespace: string;
     image: string;
     inferenceReplicas: number;
@@ -161,10 +190,17 @@ export interface Settings {
     workloadNodes?: number;
     /** Where the readers run relative to the writer, and why (decided before anything is created). */
     readerPlacement: ReaderPlacement;
-    kind?: KindSettings;
-    existing?: ExistingSettings;
-    eks?: EksSettings;
 }
+
+export interface KindStackSettings extends CommonSettings { target: "kind"; kind: KindSettings }
+export interface EksStackSettings extends CommonSettings { target: "eks"; eks: EksSettings }
+export interface ExistingStackSettings extends CommonSettings { target: "existing"; existing: ExistingSettings }
+
+/**
+ * Fully checked, fully defaulted settings: what the stack builders consume. Keyed on
+ * `target`, so each target's own settings are there exactly when that target is chosen.
+ */
+export type Settings = KindStackSettings | EksStackSettings | ExistingStackSettings;
 
 /** The subset of pulumi.Config that reading needs, so tests can pass a plain object. */
 export interface ConfigSource {
@@ -188,7 +224,11 @@ export function readRawConfig(source: ConfigSource, awsSource: ConfigSource): Ra
         const name = spec.name ?? field;
         switch (spec.kind) {
             case "string": raw[field] = from.get(name); break;
-            case "number": raw[field] = from.getNumber(name); break;
+            case "number": {
+                const value = from.getNumber(name);
+                raw[field] = value === spec.unset ? undefined : value;
+                break;
+            }
             case "boolean": raw[field] = from.getBoolean(name); break;
             case "list": raw[field] = from.getObject<string[]>(name); break;
         }

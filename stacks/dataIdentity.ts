@@ -28,7 +28,7 @@ export function dataIdentity(settings: Settings): IdentityFact[] {
         const value = settings.embeddingsHostPathNode ? `${settings.embeddingsHostPath} on ${settings.embeddingsHostPathNode}` : settings.embeddingsHostPath;
         facts.push({ key: fullKey("embeddingsHostPath"), value, holds: where });
     }
-    if (settings.kind) {
+    if (settings.target === "kind") {
         facts.push({ key: fullKey("kindDataDir"), value: settings.kind.dataDir, holds: `host folder ${settings.kind.dataDir} (kind cluster ${settings.kind.clusterName})` });
     }
     return facts;

@@ -1,31 +1,37 @@
 import * as pulumi from "@pulumi/pulumi";
-import { EksCluster } from "../components/cluster";
+import { EksCluster, EksNetwork } from "../components/cluster";
 import { EksStorage } from "../components/storage";
-import { Settings } from "./config";
+import { EksStackSettings } from "./config";
 import { deployAgentData } from "./agentData";
 import { dataIdentityGuard } from "./dataIdentity";
 import { StackOutputs, commonOutputs } from "./outputs";
 
-/** EKS with EBS (gp3, single writer) and EFS (shared embeddings). */
-export function buildEksStack(settings: Settings): StackOutputs {
-    const eks = settings.eks!;
+/** EKS with EBS (gp3, single writer) and EFS (shared embeddings), in a VPC of its own or the user's. */
+export function buildEksStack(settings: EksStackSettings): StackOutputs {
+    const { eks } = settings;
+    const network = eks.existingVpc ?? new EksNetwork("network", {
+        clusterName: eks.clusterName,
+        vpcCidr: eks.vpcCidr,
+        availabilityZones: eks.availabilityZones,
+    });
     const cluster = new EksCluster("eks", {
         clusterName: eks.clusterName,
         region: eks.region,
         version: eks.version,
-        vpcCidr: eks.vpcCidr,
-        availabilityZones: eks.availabilityZones,
-        existingVpc: eks.existingVpc,
+        privateSubnetIds: Object.values(network.privateSubnets),
+        publicSubnetIds: Object.values(network.publicSubnets),
         nodeInstanceType: eks.nodeInstanceType,
         nodeCount: eks.nodeCount,
         nodeMaxCount: eks.nodeMaxCount,
         adminPrincipalArns: eks.adminPrincipalArns,
+        publicAccessCidrs: eks.publicAccessCidrs,
+        creatorIsAdmin: eks.creatorIsAdmin,
     });
     const storage = new EksStorage("storage", {
         clusterName: cluster.clusterName,
-        vpcId: cluster.vpcId,
-        privateSubnetIds: cluster.privateSubnetIds,
-        privateSubnetCount: eks.existingVpc?.privateSubnetIds.length ?? eks.availabilityZones.length,
+        clusterArn: cluster.clusterArn,
+        vpcId: network.vpcId,
+        privateSubnets: network.privateSubnets,
         nodeSecurityGroupId: cluster.nodeSecurityGroupId,
         blockClassName: settings.checkpoints.storageClass,
         fileClassName: settings.embeddings.storageClass,

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import { ExistingCluster } from "../components/cluster";
 import { ConfigError } from "../components/problems";
-import { Settings } from "./config";
+import { ExistingStackSettings } from "./config";
 import { deployAgentData } from "./agentData";
 import { dataIdentityGuard } from "./dataIdentity";
 import { ClusterDetails, StackOutputs, commonOutputs } from "./outputs";
@@ -12,9 +12,10 @@ export function readKubeconfig(path: string): string {
     try {
         return fs.readFileSync(path, "utf8");
     } catch (e) {
+        const reason = e instanceof Error ? ("code" in e && typeof e.code === "string" ? e.code : e.message) : String(e);
         throw new ConfigError([{
             key: "agent-storage:kubeconfig",
-            message: `cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+            message: `cannot read ${path} (${reason})`,
             fix: "point it at the cluster's kubeconfig: pulumi config set agent-storage:kubeconfig <path>" +
                 "   (for the local cluster: scripts/local-cluster up writes .local-cluster/kubeconfig)",
         }]);
@@ -22,8 +23,8 @@ export function readKubeconfig(path: string): string {
 }
 
 /** Any conformant cluster the user already has, reached through its kubeconfig. */
-export function buildExistingStack(settings: Settings): StackOutputs {
-    const existing = settings.existing!;
+export function buildExistingStack(settings: ExistingStackSettings): StackOutputs {
+    const { existing } = settings;
     const cluster = new ExistingCluster("existing", {
         kubeconfig: readKubeconfig(existing.kubeconfig),
         context: existing.context,

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { KindCluster, kindNodeNames } from "../components/cluster";
 import { KindSharedStorage } from "../components/storage";
-import { Settings } from "./config";
+import { KindStackSettings } from "./config";
 import { deployAgentData } from "./agentData";
 import { dataIdentityGuard } from "./dataIdentity";
 import { StackOutputs, commonOutputs } from "./outputs";
@@ -10,8 +10,8 @@ import { StackOutputs, commonOutputs } from "./outputs";
  * A local kind cluster: the embeddings on the `shared` class (one host folder every node
  * mounts, standing for EFS), the checkpoints on kind's node-local `standard` class.
  */
-export function buildKindStack(settings: Settings, opts?: { runner?: import("../components/cluster").CommandRunner }): StackOutputs {
-    const kind = settings.kind!;
+export function buildKindStack(settings: KindStackSettings, opts?: { runner?: import("../components/cluster").CommandRunner }): StackOutputs {
+    const { kind } = settings;
     const guard = dataIdentityGuard(settings);
     const cluster = new KindCluster("kind", {
         clusterName: kind.clusterName,

@@ -1,26 +1,32 @@
 import * as path from "path";
 import { kindStaticVolumeNode, kindWorkloadNodeNames } from "../components/cluster/kindConfig";
 import { decideReaderPlacement } from "../components/workloads/placement";
-import { AccessMode, sharedPathProvisioner, spansNodes } from "../components/storage/capabilities";
-import { ClaimSettings, EksSettings, EmbeddingsVolumeKind, RawConfig, Settings, Target } from "./config";
+import { AccessMode, isAccessMode, sharedPathProvisioner, spansNodes } from "../components/storage/capabilities";
+import {
+    ClaimSettings, CommonSettings, EksSettings, EmbeddingsVolumeKind, ExistingSettings, KindSettings, RawConfig, Settings, Target,
+    isEmbeddingsVolumeKind, isTarget,
+} from "./config";
 import {
     ConfigError, ConfigProblem, PlannedStorageClass, checkAccessModeName, checkAdminPrincipals, checkCheckpointsMode,
-    checkClusterName, checkEksInstanceType, checkEksNetwork, checkEksNodeCounts, checkEksVersion, checkEksZones,
+    checkClusterAdmins, checkClusterName, checkEksInstanceType, checkPublicAccessCidrs, checkEksNetwork, checkEksNodeCounts, checkEksVersion, checkEksZones,
     checkEmbeddingsHostPath, checkEmbeddingsShared, checkEmbeddingsVolume, checkExistingCluster, checkExistingNodeCount,
     checkGracePeriod, checkImage, checkKeepVersions, checkKindDataDir, checkKindWorkers, checkModeServedByClass, checkNamespace,
     checkNewVpcKeysWithExistingVpc, checkRegion, checkReplicas, checkSchedule, checkSingleDefaultClass,
     checkStaticVolumeOnOneNode, checkStorageSize, checkTarget, checkUnknownKeys, checkVpcCidr,
 } from "./validate";
 
+const defaultTarget: Target = "kind";
+const defaultEmbeddingsVolume: EmbeddingsVolumeKind = "dynamic";
+
 /** Every default of the program, in one place. */
 export const defaults = {
-    target: "kind" as Target,
+    target: defaultTarget,
     namespace: "agent-data",
     image: "localhost/agent-storage/workload:0.1.0",
     inferenceReplicas: 5,
     embeddingsSize: "2Gi",
     checkpointsSize: "1Gi",
-    embeddingsVolume: "dynamic" as EmbeddingsVolumeKind,
+    embeddingsVolume: defaultEmbeddingsVolume,
     embeddingsHostPath: "/var/local/agent-storage/embeddings",
     deleteDataOnDestroy: false,
     confirmDataMove: false,
@@ -60,13 +66,17 @@ export const defaults = {
     },
     eks: {
         clusterName: "agent-storage",
-        version: "1.33",
+        /** Inside EKS standard support (eksStandardSupport lists the versions and their end days). */
+        version: "1.35",
         vpcCidr: "10.40.0.0/16",
         nodeInstanceType: "t3.large",
         nodeCount: 2,
+        /** The node group may grow to this many nodes, or to eksNodeCount when that is more. */
         nodeMaxCount: 4,
         gp3IsDefault: true,
         efsIsDefault: false,
+        /** The deployer keeps cluster-admin, so `up` can create the Kubernetes objects without more setup. */
+        clusterCreatorAdmin: true,
     },
 };
 
@@ -102,7 +112,7 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
     const problems: ConfigProblem[] = [];
     problems.push(...checkUnknownKeys(ctx.configuredKeys ?? []), ...checkTarget(raw.target));
     if (problems.length > 0) throw new ConfigError(problems);
-    const target = (raw.target ?? defaults.target) as Target;
+    const target: Target = raw.target !== undefined && isTarget(raw.target) ? raw.target : defaults.target;
 
     problems.push(
         ...checkNamespace(raw.namespace),
@@ -134,6 +144,8 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
         ...checkEksInstanceType(target, raw.eksNodeInstanceType),
         ...checkEksVersion(target, raw.eksVersion),
         ...checkAdminPrincipals(target, raw.eksAdminPrincipalArns),
+        ...checkClusterAdmins(target, raw.eksClusterCreatorAdmin ?? defaults.eks.clusterCreatorAdmin, raw.eksAdminPrincipalArns),
+        ...checkPublicAccessCidrs(target, raw.eksPublicAccessCidrs),
         ...checkEmbeddingsHostPath(raw.embeddingsHostPath),
         ...checkKindDataDir(raw.kindDataDir, kindDataDir(raw, ctx), ctx),
     );
@@ -142,13 +154,14 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
     }
     if (problems.length > 0) throw new ConfigError(problems);
 
-    const embeddingsVolume = (raw.embeddingsVolume ?? defaults.embeddingsVolume) as EmbeddingsVolumeKind;
+    const embeddingsVolume: EmbeddingsVolumeKind = raw.embeddingsVolume !== undefined && isEmbeddingsVolumeKind(raw.embeddingsVolume)
+        ? raw.embeddingsVolume : defaults.embeddingsVolume;
     const { embeddingsClass, checkpointsClass } = chooseClasses(target, embeddingsVolume, raw);
 
     const embeddings: ClaimSettings = {
         name: "embeddings",
         size: raw.embeddingsSize ?? defaults.embeddingsSize,
-        accessMode: (raw.embeddingsAccessMode as AccessMode | undefined) ?? sharedMode(embeddingsClass.provisioner),
+        accessMode: checkedMode(raw.embeddingsAccessMode) ?? sharedMode(embeddingsClass.provisioner),
         storageClass: embeddingsClass.name,
         provisioner: embeddingsClass.provisioner,
         classIsOurs: embeddingsClass.ours,
@@ -156,7 +169,7 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
     const checkpoints: ClaimSettings = {
         name: "checkpoints",
         size: raw.checkpointsSize ?? defaults.checkpointsSize,
-        accessMode: (raw.checkpointsAccessMode as AccessMode | undefined) ?? (target === "existing" ? "ReadWriteOnce" : "ReadWriteOncePod"),
+        accessMode: checkedMode(raw.checkpointsAccessMode) ?? (target === "existing" ? "ReadWriteOnce" : "ReadWriteOncePod"),
         storageClass: checkpointsClass.name,
         provisioner: checkpointsClass.provisioner,
         classIsOurs: checkpointsClass.ours,
@@ -169,15 +182,7 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
     );
     if (problems.length > 0) throw new ConfigError(problems);
 
-    const clusterName = raw.kindClusterName ?? defaults.kindClusterName;
-    const kindWorkers = raw.kindWorkers ?? defaults.kindWorkers;
-    const eks = target === "eks" ? eksSettings(raw) : undefined;
-    const workloadNodes = target === "kind" ? kindWorkloadNodeNames(clusterName, kindWorkers).length
-        : target === "eks" ? eks!.nodeMaxCount : existingNodeCount(raw);
-    const embeddingsHostPathNode = target === "kind" && embeddingsVolume === "static-hostpath" && kindWorkers > 0
-        ? kindStaticVolumeNode(clusterName, kindWorkers) : undefined;
-    return {
-        target,
+    const common = (workloadNodes: number | undefined, embeddingsHostPathNode?: string): CommonSettings => ({
         namespace: raw.namespace ?? defaults.namespace,
         image: raw.image ?? defaults.image,
         inferenceReplicas: raw.inferenceReplicas ?? defaults.inferenceReplicas,
@@ -197,20 +202,50 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
         readerPlacement: decideReaderPlacement({
             workloadNodes, accessMode: embeddings.accessMode, storageClass: embeddings.storageClass, hostPathNode: embeddingsHostPathNode,
         }),
-        kind: target === "kind" ? {
-            clusterName,
-            nodeImage: raw.kindNodeImage
-                ?? (ctx.hasLocalImage?.(defaults.localKindNodeImage) ? defaults.localKindNodeImage : defaults.kindNodeImage),
-            dataDir: kindDataDir(raw, ctx),
-            workers: kindWorkers,
-            sharedStorage: { className: defaults.kindStorageClasses.shared.name, image: defaults.kindSharedPathImage },
-        } : undefined,
-        existing: target === "existing" ? {
-            kubeconfig: expandPath(raw.kubeconfig as string, ctx),
-            context: raw.kubeContext,
-        } : undefined,
-        eks,
+    });
+    switch (target) {
+        case "kind": {
+            const kind = kindSettings(raw, ctx);
+            const hostPathNode = embeddingsVolume === "static-hostpath" && kind.workers > 0
+                ? kindStaticVolumeNode(kind.clusterName, kind.workers) : undefined;
+            return { ...common(kindWorkloadNodeNames(kind.clusterName, kind.workers).length, hostPathNode), target, kind };
+        }
+        case "eks": {
+            const eks = eksSettings(raw);
+            return { ...common(eks.nodeMaxCount), target, eks };
+        }
+        case "existing":
+            return { ...common(existingNodeCount(raw)), target, existing: existingSettings(raw, ctx) };
+    }
+}
+
+/**
+ * A value whose check has passed: present, since its check refuses it missing. Reaching the
+ * throw means a check and the settings disagree, a bug of the program, not of the config.
+ */
+function required<T>(value: T | undefined, key: keyof RawConfig): T {
+    if (value === undefined) throw new Error(`${key} passed its check but is not set`);
+    return value;
+}
+
+/** An access mode that checkAccessModeName has passed (undefined: not set). */
+function checkedMode(value: string | undefined): AccessMode | undefined {
+    return value !== undefined && isAccessMode(value) ? value : undefined;
+}
+
+function kindSettings(raw: RawConfig, ctx: ResolveContext): KindSettings {
+    return {
+        clusterName: raw.kindClusterName ?? defaults.kindClusterName,
+        nodeImage: raw.kindNodeImage
+            ?? (ctx.hasLocalImage?.(defaults.localKindNodeImage) ? defaults.localKindNodeImage : defaults.kindNodeImage),
+        dataDir: kindDataDir(raw, ctx),
+        workers: raw.kindWorkers ?? defaults.kindWorkers,
+        sharedStorage: { className: defaults.kindStorageClasses.shared.name, image: defaults.kindSharedPathImage },
     };
+}
+
+function existingSettings(raw: RawConfig, ctx: ResolveContext): ExistingSettings {
+    return { kubeconfig: expandPath(required(raw.kubeconfig, "kubeconfig"), ctx), context: raw.kubeContext };
 }
 
 /** The host folder of the kind volumes: kindDataDir, or .kind-data/<cluster> in the project. */
@@ -261,7 +296,7 @@ export function plannedEksClasses(raw: RawConfig): PlannedStorageClass[] {
 }
 
 function eksSettings(raw: RawConfig): EksSettings {
-    const region = raw.awsRegion as string;
+    const region = required(raw.awsRegion, "awsRegion");
     return {
         region,
         clusterName: raw.eksClusterName ?? defaults.eks.clusterName,
@@ -270,15 +305,22 @@ function eksSettings(raw: RawConfig): EksSettings {
         availabilityZones: raw.eksAvailabilityZones ?? [`${region}a`, `${region}b`],
         existingVpc: raw.eksVpcId === undefined ? undefined : {
             vpcId: raw.eksVpcId,
-            publicSubnetIds: raw.eksPublicSubnetIds ?? [],
-            privateSubnetIds: raw.eksPrivateSubnetIds ?? [],
+            publicSubnets: byId(raw.eksPublicSubnetIds ?? []),
+            privateSubnets: byId(raw.eksPrivateSubnetIds ?? []),
         },
         nodeInstanceType: raw.eksNodeInstanceType ?? defaults.eks.nodeInstanceType,
         nodeCount: raw.eksNodeCount ?? defaults.eks.nodeCount,
         nodeMaxCount: raw.eksNodeMaxCount ?? Math.max(raw.eksNodeCount ?? 0, defaults.eks.nodeMaxCount),
         adminPrincipalArns: raw.eksAdminPrincipalArns ?? [],
+        creatorIsAdmin: raw.eksClusterCreatorAdmin ?? defaults.eks.clusterCreatorAdmin,
+        publicAccessCidrs: raw.eksPublicAccessCidrs ?? [],
         gp3IsDefault: raw.eksGp3Default ?? defaults.eks.gp3IsDefault,
         efsIsDefault: raw.eksEfsDefault ?? defaults.eks.efsIsDefault,
     };
 }
 
+
+/** Subnet ids keyed by themselves: a given subnet's id is its stable name. */
+function byId(ids: string[]): Record<string, string> {
+    return Object.fromEntries(ids.map((id) => [id, id]));
+}

@@ -4,13 +4,14 @@
  */
 import * as awsProviderConfig from "@pulumi/aws/config";
 import * as path from "path";
-import { eksNodeArchitecture } from "../components/cluster/eksCluster";
+import { isIPv4 } from "net";
+import { eksNodeArchitecture, eksStandardSupport } from "../components/cluster/eksCluster";
 import { localPathDir, sharedPathDir } from "../components/cluster/kindConfig";
-import { maxPlannedZones } from "../components/cluster/network";
+import { maxPlannedZones, zoneSlot } from "../components/cluster/eksNetwork";
 import { sharedPathNamespace } from "../components/storage/kindSharedStorage";
 import { AccessMode, accessModes, capabilitiesOf, isAccessMode, spansNodes } from "../components/storage/capabilities";
 import { ConfigProblem, projectKey, projectNamespace } from "../components/problems";
-import { knownKeys, targets } from "./config";
+import { isTarget, knownKeys, targets } from "./config";
 import { imageReferenceError } from "./imageReference";
 import { scheduleProblem } from "./schedule";
 import { closestMatch } from "./spelling";
@@ -70,7 +71,7 @@ export function checkUnknownKeys(configured: readonly string[], providerKeys: re
 }
 
 export function checkTarget(target: string | undefined): ConfigProblem[] {
-    if (target === undefined || (targets as readonly string[]).includes(target)) return [];
+    if (target === undefined || isTarget(target)) return [];
     return [{
         key: projectKey("target"),
         message: `unknown target "${target}"; known targets are ${targets.join(", ")}`,
@@ -301,8 +302,8 @@ export const maxGracePeriodHours = 24;
  */
 export function checkGracePeriod(value: string | undefined): ConfigProblem[] {
     const format = checkDuration("refreshGracePeriod", value);
-    if (value === undefined || format.length > 0) return format;
-    const ms = parseDuration(value)!;
+    const ms = value === undefined ? undefined : parseDuration(value);
+    if (ms === undefined || format.length > 0) return format;
     const fix = "pulumi config set agent-storage:refreshGracePeriod 10m   (longer than a reader's longest read)";
     if (ms === 0) {
         return [{
@@ -534,7 +535,8 @@ const duplicates = (values: readonly string[]) => unique(values.filter((v, i) =>
 
 /**
  * The zones of a new VPC: one public and one private subnet per zone, so each zone once, in
- * the stack's region, and no more than the subnet plan fits.
+ * the stack's region. A zone's letter decides its subnets' place in the /16 (planSubnets), so
+ * only letters a to h fit.
  */
 export function checkEksZones(target: string, region: string | undefined, zones: string[] | undefined): ConfigProblem[] {
     if (target !== "eks" || zones === undefined) return [];
@@ -548,19 +550,20 @@ export function checkEksZones(target: string, region: string | undefined, zones:
             fix: `list each zone once, e.g. pulumi config set --path 'agent-storage:eksAvailabilityZones[1]' ${region ?? "us-east-1"}b`,
         });
     }
-    if (zones.length > maxPlannedZones) {
-        problems.push({
-            key,
-            message: `${zones.length} zones; the subnet plan carves one public and one private /20 per zone out of the /16, so at most ${maxPlannedZones} fit`,
-            fix: `list at most ${maxPlannedZones} zones (two or three are the usual choice)`,
-        });
-    }
     const elsewhere = region === undefined ? [] : zones.filter((z) => !z.startsWith(region));
     if (elsewhere.length > 0) {
         problems.push({
             key,
             message: `${elsewhere.join(", ")} ${elsewhere.length === 1 ? "is" : "are"} not in the stack's region ${region} (a zone's name is its region's name and a letter)`,
             fix: `pulumi config set --path 'agent-storage:eksAvailabilityZones[0]' ${region}a   (and [1] ${region}b), or pulumi config rm agent-storage:eksAvailabilityZones`,
+        });
+    }
+    const unplanned = zones.filter((z) => !elsewhere.includes(z) && (zoneSlot(z) === undefined || (region !== undefined && z.length !== region.length + 1)));
+    if (unplanned.length > 0) {
+        problems.push({
+            key,
+            message: `${unplanned.join(", ")} ${unplanned.length === 1 ? "is" : "are"} not a zone the subnet plan fits: it carves one public and one private /20 per zone out of the /16 by the zone's letter, so ${maxPlannedZones} zones, letters a to h, the region's name and one letter (no Local Zones)`,
+            fix: `pulumi config set --path 'agent-storage:eksAvailabilityZones[0]' ${region ?? "us-east-1"}a   (two or three zones are the usual choice)`,
         });
     }
     return problems;
@@ -653,12 +656,87 @@ export function checkEksInstanceType(target: string, instanceType: string | unde
     }];
 }
 
-export function checkEksVersion(target: string, version: string | undefined): ConfigProblem[] {
-    if (target !== "eks" || version === undefined || /^1\.\d{1,2}$/.test(version)) return [];
+/**
+ * A version EKS supports only on paid extended support, or no longer (or not yet) at all, is
+ * refused: the cluster's upgradePolicy is STANDARD, so EKS would upgrade it underneath the stack.
+ */
+export function checkEksVersion(target: string, version: string | undefined, supported: Readonly<Record<string, string>> = eksStandardSupport): ConfigProblem[] {
+    if (target !== "eks" || version === undefined || version in supported) return [];
+    const versions = Object.keys(supported);
+    const newest = versions[versions.length - 1];
+    const range = versions.map((v) => `${v} (until ${supported[v]})`).join(", ");
     return [{
         key: projectKey("eksVersion"),
-        message: `"${version}" is not a Kubernetes minor version; EKS takes major.minor, e.g. 1.33 (no patch, no "v")`,
-        fix: "pulumi config set agent-storage:eksVersion 1.33",
+        message: /^1\.\d{1,2}$/.test(version)
+            ? `${version} is not in EKS standard support; the versions that are, as the program knows them: ${range}`
+            : `"${version}" is not a Kubernetes minor version; EKS takes major.minor, e.g. ${newest} (no patch, no "v"); in standard support: ${range}`,
+        fix: `pulumi config set agent-storage:eksVersion ${newest}   (or pulumi config rm agent-storage:eksVersion for the program's default)`,
+    }];
+}
+
+/** An IPv4 CIDR as EKS takes it: a network address (no host bits set) and a prefix of 0 to 32. */
+export function ipv4CidrProblem(cidr: string): string | undefined {
+    const [address, prefix, ...rest] = cidr.split("/");
+    if (rest.length > 0 || prefix === undefined || !/^\d{1,2}$/.test(prefix) || Number(prefix) > 32 || !isIPv4(address)) {
+        return "not an IPv4 CIDR (address/prefix, e.g. 203.0.113.7/32)";
+    }
+    const bits = Number(prefix);
+    const value = address.split(".").reduce((n, octet) => n * 256 + Number(octet), 0);
+    const hostBits = value % 2 ** (32 - bits);
+    if (hostBits !== 0) {
+        const network = value - hostBits;
+        const dotted = [24, 16, 8, 0].map((shift) => Math.floor(network / 2 ** shift) % 256).join(".");
+        return `has host bits set; the network is ${dotted}/${bits}`;
+    }
+    return undefined;
+}
+
+/**
+ * The public endpoint is opened only to the CIDRs given. The API still asks for IAM
+ * credentials, but a /0 would expose it to every scanner on the internet, so it is refused:
+ * name the networks the deployer works from.
+ */
+export function checkPublicAccessCidrs(target: string, cidrs: string[] | undefined): ConfigProblem[] {
+    if (target !== "eks" || cidrs === undefined) return [];
+    const key = projectKey("eksPublicAccessCidrs");
+    const problems: ConfigProblem[] = [];
+    const malformed = cidrs.map((c) => [c, ipv4CidrProblem(c)]).filter(([, p]) => p !== undefined);
+    if (malformed.length > 0) {
+        problems.push({
+            key,
+            message: malformed.map(([c, p]) => `"${c}" ${p}`).join("; "),
+            fix: "pulumi config set --path 'agent-storage:eksPublicAccessCidrs[0]' 203.0.113.7/32   (your address: curl https://checkip.amazonaws.com)",
+        });
+    }
+    const everyone = cidrs.filter((c) => /\/0$/.test(c) && ipv4CidrProblem(c) === undefined);
+    if (everyone.length > 0) {
+        problems.push({
+            key,
+            message: `${everyone.join(", ")} opens the cluster's API endpoint to the whole internet`,
+            fix: "list the networks you deploy from instead, e.g. pulumi config set --path 'agent-storage:eksPublicAccessCidrs[0]' 203.0.113.7/32, or pulumi config rm agent-storage:eksPublicAccessCidrs for a private endpoint only",
+        });
+    }
+    const twice = duplicates(cidrs);
+    if (twice.length > 0) {
+        problems.push({
+            key,
+            message: `${twice.join(", ")} ${twice.length === 1 ? "is" : "are"} listed twice`,
+            fix: "remove the repeated entry: pulumi config rm --path 'agent-storage:eksPublicAccessCidrs[N]'   (N: its place in the list, from 0)",
+        });
+    }
+    return problems;
+}
+
+/**
+ * Somebody must administer the cluster, and the program itself creates Kubernetes objects in
+ * it with the deployer's credentials: without the creator's access, admins must be listed.
+ */
+export function checkClusterAdmins(target: string, creatorIsAdmin: boolean, adminPrincipals: string[] | undefined): ConfigProblem[] {
+    if (target !== "eks" || creatorIsAdmin || (adminPrincipals ?? []).length > 0) return [];
+    return [{
+        key: `${projectKey("eksClusterCreatorAdmin")}, ${projectKey("eksAdminPrincipalArns")}`,
+        message: "with eksClusterCreatorAdmin false and no eksAdminPrincipalArns nobody could administer the cluster, and the program could not create its Kubernetes objects in it",
+        fix: "pulumi config set --path 'agent-storage:eksAdminPrincipalArns[0]' arn:aws:iam::111122223333:role/<the role you deploy with>   (or pulumi config rm agent-storage:eksClusterCreatorAdmin)",
     }];
 }
 

@@ -60,11 +60,18 @@ describe("cluster building blocks", () => {
     });
 
     it("plans one public and one private /20 per zone without overlap", () => {
-        const plan = planSubnets("10.40.0.0/16", ["z1", "z2", "z3"]);
+        const plan = planSubnets("10.40.0.0/16", ["eu-west-1a", "eu-west-1b", "eu-west-1c"]);
         const cidrs = plan.flatMap((p) => [p.publicCidr, p.privateCidr]);
         assert.deepStrictEqual(cidrs, ["10.40.0.0/20", "10.40.128.0/20", "10.40.16.0/20", "10.40.144.0/20", "10.40.32.0/20", "10.40.160.0/20"]);
         assert.strictEqual(new Set(cidrs).size, cidrs.length);
-        assert.throws(() => planSubnets("10.0.0.0/8", ["z1"]), /eksVpcCidr must be a \/16/);
+        assert.throws(() => planSubnets("10.0.0.0/8", ["eu-west-1a"]), /eksVpcCidr must be a \/16/);
+    });
+
+    it("places a zone's subnets by its letter, so dropping or reordering zones moves no other zone's subnets", () => {
+        const all = planSubnets("10.40.0.0/16", ["eu-west-1a", "eu-west-1b", "eu-west-1c"]);
+        const withoutB = planSubnets("10.40.0.0/16", ["eu-west-1c", "eu-west-1a"]);
+        for (const p of withoutB) assert.deepStrictEqual(p, all.find((q) => q.zone === p.zone));
+        assert.throws(() => planSubnets("10.40.0.0/16", ["eu-west-1i"]), /eu-west-1i does not end in a zone letter a to h/);
     });
 
     it("renders an EKS kubeconfig that holds no credential", () => {

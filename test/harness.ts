@@ -61,6 +61,8 @@ function boundClaim(created: Json) {
  */
 export class MockCluster implements pulumi.runtime.Mocks {
     public readonly resources: Recorded[] = [];
+    /** The URN of every resource registered, components included, as the engine would know it. */
+    public urns: string[] = [];
     private readonly claims = new Map<string, Json>();
     private readonly options = new Map<string, Partial<Recorded>>();
     /** The reclaim policy of every class this mock cluster has and the program does not create. */
@@ -136,11 +138,15 @@ export class MockCluster implements pulumi.runtime.Mocks {
                 id: args.inputs.name,
                 state: {
                     ...args.inputs,
+                    arn: `arn:aws:eks:us-east-1:111122223333:cluster/${args.inputs.name}`,
                     endpoint: "https://EXAMPLE.gr7.us-east-1.eks.amazonaws.com",
                     certificateAuthority: { data: "Q0EtREFUQQ==" },
                     vpcConfig: { ...args.inputs.vpcConfig, clusterSecurityGroupId: "sg-cluster" },
                 },
             };
+        }
+        if (args.type === "aws:ec2/launchTemplate:LaunchTemplate") {
+            return { id: `${args.name}-id`, state: { ...args.inputs, latestVersion: 1 } };
         }
         return { id: args.id || `${args.name}-id`, state: { ...args.inputs, arn: `arn:aws:mock::${args.name}`, name: args.inputs.name ?? args.name } };
     }
@@ -205,6 +211,10 @@ export async function buildWithMocks(
         return {};
     });
     await valueOf(outputs!.boundVolumes);
+    const monitor: unknown = pulumi.runtime.getMonitor();
+    if (typeof monitor === "object" && monitor !== null && "resources" in monitor && monitor.resources instanceof Map) {
+        cluster.urns = [...monitor.resources.keys()].filter((k): k is string => typeof k === "string");
+    }
     return { cluster, outputs: outputs! };
 }
 

@@ -2,7 +2,8 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
-import { ConfigSource, defaults, knownKeys, projectKey, readRawConfig } from "../stacks";
+import { ConfigSource, KeySpec, RawConfig, configKeys, defaults, knownKeys, projectKey, readRawConfig, resolveSettings } from "../stacks";
+import { testContext } from "./harness";
 
 interface SchemaEntry { type: string; description?: string; default?: unknown; items?: { type: string } }
 
@@ -56,17 +57,26 @@ describe("project config schema (Pulumi.yaml)", () => {
             existingNodeCount: defaults.existingNodeCount,
             eksClusterName: defaults.eks.clusterName, eksVersion: defaults.eks.version, eksVpcCidr: defaults.eks.vpcCidr,
             eksNodeInstanceType: defaults.eks.nodeInstanceType, eksNodeCount: defaults.eks.nodeCount,
-            eksNodeMaxCount: defaults.eks.nodeMaxCount, eksGp3Default: defaults.eks.gp3IsDefault, eksEfsDefault: defaults.eks.efsIsDefault,
+            eksClusterCreatorAdmin: defaults.eks.clusterCreatorAdmin, eksGp3Default: defaults.eks.gp3IsDefault, eksEfsDefault: defaults.eks.efsIsDefault,
         };
         for (const [key, value] of Object.entries(expected)) {
             assert.deepStrictEqual(schema[key]?.default, value, `Pulumi.yaml default of ${key}`);
         }
-        const emptyDefaults = Object.entries(schema).filter(([k]) => !(k in expected)).map(([k, e]) => [k, e.default]);
-        for (const [key, value] of emptyDefaults) {
-            assert.ok(value === "" || (Array.isArray(value) && value.length === 0), `${key}: a key without a program default has an empty default, got ${JSON.stringify(value)}`);
+        const computed = Object.entries(schema).filter(([k]) => !(k in expected));
+        for (const [key, { default: value }] of computed) {
+            const specs: Record<string, KeySpec> = configKeys;
+            const unset = specs[key]?.unset;
+            assert.ok(value === "" || (Array.isArray(value) && value.length === 0) || (unset !== undefined && value === unset),
+                `${key}: a key whose default the program computes has an empty default (or its number that reads as unset), got ${JSON.stringify(value)}`);
         }
     });
 });
+
+/** The config the engine hands the program: the schema's defaults, overlaid with what the stack sets. */
+function asTheEngineReadsIt(stackValues: Record<string, unknown>): RawConfig {
+    const defaults = Object.fromEntries(Object.entries(schema).map(([k, e]) => [k, e.default]));
+    return readRawConfig(recordingSource({ ...defaults, ...stackValues }).source, recordingSource({ region: "eu-west-1" }).source);
+}
 
 describe("readRawConfig", () => {
     it("reads the schema's empty defaults as unset, so settings.ts applies its own", () => {
@@ -74,6 +84,26 @@ describe("readRawConfig", () => {
         const raw = readRawConfig(recordingSource(empties).source, recordingSource({ region: "" }).source);
         const set = Object.entries(raw).filter(([, v]) => v !== undefined).map(([k]) => k);
         assert.deepStrictEqual(set, []);
+    });
+
+    it("reads the schema's default of a number the program computes as unset", () => {
+        assert.strictEqual(asTheEngineReadsIt({}).eksNodeMaxCount, undefined);
+        assert.strictEqual(asTheEngineReadsIt({ eksNodeMaxCount: 5 }).eksNodeMaxCount, 5);
+    });
+
+    it("lets an EKS stack that raises only eksNodeCount grow to it, with the schema's defaults filled in as the engine does", () => {
+        const s = resolveSettings(asTheEngineReadsIt({ target: "eks", eksNodeCount: 6 }), testContext);
+        assert.ok(s.target === "eks");
+        assert.deepStrictEqual([s.eks.nodeCount, s.eks.nodeMaxCount], [6, 6]);
+        const small = resolveSettings(asTheEngineReadsIt({ target: "eks" }), testContext);
+        assert.ok(small.target === "eks");
+        assert.deepStrictEqual([small.eks.nodeCount, small.eks.nodeMaxCount], [defaults.eks.nodeCount, defaults.eks.nodeMaxCount]);
+    });
+
+    it("resolves a stack that sets nothing, with every schema default filled in, to the program's own defaults", () => {
+        assert.deepStrictEqual(resolveSettings(asTheEngineReadsIt({}), testContext), resolveSettings({}, testContext));
+        assert.deepStrictEqual(resolveSettings(asTheEngineReadsIt({ target: "eks" }), testContext),
+            resolveSettings({ target: "eks", awsRegion: "eu-west-1" }, testContext));
     });
 
     it("keeps values that are set, lists included", () => {

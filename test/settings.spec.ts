@@ -4,7 +4,25 @@ import * as path from "path";
 import { ConfigError, defaults, resolveSettings } from "../stacks";
 import { testContext } from "./harness";
 
-const resolve = (raw: Parameters<typeof resolveSettings>[0]) => resolveSettings(raw, testContext);
+type Raw = Parameters<typeof resolveSettings>[0];
+const resolve = (raw: Raw) => resolveSettings(raw, testContext);
+
+/** The settings of a kind stack, narrowed: the test fails if the config chose another target. */
+function resolveKind(raw: Raw, ctx = testContext) {
+    const s = resolveSettings(raw, ctx);
+    assert.ok(s.target === "kind", `expected a kind stack, got ${s.target}`);
+    return s;
+}
+function resolveEks(raw: Raw) {
+    const s = resolve({ target: "eks", awsRegion: "eu-west-1", ...raw });
+    assert.ok(s.target === "eks", `expected an EKS stack, got ${s.target}`);
+    return s;
+}
+function resolveExisting(raw: Raw) {
+    const s = resolve({ target: "existing", ...raw });
+    assert.ok(s.target === "existing", `expected an existing stack, got ${s.target}`);
+    return s;
+}
 
 function problemKeys(raw: Parameters<typeof resolveSettings>[0]): string[] {
     try {
@@ -18,42 +36,82 @@ function problemKeys(raw: Parameters<typeof resolveSettings>[0]): string[] {
 
 describe("settings", () => {
     it("defaults to kind with five readers, RWX embeddings and RWOP checkpoints on the shared class, and data kept", () => {
-        const s = resolve({});
-        assert.strictEqual(s.target, "kind");
+        const s = resolveKind({});
         assert.strictEqual(s.inferenceReplicas, 5);
         assert.deepStrictEqual([s.embeddings.storageClass, s.embeddings.provisioner, s.embeddings.accessMode],
             ["shared", "agent-storage.dev/shared-path", "ReadWriteMany"]);
         assert.deepStrictEqual([s.checkpoints.storageClass, s.checkpoints.provisioner, s.checkpoints.accessMode],
             ["shared", "agent-storage.dev/shared-path", "ReadWriteOncePod"]);
         assert.ok(s.embeddings.classIsOurs && s.checkpoints.classIsOurs);
-        assert.deepStrictEqual(s.kind!.sharedStorage, { className: "shared", image: "docker.io/rancher/local-path-provisioner:v0.0.30" });
+        assert.deepStrictEqual(s.kind.sharedStorage, { className: "shared", image: "docker.io/rancher/local-path-provisioner:v0.0.30" });
         assert.strictEqual(s.deleteDataOnDestroy, false);
         assert.strictEqual(s.image, "localhost/agent-storage/workload:0.1.0");
-        assert.strictEqual(s.kind!.dataDir, "/project/.kind-data/agent-storage");
+        assert.strictEqual(s.kind.dataDir, "/project/.kind-data/agent-storage");
+    });
+
+    describe("one target's settings at a time", () => {
+        it("gives a kind stack its kind settings and no EKS or existing-cluster settings", () => {
+            const s = resolveKind({ eksClusterName: "ignored", kubeconfig: "ignored" });
+            assert.deepStrictEqual(Object.keys(s).filter((k) => ["kind", "eks", "existing"].includes(k)), ["kind"]);
+            // @ts-expect-error a kind stack's settings have no eks field to read
+            assert.strictEqual(s.eks, undefined);
+        });
+
+        it("gives an EKS stack its EKS settings and no kind or existing-cluster settings", () => {
+            const s = resolveEks({ kindWorkers: 0 });
+            assert.deepStrictEqual(Object.keys(s).filter((k) => ["kind", "eks", "existing"].includes(k)), ["eks"]);
+            assert.strictEqual(s.eks.region, "eu-west-1");
+            // @ts-expect-error an EKS stack's settings have no kind field to read
+            assert.strictEqual(s.kind, undefined);
+        });
+
+        it("gives an existing-cluster stack its kubeconfig and context and nothing of kind or EKS", () => {
+            const s = resolveExisting({ kubeconfig: "k", kubeContext: "ctx" });
+            assert.deepStrictEqual(Object.keys(s).filter((k) => ["kind", "eks", "existing"].includes(k)), ["existing"]);
+            assert.deepStrictEqual(s.existing, { kubeconfig: "/project/k", context: "ctx" });
+            // @ts-expect-error an existing-cluster stack's settings have no eks field to read
+            assert.strictEqual(s.eks, undefined);
+        });
+
+        it("decides the target from the config alone, the default being kind", () => {
+            assert.deepStrictEqual(["kind", "eks", "existing", undefined].map((target) =>
+                resolve({ target, awsRegion: "eu-west-1", kubeconfig: "k" }).target), ["kind", "eks", "existing", "kind"]);
+        });
     });
 
     it("gives kind one control plane and two workers unless kindWorkers says otherwise", () => {
-        assert.strictEqual(resolve({}).kind!.workers, 2);
-        assert.strictEqual(resolve({ kindWorkers: 0 }).kind!.workers, 0);
+        assert.strictEqual(resolveKind({}).kind.workers, 2);
+        assert.strictEqual(resolveKind({ kindWorkers: 0 }).kind.workers, 0);
         assert.deepStrictEqual(problemKeys({ kindWorkers: 11 }), ["agent-storage:kindWorkers"]);
     });
 
     it("puts shared embeddings on EFS with ReadWriteMany and checkpoints on gp3 with ReadWriteOncePod on EKS", () => {
-        const s = resolve({ target: "eks", awsRegion: "eu-west-1" });
+        const s = resolveEks({});
         assert.deepStrictEqual([s.embeddings.storageClass, s.embeddings.provisioner, s.embeddings.accessMode], ["efs", "efs.csi.aws.com", "ReadWriteMany"]);
         assert.deepStrictEqual([s.checkpoints.storageClass, s.checkpoints.provisioner, s.checkpoints.accessMode], ["gp3", "ebs.csi.aws.com", "ReadWriteOncePod"]);
-        assert.deepStrictEqual(s.eks!.availabilityZones, ["eu-west-1a", "eu-west-1b"]);
+        assert.deepStrictEqual(s.eks.availabilityZones, ["eu-west-1a", "eu-west-1b"]);
         assert.ok(s.embeddings.classIsOurs && s.checkpoints.classIsOurs);
+    });
+
+    it("keeps an EKS cluster's endpoint private and its creator an admin unless the keys say otherwise", () => {
+        const s = resolveEks({});
+        assert.deepStrictEqual([s.eks.publicAccessCidrs, s.eks.creatorIsAdmin], [[], true]);
+        const set = resolveEks({ eksPublicAccessCidrs: ["203.0.113.7/32"], eksClusterCreatorAdmin: false, eksAdminPrincipalArns: ["arn:aws:iam::111122223333:role/admin"] });
+        assert.deepStrictEqual([set.eks.publicAccessCidrs, set.eks.creatorIsAdmin], [["203.0.113.7/32"], false]);
+        assert.deepStrictEqual(problemKeys({ target: "eks", awsRegion: "eu-west-1", eksClusterCreatorAdmin: false }),
+            ["agent-storage:eksClusterCreatorAdmin, agent-storage:eksAdminPrincipalArns"]);
+        assert.deepStrictEqual(problemKeys({ target: "eks", awsRegion: "eu-west-1", eksPublicAccessCidrs: ["0.0.0.0/0"], eksVersion: "1.31" }),
+            ["agent-storage:eksVersion", "agent-storage:eksPublicAccessCidrs"]);
     });
 
     it("prefers the node image built here when the local Docker holds it, and kind's own image otherwise", () => {
         const asked: string[] = [];
-        const withLocal = resolveSettings({}, { ...testContext, hasLocalImage: (ref) => { asked.push(ref); return true; } });
-        assert.strictEqual(withLocal.kind!.nodeImage, defaults.localKindNodeImage);
+        const withLocal = resolveKind({}, { ...testContext, hasLocalImage: (ref) => { asked.push(ref); return true; } });
+        assert.strictEqual(withLocal.kind.nodeImage, defaults.localKindNodeImage);
         assert.deepStrictEqual(asked, [defaults.localKindNodeImage]);
-        assert.strictEqual(resolveSettings({}, { ...testContext, hasLocalImage: () => false }).kind!.nodeImage, defaults.kindNodeImage);
-        assert.strictEqual(resolve({}).kind!.nodeImage, defaults.kindNodeImage);
-        assert.strictEqual(resolveSettings({ kindNodeImage: "mine:1" }, { ...testContext, hasLocalImage: () => true }).kind!.nodeImage, "mine:1");
+        assert.strictEqual(resolveKind({}, { ...testContext, hasLocalImage: () => false }).kind.nodeImage, defaults.kindNodeImage);
+        assert.strictEqual(resolveKind({}).kind.nodeImage, defaults.kindNodeImage);
+        assert.strictEqual(resolveKind({ kindNodeImage: "mine:1" }, { ...testContext, hasLocalImage: () => true }).kind.nodeImage, "mine:1");
     });
 
     it("pins kind's own node image by its sha256 digest, not by a tag alone", () => {
@@ -75,8 +133,8 @@ describe("settings", () => {
     });
 
     it("resolves the existing target's kubeconfig against the project and home folders", () => {
-        assert.strictEqual(resolve({ target: "existing", kubeconfig: ".local-cluster/kubeconfig" }).existing!.kubeconfig, "/project/.local-cluster/kubeconfig");
-        assert.strictEqual(resolve({ target: "existing", kubeconfig: "~/.kube/config" }).existing!.kubeconfig, "/home/user/.kube/config");
+        assert.strictEqual(resolveExisting({ kubeconfig: ".local-cluster/kubeconfig" }).existing.kubeconfig, "/project/.local-cluster/kubeconfig");
+        assert.strictEqual(resolveExisting({ kubeconfig: "~/.kube/config" }).existing.kubeconfig, "/home/user/.kube/config");
     });
 
     it("refuses ReadOnlyMany and ReadWriteMany checkpoints on every target: they are the generator's alone", () => {
@@ -102,7 +160,7 @@ describe("settings", () => {
         assert.deepStrictEqual(problemKeys({ kindDataDir: "~" }), ["agent-storage:kindDataDir"]);
         assert.deepStrictEqual(problemKeys({ kindDataDir: ".." }), ["agent-storage:kindDataDir"]);
         assert.deepStrictEqual(problemKeys({ kindDataDir: "/" }), ["agent-storage:kindDataDir"]);
-        assert.strictEqual(resolve({ kindDataDir: "~/kind" }).kind!.dataDir, "/home/user/kind");
+        assert.strictEqual(resolveKind({ kindDataDir: "~/kind" }).kind.dataDir, "/home/user/kind");
         assert.deepStrictEqual(problemKeys({ embeddingsVolume: "static-hostpath", embeddingsHostPath: "/var/lib/kubelet" }), ["agent-storage:embeddingsHostPath"]);
     });
 
@@ -151,7 +209,7 @@ describe("settings", () => {
     it("refuses an EKS node group whose size is raised above the default maximum, naming both keys", () => {
         assert.deepStrictEqual(problemKeys({ target: "eks", awsRegion: "eu-west-1", eksNodeCount: 6, eksNodeMaxCount: 4 }),
             ["agent-storage:eksNodeMaxCount, agent-storage:eksNodeCount"]);
-        assert.strictEqual(resolve({ target: "eks", awsRegion: "eu-west-1", eksNodeCount: 6 }).eks!.nodeMaxCount, 6);
+        assert.strictEqual(resolveEks({ eksNodeCount: 6 }).eks.nodeMaxCount, 6);
     });
 
     it("checks EKS zones against the region, and refuses the new VPC's keys next to an existing VPC", () => {

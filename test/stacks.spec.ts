@@ -100,7 +100,9 @@ describe("existing-cluster stack", () => {
     });
 });
 
-describe("EKS stack", () => {
+describe("EKS stack", function () {
+    // Each test builds a whole EKS stack against the mocks, which takes seconds on a busy machine.
+    this.timeout(60_000);
     const eks = { target: "eks", awsRegion: "us-east-1", eksAdminPrincipalArns: ["arn:aws:iam::111122223333:role/admin"] };
 
     it("builds a VPC with public and private subnets in two zones and nodes in the private ones", async () => {

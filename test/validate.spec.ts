@@ -1,11 +1,12 @@
 import * as assert from "assert";
 import {
-    checkAccessModeName, checkAdminPrincipals, checkDuration, checkEksInstanceType, checkEksNodeCounts, checkEksVersion, checkEksZones, checkImage,
+    checkAccessModeName, checkAdminPrincipals, checkClusterAdmins, checkPublicAccessCidrs, ipv4CidrProblem, checkDuration, checkEksInstanceType, checkEksNodeCounts, checkEksVersion, checkEksZones, checkImage,
     checkEmbeddingsHostPath, checkGracePeriod, checkKindDataDir, checkNewVpcKeysWithExistingVpc, parseDuration, checkVpcCidr, isArmInstanceType, checkEksNetwork, checkEmbeddingsShared, checkEmbeddingsVolume, checkExistingCluster,
     checkExistingNodeCount, checkKeepVersions, checkKindWorkers, checkModeServedByClass, checkNamespace, checkRegion, checkReplicas,
     checkSingleDefaultClass, checkStaticVolumeOnOneNode, checkStorageSize, checkTarget, checkUnknownKeys, formatProblems,
     awsProviderKeys, knownKeys, parseQuantity,
 } from "../stacks";
+import { eksStandardSupport } from "../components/cluster";
 
 describe("validation rules", () => {
     describe("unknown keys", () => {
@@ -287,7 +288,8 @@ describe("validation rules", () => {
             assert.match(twice.message, /eu-west-1a is listed twice.*one mount target per zone/);
             assert.match(checkEksZones("eks", "eu-west-1", ["eu-west-1a", "us-east-1b"])[0].message, /us-east-1b is not in the stack's region eu-west-1/);
             const nine = "abcdefghi".split("").map((l) => `eu-west-1${l}`);
-            assert.match(checkEksZones("eks", "eu-west-1", nine)[0].message, /9 zones.*at most 8/);
+            assert.match(checkEksZones("eks", "eu-west-1", nine)[0].message, /^eu-west-1i is not a zone the subnet plan fits: .*letters a to h/);
+            assert.match(checkEksZones("eks", "us-east-1", ["us-east-1a", "us-east-1-bos-1a"])[0].message, /^us-east-1-bos-1a is not a zone the subnet plan fits/);
             assert.deepStrictEqual(checkEksZones("eks", "eu-west-1", ["eu-west-1a", "eu-west-1b", "eu-west-1c"]), []);
             assert.deepStrictEqual(checkEksZones("kind", "eu-west-1", ["x", "x"]), []);
         });
@@ -335,7 +337,42 @@ describe("validation rules", () => {
         });
         it("refuses a Kubernetes version that is not major.minor", () => {
             for (const v of ["1.33.1", "v1.33", "latest"]) assert.strictEqual(checkEksVersion("eks", v)[0]?.key, "agent-storage:eksVersion", v);
-            assert.deepStrictEqual(checkEksVersion("eks", "1.34"), []);
+            assert.deepStrictEqual(checkEksVersion("eks", Object.keys(eksStandardSupport)[0]), []);
+        });
+        it("refuses a Kubernetes version outside EKS standard support, naming the key and the supported versions", () => {
+            const supported = { "1.34": "2026-12-02", "1.35": "2027-03-27" };
+            const [old] = checkEksVersion("eks", "1.33", supported);
+            assert.strictEqual(old.key, "agent-storage:eksVersion");
+            assert.strictEqual(old.message, "1.33 is not in EKS standard support; the versions that are, as the program knows them: 1.34 (until 2026-12-02), 1.35 (until 2027-03-27)");
+            assert.match(old.fix, /pulumi config set agent-storage:eksVersion 1\.35 /, "the newest");
+            assert.strictEqual(checkEksVersion("eks", "1.36", supported).length, 1, "not yet released on EKS, as far as the table knows");
+            assert.deepStrictEqual(checkEksVersion("eks", "1.35", supported), []);
+            for (const v of Object.keys(eksStandardSupport)) assert.deepStrictEqual(checkEksVersion("eks", v), [], `${v}, from the program's own table`);
+            assert.deepStrictEqual(checkEksVersion("kind", "1.10"), []);
+        });
+        it("reads IPv4 CIDRs as EKS takes them: a network address and a prefix up to 32", () => {
+            for (const c of ["203.0.113.7/32", "198.51.100.0/24", "10.0.0.0/8", "0.0.0.0/0"]) assert.strictEqual(ipv4CidrProblem(c), undefined, c);
+            for (const c of ["203.0.113.7", "203.0.113.7/33", "203.0.113/24", "2001:db8::/32", "x/8", "1.2.3.4/1/2", "256.1.1.0/24"]) {
+                assert.match(ipv4CidrProblem(c) ?? "", /not an IPv4 CIDR/, c);
+            }
+            assert.strictEqual(ipv4CidrProblem("198.51.100.7/24"), "has host bits set; the network is 198.51.100.0/24");
+        });
+        it("refuses public endpoint CIDRs that are malformed, open to everyone, or listed twice", () => {
+            assert.deepStrictEqual(checkPublicAccessCidrs("eks", ["203.0.113.7/32", "198.51.100.0/24"]), []);
+            const [malformed] = checkPublicAccessCidrs("eks", ["203.0.113.7"]);
+            assert.strictEqual(malformed.key, "agent-storage:eksPublicAccessCidrs");
+            assert.match(malformed.message, /"203\.0\.113\.7" not an IPv4 CIDR/);
+            assert.match(checkPublicAccessCidrs("eks", ["0.0.0.0/0"])[0].message, /0\.0\.0\.0\/0 opens the cluster's API endpoint to the whole internet/);
+            assert.match(checkPublicAccessCidrs("eks", ["10.1.0.0/0"])[0].message, /host bits/, "a /0 that is not 0.0.0.0 is malformed first");
+            assert.match(checkPublicAccessCidrs("eks", ["203.0.113.7/32", "203.0.113.7/32"])[0].message, /listed twice/);
+            assert.deepStrictEqual(checkPublicAccessCidrs("kind", ["0.0.0.0/0"]), []);
+        });
+        it("refuses a cluster nobody could administer: no creator admin and no admin principals", () => {
+            const [p] = checkClusterAdmins("eks", false, undefined);
+            assert.strictEqual(p.key, "agent-storage:eksClusterCreatorAdmin, agent-storage:eksAdminPrincipalArns");
+            assert.match(p.fix, /eksAdminPrincipalArns\[0\]/);
+            assert.deepStrictEqual(checkClusterAdmins("eks", false, ["arn:aws:iam::111122223333:role/admin"]), []);
+            assert.deepStrictEqual(checkClusterAdmins("eks", true, undefined), []);
         });
         it("refuses admin principals that are not IAM role or user ARNs, or are listed twice", () => {
             const role = "arn:aws:iam::111122223333:role/path/admin";

@@ -2,29 +2,54 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { renderEksKubeconfig } from "./eksKubeconfig";
-import { planSubnets } from "./network";
 
 export interface EksClusterArgs {
     clusterName: string;
     region: string;
-    /** Kubernetes minor version, e.g. "1.33". */
+    /** Kubernetes minor version, one of eksStandardSupport (settings refuse others). */
     version: string;
-    /** A new VPC is carved from this /16 unless `existingVpc` is given. */
-    vpcCidr: string;
-    availabilityZones: string[];
-    existingVpc?: { vpcId: string; publicSubnetIds: string[]; privateSubnetIds: string[] };
+    /** Subnets of the nodes, in at least two zones (an EksNetwork's, or the user's own VPC's). */
+    privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
+    /** Subnets for internet-facing load balancers; the control plane may place interfaces there too. */
+    publicSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
     nodeInstanceType: string;
     nodeCount: number;
     nodeMaxCount: number;
     /** IAM principals that get cluster-admin through EKS access entries. */
     adminPrincipalArns: string[];
+    /**
+     * CIDRs that may reach the API server's public endpoint. Empty: no public endpoint, only
+     * the private one inside the VPC (always on, so nodes never leave the VPC to reach it).
+     */
+    publicAccessCidrs: string[];
+    /**
+     * Whether the IAM identity that creates the cluster (the deployer) gets cluster-admin
+     * through an access entry of its own. EKS reads it only at creation: changing it replaces
+     * the cluster.
+     */
+    creatorIsAdmin: boolean;
 }
+
+/**
+ * Kubernetes minor versions in EKS standard support, with the day it ends, as read from the
+ * EKS version calendar on 2026-11-29. A version past its day moves to extended support (paid
+ * per cluster hour) and is then upgraded by EKS itself; re-read the calendar when a day passes.
+ */
+export const eksStandardSupport: Readonly<Record<string, string>> = {
+    "1.34": "2026-12-02",
+    "1.35": "2027-03-27",
+    "1.36": "2027-08-02",
+};
+
+/** IMDSv2 only, and one network hop: a pod's own network namespace cannot reach the node's credentials. */
+export const nodeMetadataOptions = { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 } as const;
 
 /** The nodes' CPU architecture: the node group runs Amazon Linux 2023 for x86_64. */
 export const eksNodeArchitecture: "x86_64" | "arm64" = "x86_64";
 
 const managedPolicy = (name: string) => `arn:aws:iam::aws:policy/${name}`;
 
+/** A role a service assumes, with AWS managed policies attached, each named after its policy. */
 function serviceRole(name: string, service: string, policies: string[], parent: pulumi.Resource): aws.iam.Role {
     const role = new aws.iam.Role(name, {
         assumeRolePolicy: JSON.stringify({
@@ -32,10 +57,18 @@ function serviceRole(name: string, service: string, policies: string[], parent: 
             Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }],
         }),
     }, { parent });
-    policies.forEach((policy, i) => new aws.iam.RolePolicyAttachment(`${name}-${i}`, {
+    policies.forEach((policy) => new aws.iam.RolePolicyAttachment(`${name}-${policy}`, {
         role: role.name, policyArn: managedPolicy(policy),
     }, { parent }));
     return role;
+}
+
+/**
+ * The stable part of an IAM principal's ARN, `<account>:<role|user>/<path/name>`, to name its
+ * access entry by: the ARN itself holds `::`, which a resource name may not.
+ */
+export function principalKey(arn: string): string {
+    return arn.split(":").slice(4).join(":");
 }
 
 /**
@@ -44,8 +77,8 @@ function serviceRole(name: string, service: string, policies: string[], parent: 
  */
 export class EksCluster extends pulumi.ComponentResource {
     public readonly clusterName: pulumi.Output<string>;
-    public readonly vpcId: pulumi.Output<string>;
-    public readonly privateSubnetIds: pulumi.Output<string[]>;
+    /** What Pod Identity roles name in their trust condition (aws:SourceArn). */
+    public readonly clusterArn: pulumi.Output<string>;
     /** The security group EKS attaches to managed nodes; EFS admits NFS only from it. */
     public readonly nodeSecurityGroupId: pulumi.Output<string>;
     public readonly kubeconfig: pulumi.Output<string>;
@@ -58,83 +91,53 @@ export class EksCluster extends pulumi.ComponentResource {
         super("agent-storage:cluster:EksCluster", name, {}, opts);
         const tags = { "app.kubernetes.io/part-of": "agent-storage", cluster: args.clusterName };
 
-        let vpcId: pulumi.Input<string>;
-        let publicSubnetIds: pulumi.Input<string>[];
-        let privateSubnetIds: pulumi.Input<string>[];
-        if (args.existingVpc) {
-            vpcId = args.existingVpc.vpcId;
-            publicSubnetIds = args.existingVpc.publicSubnetIds;
-            privateSubnetIds = args.existingVpc.privateSubnetIds;
-        } else {
-            const vpc = new aws.ec2.Vpc(`${name}-vpc`, {
-                cidrBlock: args.vpcCidr, enableDnsHostnames: true, enableDnsSupport: true, tags: { ...tags, Name: args.clusterName },
-            }, { parent: this });
-            const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags }, { parent: this });
-            const publicRoutes = new aws.ec2.RouteTable(`${name}-public`, {
-                vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }], tags,
-            }, { parent: this });
-            const plan = planSubnets(args.vpcCidr, args.availabilityZones);
-            const publicSubnets = plan.map((p, i) => new aws.ec2.Subnet(`${name}-public-${i}`, {
-                vpcId: vpc.id, cidrBlock: p.publicCidr, availabilityZone: p.zone, mapPublicIpOnLaunch: true,
-                tags: { ...tags, "kubernetes.io/role/elb": "1" },
-            }, { parent: this }));
-            publicSubnets.forEach((s, i) => new aws.ec2.RouteTableAssociation(`${name}-public-${i}`, {
-                subnetId: s.id, routeTableId: publicRoutes.id,
-            }, { parent: this }));
-            // One NAT gateway keeps a small stack cheap; nodes lose egress if its AZ fails.
-            const natIp = new aws.ec2.Eip(`${name}-nat`, { domain: "vpc", tags }, { parent: this });
-            const nat = new aws.ec2.NatGateway(`${name}-nat`, {
-                allocationId: natIp.id, subnetId: publicSubnets[0].id, tags,
-            }, { parent: this, dependsOn: [igw] });
-            const privateRoutes = new aws.ec2.RouteTable(`${name}-private`, {
-                vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }], tags,
-            }, { parent: this });
-            const privateSubnets = plan.map((p, i) => new aws.ec2.Subnet(`${name}-private-${i}`, {
-                vpcId: vpc.id, cidrBlock: p.privateCidr, availabilityZone: p.zone,
-                tags: { ...tags, "kubernetes.io/role/internal-elb": "1" },
-            }, { parent: this }));
-            privateSubnets.forEach((s, i) => new aws.ec2.RouteTableAssociation(`${name}-private-${i}`, {
-                subnetId: s.id, routeTableId: privateRoutes.id,
-            }, { parent: this }));
-            vpcId = vpc.id;
-            publicSubnetIds = publicSubnets.map((s) => s.id);
-            privateSubnetIds = privateSubnets.map((s) => s.id);
-        }
-
         const clusterRole = serviceRole(`${name}-cluster-role`, "eks.amazonaws.com", ["AmazonEKSClusterPolicy"], this);
         const cluster = new aws.eks.Cluster(`${name}-cluster`, {
             name: args.clusterName,
             version: args.version,
             roleArn: clusterRole.arn,
             vpcConfig: {
-                subnetIds: [...privateSubnetIds, ...publicSubnetIds],
+                subnetIds: pulumi.all([args.privateSubnetIds, args.publicSubnetIds]).apply(([priv, pub]) => [...priv, ...pub]),
                 endpointPrivateAccess: true,
-                endpointPublicAccess: true,
+                endpointPublicAccess: args.publicAccessCidrs.length > 0,
+                // EKS opens a public endpoint to 0.0.0.0/0 when no CIDRs are given, so none are sent then.
+                publicAccessCidrs: args.publicAccessCidrs.length > 0 ? args.publicAccessCidrs : undefined,
             },
             // Access entries instead of the aws-auth ConfigMap: IAM access is managed through the EKS API.
-            accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true },
+            accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: args.creatorIsAdmin },
+            // Stated, not left to the account's default: a version past standard support is not
+            // silently kept on paid extended support; EKS upgrades it instead.
+            upgradePolicy: { supportType: "STANDARD" },
             enabledClusterLogTypes: ["api", "audit", "authenticator"],
             tags,
         }, { parent: this });
 
-        args.adminPrincipalArns.forEach((arn, i) => {
-            const entry = new aws.eks.AccessEntry(`${name}-admin-${i}`, {
+        for (const arn of args.adminPrincipalArns) {
+            const key = principalKey(arn);
+            const entry = new aws.eks.AccessEntry(`${name}-admin-${key}`, {
                 clusterName: cluster.name, principalArn: arn, type: "STANDARD",
             }, { parent: this });
-            new aws.eks.AccessPolicyAssociation(`${name}-admin-${i}`, {
+            new aws.eks.AccessPolicyAssociation(`${name}-admin-${key}`, {
                 clusterName: cluster.name,
                 principalArn: entry.principalArn,
                 policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
                 accessScope: { type: "cluster" },
             }, { parent: this });
-        });
+        }
 
         const nodeRole = serviceRole(`${name}-node-role`, "ec2.amazonaws.com",
             ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"], this);
+        const launchTemplate = new aws.ec2.LaunchTemplate(`${name}-nodes`, {
+            description: "Managed node group: IMDSv2 only, one hop",
+            metadataOptions: nodeMetadataOptions,
+            tagSpecifications: [{ resourceType: "instance", tags }],
+            tags,
+        }, { parent: this });
         this.nodeGroup = new aws.eks.NodeGroup(`${name}-nodes`, {
             clusterName: cluster.name,
+            launchTemplate: { id: launchTemplate.id, version: pulumi.interpolate`${launchTemplate.latestVersion}` },
             nodeRoleArn: nodeRole.arn,
-            subnetIds: privateSubnetIds,
+            subnetIds: args.privateSubnetIds,
             instanceTypes: [args.nodeInstanceType],
             amiType: `AL2023_${eksNodeArchitecture}_STANDARD`,
             scalingConfig: { desiredSize: args.nodeCount, minSize: args.nodeCount, maxSize: args.nodeMaxCount },
@@ -147,8 +150,7 @@ export class EksCluster extends pulumi.ComponentResource {
         }, { parent: this, dependsOn: [this.nodeGroup] });
 
         this.clusterName = cluster.name;
-        this.vpcId = pulumi.output(vpcId);
-        this.privateSubnetIds = pulumi.output(privateSubnetIds);
+        this.clusterArn = cluster.arn;
         this.nodeSecurityGroupId = cluster.vpcConfig.clusterSecurityGroupId;
         this.kubeconfig = pulumi.secret(pulumi.all([cluster.name, cluster.endpoint, cluster.certificateAuthority])
             .apply(([clusterName, endpoint, ca]) => renderEksKubeconfig({
@@ -157,6 +159,6 @@ export class EksCluster extends pulumi.ComponentResource {
         this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, {
             parent: this, dependsOn: [this.nodeGroup],
         });
-        this.registerOutputs({ clusterName: this.clusterName, kubeconfig: this.kubeconfig, vpcId: this.vpcId });
+        this.registerOutputs({ clusterName: this.clusterName, kubeconfig: this.kubeconfig, nodeSecurityGroupId: this.nodeSecurityGroupId });
     }
 }

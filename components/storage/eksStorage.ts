@@ -5,9 +5,15 @@ import { workloadUid } from "../workloads/podSecurity";
 
 export interface EksStorageArgs {
     clusterName: pulumi.Input<string>;
+    /** Pod Identity roles trust this cluster only (aws:SourceArn), and its account (aws:SourceAccount). */
+    clusterArn: pulumi.Input<string>;
     vpcId: pulumi.Input<string>;
-    /** One EFS mount target goes in each, so pods on any node reach the file system. */
-    privateSubnetIds: pulumi.Input<string[]>;
+    /**
+     * The nodes' subnets by a stable key (the zone of a subnet the stack creates, the id of one
+     * it is given). One EFS mount target goes in each, named by its key, so pods on any node
+     * reach the file system and removing a subnet removes only its own mount target.
+     */
+    privateSubnets: Record<string, pulumi.Input<string>>;
     /** Only this group may reach EFS on TCP 2049. */
     nodeSecurityGroupId: pulumi.Input<string>;
     /** Names of the two classes. */
@@ -20,35 +26,108 @@ export interface EksStorageArgs {
     provider: k8s.Provider;
     /** The Pod Identity agent add-on; associations need it. */
     podIdentityAgent: pulumi.Resource;
-    /** Number of private subnets (mount targets are one per subnet). */
-    privateSubnetCount: number;
 }
 
 const defaultClassAnnotation = "storageclass.kubernetes.io/is-default-class";
 
+/** What a Pod Identity role may do: an AWS managed policy, or a policy document of its own. */
+type RolePermissions = { managedPolicyArn: string } | { inlinePolicy: pulumi.Input<string> };
+
 /**
- * A role that only the named service accounts can assume through EKS Pod Identity.
+ * The trust policy of a role that EKS Pod Identity hands out for this cluster only: the
+ * service's requests are honoured when they come from the cluster's account and on behalf
+ * of the cluster itself (aws:SourceAccount, aws:SourceArn), so no other cluster's
+ * association can take the role.
+ */
+export function podIdentityTrust(clusterArn: string): string {
+    return JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{
+            Effect: "Allow",
+            Principal: { Service: "pods.eks.amazonaws.com" },
+            Action: ["sts:AssumeRole", "sts:TagSession"],
+            Condition: {
+                StringEquals: { "aws:SourceAccount": clusterArn.split(":")[4] },
+                ArnEquals: { "aws:SourceArn": clusterArn },
+            },
+        }],
+    });
+}
+
+/**
+ * A role that only the named service account can assume through EKS Pod Identity.
  * Pod Identity rather than IRSA: no OIDC provider per cluster, and the trust policy does
- * not embed a cluster-specific issuer, so the same role shape works for every stack.
+ * not embed a cluster-specific issuer. One role per service account, so each gets only
+ * what it needs.
  */
 function podIdentityRole(
-    name: string, policyArn: string, clusterName: pulumi.Input<string>,
-    serviceAccounts: string[], deps: pulumi.Resource[], parent: pulumi.Resource,
+    name: string, permissions: RolePermissions, cluster: { name: pulumi.Input<string>; arn: pulumi.Input<string> },
+    serviceAccount: string, deps: pulumi.Resource[], parent: pulumi.Resource,
 ): pulumi.Resource[] {
-    const role = new aws.iam.Role(name, {
-        assumeRolePolicy: JSON.stringify({
-            Version: "2012-10-17",
-            Statement: [{
+    const role = new aws.iam.Role(name, { assumeRolePolicy: pulumi.output(cluster.arn).apply(podIdentityTrust) }, { parent });
+    const grant = "managedPolicyArn" in permissions
+        ? new aws.iam.RolePolicyAttachment(name, { role: role.name, policyArn: permissions.managedPolicyArn }, { parent })
+        : new aws.iam.RolePolicy(name, { role: role.name, policy: permissions.inlinePolicy }, { parent });
+    return [grant, new aws.eks.PodIdentityAssociation(name, {
+        clusterName: cluster.name, namespace: "kube-system", serviceAccount, roleArn: role.arn,
+    }, { parent, dependsOn: deps })];
+}
+
+/**
+ * What the EFS CSI node plugin needs of IAM: mounting and writing this file system through a
+ * mount target, and finding the mount target of its zone. Creating and deleting access points
+ * is the controller's alone.
+ */
+export function efsNodePolicy(fileSystemArn: string): string {
+    return JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+            {
                 Effect: "Allow",
-                Principal: { Service: "pods.eks.amazonaws.com" },
-                Action: ["sts:AssumeRole", "sts:TagSession"],
-            }],
-        }),
-    }, { parent });
-    const attachment = new aws.iam.RolePolicyAttachment(name, { role: role.name, policyArn }, { parent });
-    return [attachment, ...serviceAccounts.map((sa) => new aws.eks.PodIdentityAssociation(`${name}-${sa}`, {
-        clusterName, namespace: "kube-system", serviceAccount: sa, roleArn: role.arn,
-    }, { parent, dependsOn: deps }))];
+                Action: ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite", "elasticfilesystem:DescribeMountTargets"],
+                Resource: fileSystemArn,
+            },
+            { Effect: "Allow", Action: "ec2:DescribeAvailabilityZones", Resource: "*" },
+        ],
+    });
+}
+
+/**
+ * The file system's own policy: clients mount and write only through a mount target, over TLS,
+ * and through an access point (which fixes the uid and the directory), never as root of the
+ * whole file system.
+ */
+export function efsFileSystemPolicy(fileSystemArn: string): string {
+    const clientActions = ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite", "elasticfilesystem:ClientRootAccess"];
+    return JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Sid: "MountThroughMountTargets",
+                Effect: "Allow",
+                Principal: { AWS: "*" },
+                Action: ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
+                Resource: fileSystemArn,
+                Condition: { Bool: { "elasticfilesystem:AccessedViaMountTarget": "true" } },
+            },
+            {
+                Sid: "DenyWithoutTls",
+                Effect: "Deny",
+                Principal: { AWS: "*" },
+                Action: "*",
+                Resource: fileSystemArn,
+                Condition: { Bool: { "aws:SecureTransport": "false" } },
+            },
+            {
+                Sid: "DenyWithoutAccessPoint",
+                Effect: "Deny",
+                Principal: { AWS: "*" },
+                Action: clientActions,
+                Resource: fileSystemArn,
+                Condition: { Null: { "elasticfilesystem:AccessPointArn": "true" } },
+            },
+        ],
+    });
 }
 
 /**
@@ -68,8 +147,10 @@ export class EksStorage extends pulumi.ComponentResource {
         const tags = { "app.kubernetes.io/part-of": "agent-storage" };
 
         // EBS CSI driver.
-        const ebsIdentity = podIdentityRole(`${name}-ebs-csi`, "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy",
-            args.clusterName, ["ebs-csi-controller-sa"], [args.podIdentityAgent], this);
+        const cluster = { name: args.clusterName, arn: args.clusterArn };
+        const ebsIdentity = podIdentityRole(`${name}-ebs-csi-controller`,
+            { managedPolicyArn: "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy" },
+            cluster, "ebs-csi-controller-sa", [args.podIdentityAgent], this);
         const ebsDriver = new aws.eks.Addon(`${name}-ebs-csi`, {
             clusterName: args.clusterName, addonName: "aws-ebs-csi-driver",
         }, { parent: this, dependsOn: ebsIdentity });
@@ -87,16 +168,25 @@ export class EksStorage extends pulumi.ComponentResource {
             throughputMode: "elastic",
             tags: { ...tags, Name: `${name}-embeddings` },
         }, { parent: this, retainOnDelete: !args.deleteDataOnDestroy });
-        const mountTargets = Array.from({ length: args.privateSubnetCount }, (_, i) => new aws.efs.MountTarget(`${name}-efs-${i}`, {
+        const fileSystemPolicy = new aws.efs.FileSystemPolicy(`${name}-efs`, {
             fileSystemId: this.fileSystem.id,
-            subnetId: pulumi.output(args.privateSubnetIds).apply((ids) => ids[i]),
+            policy: this.fileSystem.arn.apply(efsFileSystemPolicy),
+        }, { parent: this });
+        const mountTargets = Object.entries(args.privateSubnets).map(([key, subnetId]) => new aws.efs.MountTarget(`${name}-efs-${key}`, {
+            fileSystemId: this.fileSystem.id,
+            subnetId,
             securityGroups: [nfs.id],
         }, { parent: this }));
-        const efsIdentity = podIdentityRole(`${name}-efs-csi`, "arn:aws:iam::aws:policy/service-role/AmazonEFSCSIDriverPolicy",
-            args.clusterName, ["efs-csi-controller-sa", "efs-csi-node-sa"], [args.podIdentityAgent], this);
+        const efsIdentity = [
+            ...podIdentityRole(`${name}-efs-csi-controller`,
+                { managedPolicyArn: "arn:aws:iam::aws:policy/service-role/AmazonEFSCSIDriverPolicy" },
+                cluster, "efs-csi-controller-sa", [args.podIdentityAgent], this),
+            ...podIdentityRole(`${name}-efs-csi-node`, { inlinePolicy: this.fileSystem.arn.apply(efsNodePolicy) },
+                cluster, "efs-csi-node-sa", [args.podIdentityAgent], this),
+        ];
         const efsDriver = new aws.eks.Addon(`${name}-efs-csi`, {
             clusterName: args.clusterName, addonName: "aws-efs-csi-driver",
-        }, { parent: this, dependsOn: [...efsIdentity, ...mountTargets] });
+        }, { parent: this, dependsOn: [...efsIdentity, ...mountTargets, fileSystemPolicy] });
 
         const k8sOpts = { parent: this, provider: args.provider };
         this.blockClass = new k8s.storage.v1.StorageClass(`${name}-gp3`, {

@@ -33,6 +33,11 @@ export const T = {
     cronJob: "kubernetes:batch/v1:CronJob",
     efsFileSystem: "aws:efs/fileSystem:FileSystem",
     ebsVolume: "aws:ebs/volume:Volume",
+    efsFileSystemPolicy: "aws:efs/fileSystemPolicy:FileSystemPolicy",
+    eksCluster: "aws:eks/cluster:Cluster",
+    eksNodeGroup: "aws:eks/nodeGroup:NodeGroup",
+    launchTemplate: "aws:ec2/launchTemplate:LaunchTemplate",
+    iamRole: "aws:iam/role:Role",
 } as const;
 
 export const WORKLOAD_TYPES: readonly string[] = [T.pod, T.deployment, T.statefulSet, T.daemonSet, T.job, T.cronJob];

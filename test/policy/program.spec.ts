@@ -20,6 +20,10 @@ const shapes: [string, RawConfig][] = [
     ["existing cluster", { target: "existing", kubeconfig: path.join(fixturesDir, "kubeconfig"), kubeContext: "ctx" }],
     ["eks", { target: "eks", awsRegion: "us-east-1" }],
     ["eks, deleteDataOnDestroy", { target: "eks", awsRegion: "us-east-1", deleteDataOnDestroy: true }],
+    ["eks, public endpoint for one network, listed admins only", {
+        target: "eks", awsRegion: "us-east-1", eksPublicAccessCidrs: ["203.0.113.7/32"],
+        eksClusterCreatorAdmin: false, eksAdminPrincipalArns: ["arn:aws:iam::111122223333:role/admin"],
+    }],
 ];
 
 async function violations(resources: Res[], only?: string): Promise<string[]> {

@@ -13,6 +13,13 @@ import { singleDefaultStorageClass } from "../../policy/rules/single-default-sto
 import { dataClaimsSurviveDestroy } from "../../policy/rules/data-claims-survive-destroy";
 import { storageEncrypted } from "../../policy/rules/storage-encrypted";
 import { containersNonRoot } from "../../policy/rules/containers-non-root";
+import { eksClusterHardened } from "../../policy/rules/eks-cluster-hardened";
+import { nodesRequireImdsv2 } from "../../policy/rules/nodes-require-imdsv2";
+import { efsTlsAndAccessPoints } from "../../policy/rules/efs-tls-and-access-points";
+import { podIdentityTrustScoped } from "../../policy/rules/pod-identity-trust-scoped";
+import { eksStandardSupport, nodeMetadataOptions } from "../../components/cluster/eksCluster";
+import { efsFileSystemPolicy, podIdentityTrust } from "../../components/storage/eksStorage";
+import { defaults } from "../../stacks/settings";
 // @pulumi/policy/proxy.d.ts declares no exports, though the module has these at run time.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { unknownCheckingProxy, unknownStringValue } = require("@pulumi/policy/proxy");
@@ -378,5 +385,92 @@ describe("policy: containers-non-root", () => {
     });
     it("ignores non-workloads", async () => {
         assert.deepStrictEqual(await runResourcePolicy(p, claim("embeddings")), []);
+    });
+});
+
+// ---- EKS and AWS resources, shaped as the program creates them ----
+
+function eksCluster(o: { vpcConfig?: Record<string, unknown>; version?: string; upgradePolicy?: Record<string, unknown> | null } = {}): Res {
+    return res(T.eksCluster, "eks-cluster", {
+        name: "agent-storage",
+        version: o.version ?? defaults.eks.version,
+        vpcConfig: o.vpcConfig ?? { subnetIds: ["s1", "s2"], endpointPrivateAccess: true, endpointPublicAccess: false },
+        ...(o.upgradePolicy === null ? {} : { upgradePolicy: o.upgradePolicy ?? { supportType: "STANDARD" } }),
+    });
+}
+
+describe("policy: eks-cluster-hardened", () => {
+    const p = eksClusterHardened;
+    it("is quiet on the program's cluster: private endpoint, public one closed or opened to named networks, standard support", async () => {
+        assert.deepStrictEqual(await runResourcePolicy(p, eksCluster()), []);
+        const named = eksCluster({ vpcConfig: { endpointPrivateAccess: true, endpointPublicAccess: true, publicAccessCidrs: ["203.0.113.7/32"] } });
+        assert.deepStrictEqual(await runResourcePolicy(p, named), []);
+    });
+    it("fires on a public endpoint open to everyone, whether said (0.0.0.0/0) or left to EKS's default", async () => {
+        for (const vpcConfig of [
+            { endpointPrivateAccess: true, endpointPublicAccess: true, publicAccessCidrs: ["0.0.0.0/0"] },
+            { endpointPrivateAccess: true, endpointPublicAccess: true },
+            { endpointPrivateAccess: true },
+        ]) {
+            assert.match(messages(await runResourcePolicy(p, eksCluster({ vpcConfig }))), /public API endpoint to the whole internet/, JSON.stringify(vpcConfig));
+        }
+    });
+    it("fires on a cluster without a private endpoint", async () => {
+        const v = await runResourcePolicy(p, eksCluster({ vpcConfig: { endpointPrivateAccess: false, endpointPublicAccess: false } }));
+        assert.match(messages(v), /no private API endpoint/);
+    });
+    it("fires on a version outside standard support and on an unstated or extended support type", async () => {
+        const listed = Object.keys(eksStandardSupport).join(", ");
+        assert.ok(messages(await runResourcePolicy(p, eksCluster({ version: "1.31" }))).includes(`Kubernetes 1.31, outside EKS standard support as the program knows it (${listed})`));
+        assert.match(messages(await runResourcePolicy(p, eksCluster({ upgradePolicy: null }))), /upgradePolicy\.supportType STANDARD/);
+        assert.match(messages(await runResourcePolicy(p, eksCluster({ upgradePolicy: { supportType: "EXTENDED" } }))), /upgradePolicy\.supportType STANDARD/);
+    });
+});
+
+describe("policy: nodes-require-imdsv2", () => {
+    const p = nodesRequireImdsv2;
+    const template = (metadataOptions?: Record<string, unknown>) => res(T.launchTemplate, "eks-nodes", metadataOptions ? { metadataOptions } : {});
+    it("is quiet on the program's launch template and a node group that uses one", async () => {
+        assert.deepStrictEqual(await runResourcePolicy(p, template({ ...nodeMetadataOptions })), []);
+        assert.deepStrictEqual(await runResourcePolicy(p, res(T.eksNodeGroup, "eks-nodes", { launchTemplate: { id: "lt-1", version: "1" } })), []);
+    });
+    it("fires on optional tokens, a hop limit above 1, and on a template that says nothing", async () => {
+        assert.match(messages(await runResourcePolicy(p, template({ httpTokens: "optional", httpPutResponseHopLimit: 1 }))), /httpTokens is "optional", not "required"/);
+        assert.match(messages(await runResourcePolicy(p, template({ httpTokens: "required", httpPutResponseHopLimit: 2 }))), /httpPutResponseHopLimit is 2, not 1/);
+        assert.strictEqual((await runResourcePolicy(p, template())).length, 1);
+    });
+    it("fires on a managed node group without a launch template", async () => {
+        assert.match(messages(await runResourcePolicy(p, res(T.eksNodeGroup, "eks-nodes", { clusterName: "c" }))), /no launch template/);
+    });
+});
+
+describe("policy: efs-tls-and-access-points", () => {
+    const p = efsTlsAndAccessPoints;
+    const fileSystem = res(T.efsFileSystem, "storage-efs", { encrypted: true });
+    const policyOf = (policy: string) => res(T.efsFileSystemPolicy, "storage-efs", { fileSystemId: "fs-1", policy });
+    it("is quiet on the program's file system policy", async () => {
+        assert.deepStrictEqual(await runStackPolicy(p, [fileSystem, policyOf(efsFileSystemPolicy("arn:aws:elasticfilesystem:us-east-1:111122223333:file-system/fs-1"))]), []);
+    });
+    it("fires on a policy that lets clients in without TLS or without an access point", async () => {
+        const allowAll = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: "*" }, Action: "*", Resource: "*" }] });
+        const v = await runStackPolicy(p, [fileSystem, policyOf(allowAll)]);
+        assert.match(messages(v), /lacks a Deny when aws:SecureTransport is false \(TLS\) and a Deny when elasticfilesystem:AccessPointArn is null/);
+    });
+    it("fires on a file system that has no policy at all", async () => {
+        assert.match(messages(await runStackPolicy(p, [fileSystem])), /1 EFS file system\(s\) but 0 file system policy/);
+    });
+});
+
+describe("policy: pod-identity-trust-scoped", () => {
+    const p = podIdentityTrustScoped;
+    const role = (assumeRolePolicy: string) => res(T.iamRole, "storage-efs-csi-node", { assumeRolePolicy });
+    it("is quiet on the program's Pod Identity trust and on roles for other services", async () => {
+        assert.deepStrictEqual(await runResourcePolicy(p, role(podIdentityTrust("arn:aws:eks:us-east-1:111122223333:cluster/agent-storage"))), []);
+        const ec2 = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] });
+        assert.deepStrictEqual(await runResourcePolicy(p, role(ec2)), []);
+    });
+    it("fires on a Pod Identity trust without aws:SourceAccount", async () => {
+        const open = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: ["pods.eks.amazonaws.com"] }, Action: ["sts:AssumeRole", "sts:TagSession"] }] });
+        assert.match(messages(await runResourcePolicy(p, role(open))), /lets pods\.eks\.amazonaws\.com assume it for any account/);
     });
 });
