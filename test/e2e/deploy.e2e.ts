@@ -14,7 +14,7 @@ import { OutputMap, Stack } from "@pulumi/pulumi/automation";
 import {
     CHECKPOINTS_PATH, DataFingerprint, EMBEDDINGS_PATH, GENERATOR, INFERENCE, WORKLOAD_IMAGE,
     describeNamespace, engineOutput, execIn, execOk, exists, fingerprintOf, kubectlJson,
-    kubectlRun, note, openStack, readyPods, removeStack, secs, setConfig, stateResources, waitFor,
+    kubectlRun, note, readyPods, secs, setConfig, stateResources, waitFor,
 } from "./lib";
 import { KindSuiteCluster, SHARED_CLASS, requireKindEnvironment } from "./kindCluster";
 
@@ -79,13 +79,7 @@ describe("e2e deploy: pulumi up / preview / refresh / destroy on a kind cluster 
         this.timeout(600000);
         const t0 = Date.now();
         // Start from empty: a run that died earlier may have left the cluster, the stack or data.
-        cluster.reset();
-        stack = await openStack(STACK, baseConfig);
-        if ((await stateResources(stack)).length > 0) {
-            note(`stack ${STACK} has resources from an earlier run: forgetting them (the cluster is gone)`);
-            await removeStack(stack, STACK);
-            stack = await openStack(STACK, baseConfig);
-        }
+        stack = await cluster.openFreshStack(STACK, baseConfig);
         await stack.workspace.removeConfig(STACK, "agent-storage:embeddingsAccessMode").catch(() => undefined);
         note(`stack ${STACK} ready, no kind cluster ${cluster.name}, no data dir (${secs(t0)})`);
     });
@@ -95,21 +89,8 @@ describe("e2e deploy: pulumi up / preview / refresh / destroy on a kind cluster 
         if (process.env.AGENT_STORAGE_E2E === "skip" || !stack) return;
         // Leave the machine clean whatever failed: really delete the data, the cluster, the
         // stack and its Pulumi.e2e.yaml.
-        const t0 = Date.now();
-        try {
-            if (!state.cleanedUp) {
-                await stack.workspace.removeConfig(STACK, "agent-storage:embeddingsAccessMode").catch(() => undefined);
-                await setConfig(stack, { deleteDataOnDestroy: "true" });
-                if ((await stateResources(stack)).length > 0) {
-                    await stack.destroy({ onOutput: engineOutput("cleanup") }).catch((e) => note(`cleanup destroy: ${(e as Error).message.split("\n")[0]}`));
-                }
-            }
-        } finally {
-            cluster.cleanup();
-            cluster.reset();
-            await removeStack(stack, STACK);
-            note(`cleanup done: kind cluster ${cluster.name} deleted, data dir removed, stack ${STACK} removed (${secs(t0)})`);
-        }
+        await stack.workspace.removeConfig(STACK, "agent-storage:embeddingsAccessMode").catch(() => undefined);
+        await cluster.tearDown(stack, STACK);
     });
 
     /** `up`, then kubectl points at the cluster it created (or kept). */

@@ -15,7 +15,7 @@ import { Stack } from "@pulumi/pulumi/automation";
 import {
     DataFingerprint, EMBEDDINGS_PATH, GENERATOR, INFERENCE, K8sObject,
     engineOutput, execIn, execOk, fingerprintOf, kubectlJson, kubectlRun, note, openStack, readyPods,
-    removeStack, secs, setConfig, stateResources, waitFor,
+    removeStack, secs, setConfig, waitFor,
 } from "./lib";
 import { KIND_WORKERS as WORKERS, KindSuiteCluster, NODE_LOCAL_CLASS, SHARED_CLASS, requireKindEnvironment } from "./kindCluster";
 
@@ -91,29 +91,13 @@ describe(`e2e kind: one writer and readers on several nodes (stack ${STACK}, ${1
         requireKindEnvironment(this, "kind", cluster);
         this.timeout(900000);
         // Start from empty: an earlier run may have left the cluster, the stack or data.
-        cluster.reset();
-        stack = await openStack(STACK, config());
-        if ((await stateResources(stack)).length > 0) {
-            note(`stack ${STACK} has resources from an earlier run: forgetting them (the cluster is gone)`);
-            await removeStack(stack, STACK);
-            stack = await openStack(STACK, config());
-        }
+        stack = await cluster.openFreshStack(STACK, config());
     });
 
     after(async function () {
         this.timeout(600000);
         if (process.env.AGENT_STORAGE_E2E === "skip" || !stack) return;
-        const t0 = Date.now();
-        try {
-            await setConfig(stack, { deleteDataOnDestroy: "true" });
-            if ((await stateResources(stack)).length > 0) {
-                await stack.destroy({ onOutput: engineOutput("cleanup") }).catch((e) => note(`cleanup destroy: ${(e as Error).message.split("\n")[0]}`));
-            }
-        } finally {
-            cluster.cleanup();
-            await removeStack(stack, STACK);
-            note(`cleanup done: kind cluster ${cluster.name} deleted, stack ${STACK} removed (${secs(t0)})`);
-        }
+        await cluster.tearDown(stack, STACK);
     });
 
     const up = async (what: string) => {

@@ -9,8 +9,10 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { OutputMap } from "@pulumi/pulumi/automation";
-import { LOCAL_KUBECONFIG, ROOT, kubectlPath, toolchainProblems, useKubeconfig } from "./lib";
+import { OutputMap, Stack } from "@pulumi/pulumi/automation";
+import {
+    LOCAL_KUBECONFIG, ROOT, engineOutput, kubectlPath, note, openStack, removeStack, secs, setConfig, stateResources, toolchainProblems, useKubeconfig,
+} from "./lib";
 
 /** Workers of every suite's cluster: readers need other nodes than the writer's. */
 export const KIND_WORKERS = 2;
@@ -81,6 +83,39 @@ export class KindSuiteCluster {
         if (!kubeconfig) throw new Error(`the stack has no kubeconfig output: ${Object.keys(outputs).join(", ")}`);
         fs.writeFileSync(this.kubeconfigFile, kubeconfig, { mode: 0o600 });
         useKubeconfig(this.kubeconfigFile);
+    }
+
+    /**
+     * Opens the suite's stack from empty: the cluster and data dir an earlier, killed run may
+     * have left are deleted, and so is the state that still names them.
+     */
+    async openFreshStack(stackName: string, config: Record<string, string>): Promise<Stack> {
+        this.reset();
+        let stack = await openStack(stackName, config);
+        if ((await stateResources(stack)).length > 0) {
+            note(`stack ${stackName} has resources from an earlier run: forgetting them (the cluster is gone)`);
+            await removeStack(stack, stackName);
+            stack = await openStack(stackName, config);
+        }
+        return stack;
+    }
+
+    /** Destroys the stack with its data, then deletes the cluster, the data dir and the stack; never throws. */
+    async tearDown(stack: Stack, stackName: string): Promise<void> {
+        const t0 = Date.now();
+        try {
+            await setConfig(stack, { deleteDataOnDestroy: "true" });
+            if ((await stateResources(stack)).length > 0) {
+                await stack.destroy({ onOutput: engineOutput("cleanup") }).catch((e) => note(`cleanup destroy: ${(e as Error).message.split("\n")[0]}`));
+            }
+        } catch (e) {
+            note(`cleanup of stack ${stackName}: ${(e as Error).message.split("\n")[0]}`);
+        } finally {
+            this.cleanup();
+            this.reset();
+            await removeStack(stack, stackName);
+            note(`cleanup done: kind cluster ${this.name} deleted, data dir removed, stack ${stackName} removed (${secs(t0)})`);
+        }
     }
 
     /** Deletes the cluster and its kubeconfig; kubectl points at the local cluster again. */

@@ -10,8 +10,8 @@ import * as assert from "assert";
 import { Stack } from "@pulumi/pulumi/automation";
 import {
     EMBEDDINGS_PATH, GENERATOR, INFERENCE, RunResult, describeNamespace, engineOutput, execIn, execOk,
-    fingerprintOf, kubectlJson, kubectlSpawn, note, openStack, readyPods, removeStack, secs, setConfig, sleep,
-    stateResources, waitFor,
+    fingerprintOf, kubectlJson, kubectlSpawn, note, readyPods, secs, sleep,
+    waitFor,
 } from "./lib";
 import { KindSuiteCluster, requireKindEnvironment } from "./kindCluster";
 
@@ -67,13 +67,7 @@ describe("e2e refresh: refreshes while readers read (stack e2e-refresh)", functi
         this.timeout(900000);
         const t0 = Date.now();
         // Start from empty: a run that died earlier may have left the cluster, the stack or data.
-        cluster.reset();
-        stack = await openStack(STACK, config);
-        if ((await stateResources(stack)).length > 0) {
-            note(`stack ${STACK} has resources from an earlier run: forgetting them (the cluster is gone)`);
-            await removeStack(stack, STACK);
-            stack = await openStack(STACK, config);
-        }
+        stack = await cluster.openFreshStack(STACK, config);
         try {
             const res = await stack.up({ onOutput: engineOutput("up") });
             assert.strictEqual(res.summary.result, "succeeded");
@@ -94,19 +88,8 @@ describe("e2e refresh: refreshes while readers read (stack e2e-refresh)", functi
     after(async function () {
         this.timeout(600000);
         if (process.env.AGENT_STORAGE_E2E === "skip" || !stack) return;
-        const t0 = Date.now();
         for (const r of readers) r.done.catch(() => undefined);
-        try {
-            await setConfig(stack, { deleteDataOnDestroy: "true" });
-            if ((await stateResources(stack)).length > 0) {
-                await stack.destroy({ onOutput: engineOutput("cleanup") }).catch((e) => note(`cleanup destroy: ${(e as Error).message.split("\n")[0]}`));
-            }
-        } finally {
-            cluster.cleanup();
-            cluster.reset();
-            await removeStack(stack, STACK);
-            note(`cleanup done: kind cluster ${cluster.name} deleted, data dir removed, stack ${STACK} removed (${secs(t0)})`);
-        }
+        await cluster.tearDown(stack, STACK);
     });
 
     it("every inference pod runs its reader loop (refresher serve) on the first version, and a second fast reader starts beside it", async function () {

@@ -13,7 +13,7 @@ import { Stack } from "@pulumi/pulumi/automation";
 import { kindStaticVolumeNode, staticVolumeHostDir } from "../../components/cluster";
 import {
     EMBEDDINGS_PATH, GENERATOR, INFERENCE, K8sObject, engineOutput, execIn, fingerprintOf, kubectlJson, note,
-    openStack, readyPods, removeStack, secs, setConfig, stateResources, waitFor,
+    readyPods, secs, waitFor,
 } from "./lib";
 import { KIND_WORKERS, KindSuiteCluster, requireKindEnvironment } from "./kindCluster";
 
@@ -41,30 +41,13 @@ describe(`e2e static host-path volume on several nodes (stack ${STACK})`, functi
     before(async function () {
         requireKindEnvironment(this, "static", cluster);
         this.timeout(600000);
-        cluster.reset();
-        stack = await openStack(STACK, config);
-        if ((await stateResources(stack)).length > 0) {
-            note(`stack ${STACK} has resources from an earlier run: forgetting them (the cluster is gone)`);
-            await removeStack(stack, STACK);
-            stack = await openStack(STACK, config);
-        }
+        stack = await cluster.openFreshStack(STACK, config);
     });
 
     after(async function () {
         this.timeout(600000);
         if (process.env.AGENT_STORAGE_E2E === "skip" || !stack) return;
-        const t0 = Date.now();
-        try {
-            await setConfig(stack, { deleteDataOnDestroy: "true" });
-            if ((await stateResources(stack)).length > 0) {
-                await stack.destroy({ onOutput: engineOutput("cleanup") }).catch((e) => note(`cleanup destroy: ${(e as Error).message.split("\n")[0]}`));
-            }
-        } finally {
-            cluster.cleanup();
-            cluster.reset();
-            await removeStack(stack, STACK);
-            note(`cleanup done: kind cluster ${cluster.name} deleted, data dir removed, stack ${STACK} removed (${secs(t0)})`);
-        }
+        await cluster.tearDown(stack, STACK);
     });
 
     it(`1. up pins the static volume to the node that has the folder (${pinned}), and every pod that mounts it runs there`, async function () {
