@@ -93,6 +93,17 @@ describe("e2e deploy: pulumi up / preview / refresh / destroy on a kind cluster 
         await cluster.tearDown(stack, STACK);
     });
 
+    /** The error of a preview or up that must fail; fails the test when it succeeds. */
+    const failureOf = async (op: "preview" | "up", what: string): Promise<Error> => {
+        try {
+            if (op === "preview") await stack!.preview();
+            else await stack!.up();
+        } catch (e) {
+            return e as Error;
+        }
+        throw new assert.AssertionError({ message: `${op} with ${what} must fail, and succeeded` });
+    };
+
     /** `up`, then kubectl points at the cluster it created (or kept). */
     const up = async (what: string): Promise<OutputMap> => {
         const t0 = Date.now();
@@ -277,17 +288,10 @@ describe("e2e deploy: pulumi up / preview / refresh / destroy on a kind cluster 
         await setConfig(stack!, { namespace: renamed });
         try {
             for (const op of ["preview", "up"] as const) {
-                let err: Error | undefined;
-                try {
-                    if (op === "preview") await stack!.preview();
-                    else await stack!.up();
-                } catch (e) {
-                    err = e as Error;
-                }
-                assert.ok(err, `${op} with a renamed namespace must fail`);
-                assert.match(err!.message, new RegExp(`agent-storage:namespace: "${NS}" -> "${renamed}"`), `${op}: names the key and both values:\n${err!.message}`);
-                assert.match(err!.message, new RegExp(`it is now in namespace ${NS}`), `${op}: says where the data is`);
-                assert.match(err!.message, /agent-storage:confirmDataMove/, `${op}: names the way through`);
+                const err = await failureOf(op, "a renamed namespace");
+                assert.match(err.message, new RegExp(`agent-storage:namespace: "${NS}" -> "${renamed}"`), `${op}: names the key and both values:\n${err.message}`);
+                assert.match(err.message, new RegExp(`it is now in namespace ${NS}`), `${op}: says where the data is`);
+                assert.match(err.message, /agent-storage:confirmDataMove/, `${op}: names the way through`);
                 note(`${op} refused the rename as expected`);
             }
             assert.ok(!exists("namespace", renamed), `namespace ${renamed} was not created`);
@@ -372,15 +376,7 @@ describe("e2e deploy: pulumi up / preview / refresh / destroy on a kind cluster 
         await setConfig(stack!, { embeddingsAccessMode: "ReadOnlyMany" });
         try {
             for (const op of ["preview", "up"] as const) {
-                let err: Error | undefined;
-                try {
-                    if (op === "preview") await stack!.preview();
-                    else await stack!.up();
-                } catch (e) {
-                    err = e as Error;
-                }
-                assert.ok(err, `${op} with embeddingsAccessMode=ReadOnlyMany must fail`);
-                const text = err!.message;
+                const text = (await failureOf(op, "embeddingsAccessMode=ReadOnlyMany")).message;
                 assert.match(text, /agent-storage:embeddingsAccessMode/, `${op}: the message names the key:\n${text}`);
                 assert.match(text, /ReadOnlyMany/, `${op}: the message names the mode`);
                 assert.match(text, /nothing was created/, `${op}: the message says nothing was created`);
