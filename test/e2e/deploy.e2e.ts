@@ -305,9 +305,8 @@ describe("e2e deploy: pulumi up / preview / refresh / destroy on a kind cluster 
         // A size the class cannot make: refused by preview too, before the claim is touched.
         await setConfig(stack!, { embeddingsSize: "3Gi" });
         try {
-            const err = await stack!.preview().then(() => undefined, (e: Error) => e);
-            assert.ok(err, "preview with a bigger claim on a class that cannot grow must fail");
-            assert.match(err!.message, /agent-storage:embeddingsSize: "2Gi" -> "3Gi": volumes of class "shared" cannot grow/, err!.message);
+            const err = await failureOf("preview", "a bigger claim on a class that cannot grow");
+            assert.match(err.message, /agent-storage:embeddingsSize: "2Gi" -> "3Gi": volumes of class "shared" cannot grow/, err.message);
             note("preview refused the size change as expected");
         } finally {
             await stack!.workspace.removeConfig(STACK, "agent-storage:embeddingsSize");
