@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { CommandRunner, KindClusterInputs, kindClusterProvider, renderKindConfig } from "../components/cluster";
+import { CommandRunner, KindClusterInputs, commonFolder, kindClusterProvider, renderKindConfig } from "../components/cluster";
 
 /** A fake `kind`/`docker` that records calls and can be told what is missing. */
 function fakeTools(opts: { noKind?: boolean; noDocker?: boolean; clusters?: string[] } = {}) {
@@ -75,6 +75,21 @@ describe("kind cluster provider", () => {
         assert.ok(fs.existsSync(path.join(dir, "lp")), "data kept");
         await kindClusterProvider(tools.run).delete!("agent", { ...inputs(dir, { deleteDataOnDestroy: true }), kubeconfig: "" });
         assert.ok(!fs.existsSync(path.join(dir, "lp")), "data deleted on request");
+    });
+
+    it("deleting data removes the whole data dir, the empty folders around the volumes too, and nothing beside it", async () => {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "kind-data-"));
+        const dataDir = path.join(root, "cluster");
+        const hostDirs = [path.join(dataDir, "local-path"), path.join(dataDir, "nodes", "worker", "local-path"), path.join(dataDir, "shared")];
+        for (const d of hostDirs) fs.mkdirSync(d, { recursive: true });
+        fs.writeFileSync(path.join(dataDir, "shared", "bytes"), "x");
+        fs.mkdirSync(path.join(root, "other"));
+        const tools = fakeTools();
+        await kindClusterProvider(tools.run).delete!("agent", { ...inputs(dataDir, { deleteDataOnDestroy: true, hostDirs }), kubeconfig: "" });
+        assert.ok(!fs.existsSync(dataDir), "the data dir is gone");
+        assert.ok(fs.existsSync(path.join(root, "other")), "a folder beside it stays");
+        assert.strictEqual(commonFolder(hostDirs), dataDir);
+        fs.rmSync(root, { recursive: true, force: true });
     });
 
     it("reports a cluster deleted outside Pulumi as gone on refresh", async () => {

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { renderEksKubeconfig } from "./eksKubeconfig";
+import { partOf, partOfLabel } from "../labels";
 
 export interface EksClusterArgs {
     clusterName: string;
@@ -89,7 +90,7 @@ export class EksCluster extends pulumi.ComponentResource {
 
     constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("agent-storage:cluster:EksCluster", name, {}, opts);
-        const tags = { "app.kubernetes.io/part-of": "agent-storage", cluster: args.clusterName };
+        const tags = { [partOfLabel]: partOf, cluster: args.clusterName };
 
         const clusterRole = serviceRole(`${name}-cluster-role`, "eks.amazonaws.com", ["AmazonEKSClusterPolicy"], this);
         const cluster = new aws.eks.Cluster(`${name}-cluster`, {

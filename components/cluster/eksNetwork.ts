@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { partOf, partOfLabel } from "../labels";
 
 /** One zone's share of a new VPC: a public and a private /20 carved from the /16. */
 export interface SubnetPlan {
@@ -64,7 +65,7 @@ export class EksNetwork extends pulumi.ComponentResource {
 
     constructor(name: string, args: EksNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("agent-storage:cluster:EksNetwork", name, {}, opts);
-        const tags = { "app.kubernetes.io/part-of": "agent-storage", cluster: args.clusterName };
+        const tags = { [partOfLabel]: partOf, cluster: args.clusterName };
         const plan = planSubnets(args.vpcCidr, args.availabilityZones);
 
         const vpc = new aws.ec2.Vpc(`${name}-vpc`, {

@@ -40,6 +40,15 @@ export function defaultRunner(): CommandRunner {
     });
 }
 
+/** The deepest folder that holds every one of `dirs`: the cluster's data dir for its volume folders. */
+export function commonFolder(dirs: string[]): string {
+    const path = require("path");
+    const parts: string[][] = dirs.map((d) => path.resolve(d).split(path.sep));
+    const shared: string[] = [];
+    for (let i = 0; parts.every((p) => i < p.length && p[i] === parts[0][i]); i++) shared.push(parts[0][i]);
+    return shared.join(path.sep) || path.sep;
+}
+
 /**
  * A dynamic provider that drives the `kind` CLI. A dynamic provider (rather than a plugin
  * binary) because every plugin is one more Go build on machines that cannot download one.
@@ -121,7 +130,17 @@ export function kindClusterProvider(run: CommandRunner): pulumi.dynamic.Resource
             await run("kind", ["delete", "cluster", "--name", id]);
             if (props.deleteDataOnDestroy) {
                 const fs = require("fs");
-                for (const dir of props.hostDirs) fs.rmSync(dir, { recursive: true, force: true });
+                const path = require("path");
+                const top = commonFolder(props.hostDirs);
+                for (const dir of props.hostDirs) {
+                    fs.rmSync(dir, { recursive: true, force: true });
+                    // The folders made around the volumes, now empty, up to the data dir itself;
+                    // rmdir stops at the first that still holds something.
+                    for (let d = path.dirname(path.resolve(dir)); d === top || d.startsWith(top + path.sep); d = path.dirname(d)) {
+                        try { fs.rmdirSync(d); } catch { break; }
+                        if (d === top) break;
+                    }
+                }
             }
         },
     };

@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AccessMode } from "./capabilities";
 import { adoptableAnnotations } from "../adoption";
+import { claimNameLabel, claimNamespaceLabel, dataLabel, deleteOnDestroyAnnotation, partOf, partOfLabel, roleLabel } from "../labels";
 
 /** One claim to create. */
 export interface ClaimSpec {
@@ -56,12 +57,7 @@ export interface DataVolumesArgs {
     guardedBy?: pulumi.Resource;
 }
 
-export const dataLabel = "agent-storage.io/data";
-export const roleLabel = "agent-storage.io/role";
-/** On a data volume: the claim it belongs to, so a kept volume can be handed back to it. */
-export const claimNamespaceLabel = "agent-storage.io/claim-namespace";
-export const claimNameLabel = "agent-storage.io/claim-name";
-export const deleteOnDestroyAnnotation = "agent-storage.io/delete-on-destroy";
+export { claimNameLabel, claimNamespaceLabel, dataLabel, deleteOnDestroyAnnotation, roleLabel };
 export const awaitAnnotation = "pulumi.com/waitFor";
 /** The node label that names one node: the topology of node-local volumes and of co-location. */
 export const hostnameLabel = "kubernetes.io/hostname";
@@ -85,7 +81,7 @@ export class DataVolumes extends pulumi.ComponentResource {
         let embeddingsVolumeName: pulumi.Output<string> | undefined;
         if (args.staticEmbeddings) {
             const staticClass = new k8s.storage.v1.StorageClass(`${name}-static-class`, {
-                metadata: { name: args.staticEmbeddings.storageClass, labels: { "app.kubernetes.io/part-of": "agent-storage" } },
+                metadata: { name: args.staticEmbeddings.storageClass, labels: { [partOfLabel]: partOf } },
                 provisioner: "kubernetes.io/no-provisioner",
                 reclaimPolicy: "Retain",
                 volumeBindingMode: "Immediate",
@@ -126,7 +122,7 @@ export class DataVolumes extends pulumi.ComponentResource {
                 metadata: {
                     name: spec.name,
                     namespace: args.namespace,
-                    labels: { [dataLabel]: "true", [roleLabel]: spec.role, "app.kubernetes.io/part-of": "agent-storage" },
+                    labels: { [dataLabel]: "true", [roleLabel]: spec.role, [partOfLabel]: partOf },
                     // Said both ways: policies cannot see retainOnDelete, so the claim states what destroy does.
                     annotations: {
                         [deleteOnDestroyAnnotation]: String(args.deleteDataOnDestroy),

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { workloadUid } from "../workloads/podSecurity";
+import { partOf, partOfLabel } from "../labels";
 
 export interface EksStorageArgs {
     clusterName: pulumi.Input<string>;
@@ -144,7 +145,7 @@ export class EksStorage extends pulumi.ComponentResource {
     constructor(name: string, args: EksStorageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("agent-storage:storage:EksStorage", name, {}, opts);
         const reclaimPolicy = args.deleteDataOnDestroy ? "Delete" : "Retain";
-        const tags = { "app.kubernetes.io/part-of": "agent-storage" };
+        const tags = { [partOfLabel]: partOf };
 
         // EBS CSI driver.
         const cluster = { name: args.clusterName, arn: args.clusterArn };

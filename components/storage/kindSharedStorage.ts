@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { sharedPathDir } from "../cluster/kindConfig";
 import { provisioners, sharedPathProvisioner } from "./capabilities";
 import { restrictedContainerSecurity } from "../workloads/podSecurity";
+import { appNameLabel, partOf, partOfLabel } from "../labels";
 
 /** Where a claim's folder lives under the shared folder: `<namespace>/<claim>`. */
 export const sharedPathPattern = "{{ .PVC.Namespace }}/{{ .PVC.Name }}";
@@ -64,7 +65,7 @@ export class KindSharedStorage extends pulumi.ComponentResource {
     constructor(name: string, args: KindSharedStorageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("agent-storage:storage:KindSharedStorage", name, {}, opts);
         const k8sOpts = { parent: this, provider: args.provider };
-        const labels = { "app.kubernetes.io/name": appName, "app.kubernetes.io/part-of": "agent-storage" };
+        const labels = { [appNameLabel]: appName, [partOfLabel]: partOf };
 
         // Helper pods mount host folders and run as root: only a privileged namespace admits them.
         const namespace = new k8s.core.v1.Namespace(name, {
@@ -130,7 +131,7 @@ export class KindSharedStorage extends pulumi.ComponentResource {
                 // This provisioner version runs without leader election: two instances during a
                 // rolling update could both provision one claim.
                 strategy: { type: "Recreate" },
-                selector: { matchLabels: { "app.kubernetes.io/name": appName } },
+                selector: { matchLabels: { [appNameLabel]: appName } },
                 template: {
                     metadata: { labels },
                     spec: {
@@ -170,7 +171,7 @@ export class KindSharedStorage extends pulumi.ComponentResource {
         this.storageClass = new k8s.storage.v1.StorageClass(name, {
             metadata: {
                 name: args.className,
-                labels: { "app.kubernetes.io/part-of": "agent-storage" },
+                labels: { [partOfLabel]: partOf },
                 annotations: { "storageclass.kubernetes.io/is-default-class": "false" },
             },
             provisioner: sharedPathProvisioner,

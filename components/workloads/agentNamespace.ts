@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { adoptableAnnotations } from "../adoption";
+import { partOf, partOfLabel } from "../labels";
 
 export interface AgentNamespaceArgs {
     /** Namespace name. */
@@ -32,7 +33,7 @@ export class AgentNamespace extends pulumi.ComponentResource {
                     "pod-security.kubernetes.io/enforce-version": "latest",
                     "pod-security.kubernetes.io/warn": "restricted",
                     "pod-security.kubernetes.io/audit": "restricted",
-                    "app.kubernetes.io/part-of": "agent-storage",
+                    [partOfLabel]: partOf,
                 },
                 annotations: { ...adoptableAnnotations },
             },

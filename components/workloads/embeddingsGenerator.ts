@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PodScheduling } from "./placement";
 import { ResourceBudget, mountPaths, restrictedContainerSecurity, restrictedPodSecurity, standardLabels } from "./podSecurity";
 import { refresherContract } from "./refresherContract";
+import { appNameLabel, writerComponent } from "../labels";
 
 const { binary, subcommands, env, flags } = refresherContract;
 
@@ -91,7 +92,7 @@ export class EmbeddingsGenerator extends pulumi.ComponentResource {
 
     constructor(name: string, args: EmbeddingsGeneratorArgs, opts?: pulumi.ComponentResourceOptions) {
         super("agent-storage:workloads:EmbeddingsGenerator", name, {}, opts);
-        const labels = standardLabels(generatorName, "writer");
+        const labels = standardLabels(generatorName, writerComponent);
         const k8sOpts = { parent: this, provider: args.provider };
         const account = new k8s.core.v1.ServiceAccount(name, {
             metadata: { name: generatorName, namespace: args.namespace, labels },
@@ -116,7 +117,7 @@ export class EmbeddingsGenerator extends pulumi.ComponentResource {
                 replicas: 1,
                 // One writer at a time: the old pod must be gone before the new one mounts the volumes.
                 strategy: { type: "Recreate" },
-                selector: { matchLabels: { "app.kubernetes.io/name": generatorName } },
+                selector: { matchLabels: { [appNameLabel]: generatorName } },
                 template: { metadata: { labels }, spec: generatorPodSpec(args) },
             },
         }, { ...k8sOpts, dependsOn: [binding] });

@@ -4,6 +4,7 @@ import type { PodScheduling } from "./placement";
 import { assertReadOnlyReaders } from "./readerMounts";
 import { ResourceBudget, mountPaths, restrictedContainerSecurity, restrictedPodSecurity, standardLabels } from "./podSecurity";
 import { refresherContract } from "./refresherContract";
+import { appNameLabel, readerComponent } from "../labels";
 
 const { binary, subcommands, env, flags } = refresherContract;
 
@@ -63,12 +64,12 @@ export class InferencePool extends pulumi.ComponentResource {
         super("agent-storage:workloads:InferencePool", name, {}, opts);
         const podSpec = inferencePodSpec(args);
         assertReadOnlyReaders(inferenceName, args.embeddingsClaim, podSpec);
-        const labels = standardLabels(inferenceName, "reader");
+        const labels = standardLabels(inferenceName, readerComponent);
         this.deployment = new k8s.apps.v1.Deployment(name, {
             metadata: { name: inferenceName, namespace: args.namespace, labels },
             spec: {
                 replicas: args.replicas,
-                selector: { matchLabels: { "app.kubernetes.io/name": inferenceName } },
+                selector: { matchLabels: { [appNameLabel]: inferenceName } },
                 template: { metadata: { labels }, spec: podSpec },
             },
         }, { parent: this, provider: args.provider });

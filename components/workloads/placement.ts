@@ -3,6 +3,7 @@ import { AccessMode } from "../storage/capabilities";
 import { hostnameLabel } from "../storage/dataVolumes";
 import { generatorName } from "./embeddingsGenerator";
 import { inferenceName } from "./inferencePool";
+import { appNameLabel } from "../labels";
 
 /**
  * Where the readers run relative to the writer:
@@ -69,7 +70,7 @@ function withEmbeddingsUsers(): PodScheduling {
             podAffinity: {
                 requiredDuringSchedulingIgnoredDuringExecution: [{
                     topologyKey: hostnameLabel,
-                    labelSelector: { matchExpressions: [{ key: "app.kubernetes.io/name", operator: "In", values: [generatorName, inferenceName] }] },
+                    labelSelector: { matchExpressions: [{ key: appNameLabel, operator: "In", values: [generatorName, inferenceName] }] },
                 }],
             },
         },
@@ -95,7 +96,7 @@ export function readerScheduling(placement: ReaderPlacement): PodScheduling {
                 // NotReady but not yet tainted, or cordoned mid-drain. Readers must run
                 // wherever there is room; the scheduler still fills the emptiest node first.
                 whenUnsatisfiable: "ScheduleAnyway",
-                labelSelector: { matchLabels: { "app.kubernetes.io/name": inferenceName } },
+                labelSelector: { matchLabels: { [appNameLabel]: inferenceName } },
                 // Count only the pods of the current rollout, not the ones it is replacing.
                 matchLabelKeys: ["pod-template-hash"],
                 // Nodes the readers cannot use (a tainted control plane, a cordoned node) are

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import { refresherContract } from "./refresherContract";
+import { WorkloadComponent, appNameLabel, componentLabel, managedByLabel, partOf, partOfLabel } from "../labels";
 
 /** The uid/gid the workload image runs as; fsGroup makes provisioned volumes writable to it. */
 export const workloadUid = 65532;
@@ -34,13 +35,8 @@ export interface ResourceBudget {
     limits: { cpu: string; memory: string };
 }
 
-export function standardLabels(name: string, component: "writer" | "reader"): Record<string, string> {
-    return {
-        "app.kubernetes.io/name": name,
-        "app.kubernetes.io/component": component,
-        "app.kubernetes.io/part-of": "agent-storage",
-        "app.kubernetes.io/managed-by": "pulumi",
-    };
+export function standardLabels(name: string, component: WorkloadComponent): Record<string, string> {
+    return { [appNameLabel]: name, [componentLabel]: component, [partOfLabel]: partOf, [managedByLabel]: "pulumi" };
 }
 
 /** Paths inside the containers, shared by the writer and the readers. */

@@ -11,9 +11,9 @@
 // A data claim with neither value (and not `protect`ed) fails.
 import { ResourceValidationPolicy } from "@pulumi/policy";
 import { Res, ResOpts, T, UNKNOWN, annotations, entry, labels, describe } from "../lib/k8s";
+import { dataLabel as DATA_LABEL, deleteOnDestroyAnnotation as DELETE_ANNOTATION } from "../../components/labels";
 
-export const DATA_LABEL = "agent-storage.io/data";
-export const DELETE_ANNOTATION = "agent-storage.io/delete-on-destroy";
+export { DATA_LABEL, DELETE_ANNOTATION };
 
 /** A violation message, or undefined when the claim is fine or not a data claim. */
 export function checkDataClaim(r: Res): string | undefined {

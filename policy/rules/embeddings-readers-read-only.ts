@@ -6,9 +6,9 @@ import {
     Res, T, WORKLOAD_TYPES, Maybe, containers, describe, entry, get, known, labels, metaName,
     metaNamespace, podLabels, podSpec, sameNamespace,
 } from "../lib/k8s";
+import { componentLabel as COMPONENT_LABEL, roleLabel as ROLE_LABEL, writerComponent } from "../../components/labels";
 
-export const ROLE_LABEL = "agent-storage.io/role";
-export const COMPONENT_LABEL = "app.kubernetes.io/component";
+export { COMPONENT_LABEL, ROLE_LABEL };
 
 export interface Finding {
     urn: string;
@@ -16,7 +16,7 @@ export interface Finding {
 }
 
 function isWriter(r: Res): boolean {
-    return entry(labels(r.props), COMPONENT_LABEL) === "writer" || entry(podLabels(r), COMPONENT_LABEL) === "writer";
+    return entry(labels(r.props), COMPONENT_LABEL) === writerComponent || entry(podLabels(r), COMPONENT_LABEL) === writerComponent;
 }
 
 /** Pure check over all resources of a stack. */
