@@ -1,0 +1,98 @@
+// `pulumi new` with this repository as the template, as a user gets it from a clone: the
+// files git would hand out (tracked, or new and not ignored; no node_modules, toolchain or
+// state) are copied to a temp folder, `pulumi new --yes` makes a project and stack from it
+// with the template's prompts answered on the command line, and the real CLI previews the
+// result on the existing target against a cluster nobody serves. Needs the toolchain of
+// scripts/toolchain in .tools/bin; without it this suite says so and is skipped (pending).
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as yaml from "js-yaml";
+import * as path from "path";
+import { CliRun, ROOT, ThrowawayFolder, UNREACHABLE_KUBECONFIG, skipWithoutToolchain } from "../realCli";
+
+/** The files a clone of the repository has, with the work tree's content. */
+function cloneFiles(): string[] {
+    const r = spawnSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: ROOT, encoding: "utf8" });
+    assert.strictEqual(r.status, 0, r.stderr);
+    // Regular files only: a work tree may link node_modules or the toolchain in, which git
+    // lists as new files but a clone never has.
+    return r.stdout.split("\0").filter((f) => f !== "" && fs.lstatSync(path.join(ROOT, f), { throwIfNoEntry: false })?.isFile());
+}
+
+interface PreviewStep { op: string; urn: string; newState?: { type: string; inputs?: Record<string, any> } }
+
+describe("pulumi new from this repository (template: in Pulumi.yaml)", function () {
+    this.timeout(900_000);
+    let folder: ThrowawayFolder | undefined;
+    let created: CliRun = { status: null, out: "", seconds: 0 };
+
+    before(function () {
+        skipWithoutToolchain(this);
+        folder = new ThrowawayFolder("pulumi-new");
+        const f = folder;
+        for (const file of cloneFiles()) {
+            fs.mkdirSync(path.dirname(path.join(f.dir, "template", file)), { recursive: true });
+            fs.copyFileSync(path.join(ROOT, file), path.join(f.dir, "template", file));
+        }
+        // Dependencies present before `pulumi new`, so it installs none (no registry needed).
+        fs.mkdirSync(path.join(f.dir, "project"));
+        fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(f.dir, "project", "node_modules"));
+        const kubeconfig = f.write("kubeconfig", UNREACHABLE_KUBECONFIG);
+        created = f.pulumi(["new", path.join(f.dir, "template"), "--dir", "project", "--yes", "--force", "--stack", "check",
+            "--config", "target=existing", "--config", "inferenceReplicas=4", "--config", `kubeconfig=${kubeconfig}`]);
+        console.log(`      (pulumi new: exit ${created.status} in ${created.seconds.toFixed(1)} s)`);
+    });
+
+    after(() => folder?.remove());
+
+    it("creates the project and its stack, failing at most on the AWS plugin when no plugin server is reachable", () => {
+        if (created.status !== 0) {
+            // The last step installs the plugins of the program's packages; the Kubernetes one
+            // is in the toolchain, the AWS one cannot be built offline. Everything before it
+            // (files, stack, config) is done by then.
+            const failures = [...created.out.matchAll(/\berror: ([^\n]*)/g)].map((m) => m[1]);
+            assert.ok(failures.length > 0, created.out);
+            assert.deepStrictEqual(failures.filter((e) => !/failed to download plugin: aws-/.test(e)), [], created.out);
+            console.log("      (the AWS provider plugin could not be downloaded; it is needed by eks stacks only)");
+        }
+        assert.match(created.out, /Saved config/, created.out);
+    });
+
+    it("keeps the program's project name and config schema, and drops the template section", () => {
+        const project = yaml.load(fs.readFileSync(path.join(folder!.dir, "project", "Pulumi.yaml"), "utf8")) as Record<string, any>;
+        const source = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as Record<string, any>;
+        assert.strictEqual(project.name, source.name);
+        assert.strictEqual(project.template, undefined);
+        assert.deepStrictEqual(Object.keys(project.config).filter((k) => k !== "pulumi:tags"), Object.keys(source.config));
+    });
+
+    it("saves the answers to the prompts, and the template's default for the one not answered", () => {
+        const stack = yaml.load(fs.readFileSync(path.join(folder!.dir, "project", "Pulumi.check.yaml"), "utf8")) as { config: Record<string, string> };
+        assert.strictEqual(stack.config["agent-storage:target"], "existing");
+        assert.strictEqual(stack.config["agent-storage:inferenceReplicas"], "4");
+        assert.strictEqual(stack.config["aws:region"], "us-east-1");
+    });
+
+    it("previews the new stack on a cluster it cannot reach: the existing target's components, claims and workloads", () => {
+        const r = folder!.pulumi(["preview", "--json"], "project");
+        console.log(`      (new project: preview exit ${r.status} in ${r.seconds.toFixed(1)} s)`);
+        assert.strictEqual(r.status, 0, r.out);
+        const steps = (JSON.parse(r.out) as { steps?: PreviewStep[] }).steps ?? [];
+        const types = new Set(steps.map((s) => s.newState?.type));
+        for (const type of [
+            "agent-storage:cluster:ExistingCluster",
+            "agent-storage:workloads:AgentNamespace",
+            "agent-storage:storage:DataVolumes",
+            "agent-storage:workloads:EmbeddingsGenerator",
+            "agent-storage:workloads:InferencePool",
+            "kubernetes:core/v1:Namespace",
+            "kubernetes:core/v1:PersistentVolumeClaim",
+            "kubernetes:apps/v1:Deployment",
+        ]) {
+            assert.ok(types.has(type), `${type} missing from the preview:\n${steps.map((s) => s.urn).join("\n")}`);
+        }
+        const inference = steps.find((s) => s.newState?.type === "kubernetes:apps/v1:Deployment" && s.newState.inputs?.metadata?.name === "inference");
+        assert.strictEqual(inference?.newState?.inputs?.spec?.replicas, 4, JSON.stringify(inference, null, 2));
+    });
+});
