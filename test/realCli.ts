@@ -45,6 +45,8 @@ current-context: none
 
 export interface CliRun {
     status: number | null;
+    /** stdout alone, for output meant to be parsed (`--json`). */
+    stdout: string;
     /** stdout and stderr together. */
     out: string;
     seconds: number;
@@ -83,7 +85,7 @@ export class ThrowawayFolder {
         const started = Date.now();
         const r = spawnSync(command, args, { cwd: path.resolve(this.dir, dir), env: this.env, encoding: "utf8" });
         const out = `${r.stdout ?? ""}${r.stderr ?? ""}${r.error ? String(r.error) : ""}`;
-        return { status: r.status, out, seconds: (Date.now() - started) / 1000 };
+        return { status: r.status, stdout: r.stdout ?? "", out, seconds: (Date.now() - started) / 1000 };
     }
 
     /** Writes FILE (relative to the folder), creating its parent folders. */

@@ -56,7 +56,7 @@ describe("@agent-storage/components package (built, packed, used by a program, p
         console.log(`      (package built in ${build.seconds.toFixed(1)} s)`);
         const pack = f.run("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", f.dir], PACKAGE_DIR);
         assert.strictEqual(pack.status, 0, pack.out);
-        const [packed] = JSON.parse(pack.out.slice(pack.out.indexOf("["))) as { filename: string; files: { path: string }[] }[];
+        const [packed] = JSON.parse(pack.stdout) as { filename: string }[];
         fs.renameSync(path.join(f.dir, packed.filename), path.join(f.dir, "package.tgz"));
 
         // Installing a tarball offline is unpacking it into node_modules; its dependencies and
@@ -106,7 +106,7 @@ describe("@agent-storage/components package (built, packed, used by a program, p
         const r = folder!.pulumi(["preview", "--json"], "import-only");
         console.log(`      (import-only program: preview exit ${r.status} in ${r.seconds.toFixed(1)} s)`);
         assert.strictEqual(r.status, 0, r.out);
-        const types = previewSteps(r.out).map((s) => s.newState?.type);
+        const types = previewSteps(r.stdout).map((s) => s.newState?.type);
         assert.deepStrictEqual(types, ["pulumi:pulumi:Stack"], r.out);
     });
 
@@ -114,7 +114,7 @@ describe("@agent-storage/components package (built, packed, used by a program, p
         const r = folder!.pulumi(["preview", "--json"], "example");
         console.log(`      (example program: preview exit ${r.status} in ${r.seconds.toFixed(1)} s)`);
         assert.strictEqual(r.status, 0, r.out);
-        const steps = previewSteps(r.out);
+        const steps = previewSteps(r.stdout);
         assert.ok(steps.every((s) => s.op === "create"), r.out);
         const count = (type: string) => steps.filter((s) => s.newState?.type === type).length;
         for (const [type, n] of [

@@ -25,7 +25,7 @@ interface PreviewStep { op: string; urn: string; newState?: { type: string; inpu
 describe("pulumi new from this repository (template: in Pulumi.yaml)", function () {
     this.timeout(900_000);
     let folder: ThrowawayFolder | undefined;
-    let created: CliRun = { status: null, out: "", seconds: 0 };
+    let created: CliRun = { status: null, stdout: "", out: "", seconds: 0 };
 
     before(function () {
         skipWithoutToolchain(this);
@@ -78,7 +78,7 @@ describe("pulumi new from this repository (template: in Pulumi.yaml)", function 
         const r = folder!.pulumi(["preview", "--json"], "project");
         console.log(`      (new project: preview exit ${r.status} in ${r.seconds.toFixed(1)} s)`);
         assert.strictEqual(r.status, 0, r.out);
-        const steps = (JSON.parse(r.out) as { steps?: PreviewStep[] }).steps ?? [];
+        const steps = (JSON.parse(r.stdout) as { steps?: PreviewStep[] }).steps ?? [];
         const types = new Set(steps.map((s) => s.newState?.type));
         for (const type of [
             "agent-storage:cluster:ExistingCluster",
