@@ -22,9 +22,11 @@ const sources = (fs.readdirSync(componentsDir, { recursive: true }) as string[])
 const barrels = fs.readdirSync(componentsDir).filter((d) => fs.existsSync(path.join(componentsDir, d, "index.ts"))).sort();
 
 describe("component package (packages/components)", () => {
-    it("exports the top-level barrel and each folder's barrel of components/, with their declarations", () => {
+    // ./dist/* too: the code Pulumi serializes for a dynamic provider (KindCluster, ClaimNodes)
+    // requires the package's modules by their path in dist/.
+    it("exports the top-level barrel, each folder's barrel of components/ with their declarations, and dist/ by path", () => {
         assert.ok(fs.existsSync(path.join(componentsDir, "index.ts")));
-        assert.deepStrictEqual(Object.keys(manifest.exports).sort(), [".", "./package.json", ...barrels.map((d) => `./${d}`)].sort());
+        assert.deepStrictEqual(Object.keys(manifest.exports).sort(), [".", "./dist/*", "./package.json", ...barrels.map((d) => `./${d}`)].sort());
         assert.deepStrictEqual(manifest.exports["."], { types: "./dist/index.d.ts", default: "./dist/index.js" });
         for (const d of barrels) {
             assert.deepStrictEqual(manifest.exports[`./${d}`], { types: `./dist/${d}/index.d.ts`, default: `./dist/${d}/index.js` }, d);

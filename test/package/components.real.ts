@@ -13,6 +13,37 @@ const EXAMPLE = path.join(PACKAGE_DIR, "example", "index.ts");
 /** What the consuming program needs itself besides the package: its runner and type checker. */
 const PROGRAM_DEV_DEPENDENCIES = ["@types/node", "ts-node", "typescript"];
 
+/**
+ * The components whose resources are dynamic: Pulumi serializes their providers' code, and
+ * that code requires the package's modules by their path in dist/, which the exports map must
+ * allow. The preview runs the kind provider's check; nothing runs kind.
+ */
+const DYNAMIC_PROGRAM = `import * as fs from "fs";
+import * as path from "path";
+import { BoundVolumesReport, DataVolumes, ExistingCluster, KindCluster } from "@agent-storage/components";
+
+const kind = new KindCluster("kind", {
+    clusterName: "package-check", nodeImage: "kindest/node:v1.34.0", workers: 0,
+    dataDir: path.join(__dirname, "kind-data"), staticVolumePaths: [], images: [], deleteDataOnDestroy: false,
+});
+const kubeconfig = fs.readFileSync(path.join(__dirname, "kubeconfig"), "utf8");
+const { provider } = new ExistingCluster("cluster", { kubeconfig });
+const claim = { accessMode: "ReadWriteOnce", storageClass: "standard", size: "1Gi" } as const;
+const data = new DataVolumes("data", {
+    namespace: "agent-data", deleteDataOnDestroy: false, provider,
+    embeddings: { ...claim, name: "embeddings", role: "embeddings" },
+    checkpoints: { ...claim, name: "checkpoints", role: "checkpoints" },
+});
+const report = new BoundVolumesReport("volumes", {
+    claims: [{ claim: data.embeddings, mountedBy: [{ workload: "inference", mode: "ro" }] }],
+    // Unknown until the kind cluster exists, so the preview reads nothing from the cluster.
+    after: [kind.kubeconfig], provider, access: { kubeconfig },
+});
+
+export const kindConfig = kind.kindConfig;
+export const volumes = report.volumes;
+`;
+
 interface PreviewStep { op: string; urn: string; newState?: { type: string; inputs?: Record<string, any> } }
 
 function previewSteps(out: string): PreviewStep[] {
@@ -76,7 +107,9 @@ describe("@agent-storage/components package (built, packed, used by a program, p
         writeProgram(f, "example", "components-example", fs.readFileSync(EXAMPLE, "utf8"));
         writeProgram(f, "import-only", "components-import-only",
             'import * as components from "@agent-storage/components";\n\nexport const exported = Object.keys(components).sort();\n');
-        for (const dir of ["example", "import-only"]) {
+        writeProgram(f, "dynamic", "components-dynamic", DYNAMIC_PROGRAM);
+        f.write("dynamic/kubeconfig", UNREACHABLE_KUBECONFIG);
+        for (const dir of ["example", "import-only", "dynamic"]) {
             const init = f.pulumi(["stack", "init", "check"], dir);
             assert.strictEqual(init.status, 0, init.out);
         }
@@ -108,6 +141,16 @@ describe("@agent-storage/components package (built, packed, used by a program, p
         assert.strictEqual(r.status, 0, r.out);
         const types = previewSteps(r.stdout).map((s) => s.newState?.type);
         assert.deepStrictEqual(types, ["pulumi:pulumi:Stack"], r.out);
+    });
+
+    it("previews its dynamic-provider components (KindCluster, BoundVolumesReport's ClaimNodes) from the package", () => {
+        const r = folder!.pulumi(["preview", "--json"], "dynamic");
+        console.log(`      (dynamic program: preview exit ${r.status} in ${r.seconds.toFixed(1)} s)`);
+        assert.strictEqual(r.status, 0, r.out);
+        const types = new Set(previewSteps(r.stdout).map((s) => s.newState?.type));
+        for (const type of ["pulumi-nodejs:dynamic/agent-storage:KindCluster", "pulumi-nodejs:dynamic/agent-storage:ClaimNodes"]) {
+            assert.ok(types.has(type), `${type} missing from the preview:\n${[...types].join("\n")}`);
+        }
     });
 
     it("previews the README example on a cluster it cannot reach: the components, their Kubernetes objects, the configured replicas", () => {
