@@ -3,6 +3,7 @@
 // configuration is read until a component is constructed.
 export * from "./adoption";
 export * from "./cluster";
+export * from "./kubeapi";
 export * from "./problems";
 export * from "./report";
 export * from "./storage";

@@ -35,6 +35,12 @@ describe("component package (packages/components)", () => {
         }
     });
 
+    it("has a top-level barrel that re-exports every folder and module of components/", () => {
+        const reexported = [...fs.readFileSync(path.join(componentsDir, "index.ts"), "utf8").matchAll(/^export \* from "\.\/([^"]+)";$/gm)].map((m) => m[1]);
+        const modules = fs.readdirSync(componentsDir).filter((f) => f.endsWith(".ts") && f !== "index.ts").map((f) => f.replace(/\.ts$/, ""));
+        assert.deepStrictEqual(reexported.sort(), [...barrels, ...modules].sort());
+    });
+
     it("declares every package the components import", () => {
         const imported = new Set<string>();
         for (const { text } of sources) {
