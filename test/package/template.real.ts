@@ -1,15 +1,17 @@
 // `pulumi new` with this repository as the template, as a user gets it from a clone: the
 // files git would hand out (tracked, or new and not ignored; no node_modules, toolchain or
 // state) are copied to a temp folder, `pulumi new --yes` makes a project and stack from it
-// with the template's prompts answered on the command line, and the real CLI previews the
-// result on the existing target against a cluster nobody serves. Needs the toolchain of
-// scripts/toolchain in .tools/bin; without it this suite says so and is skipped (pending).
+// with one prompt answered on the command line and the others left at the template's
+// defaults, and the real CLI previews the result. The default target is kind: its cluster
+// is one of the stack's resources, so the preview needs no cluster and runs neither kind nor
+// Docker. Needs the toolchain of scripts/toolchain in .tools/bin; without it this suite says
+// so and is skipped (pending).
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
-import { CliRun, ROOT, ThrowawayFolder, UNREACHABLE_KUBECONFIG, skipWithoutToolchain } from "../realCli";
+import { CliRun, ROOT, ThrowawayFolder, skipWithoutToolchain } from "../realCli";
 
 /** The files a clone of the repository has, with the work tree's content. */
 function cloneFiles(): string[] {
@@ -38,9 +40,8 @@ describe("pulumi new from this repository (template: in Pulumi.yaml)", function 
         // Dependencies present before `pulumi new`, so it installs none (no registry needed).
         fs.mkdirSync(path.join(f.dir, "project"));
         fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(f.dir, "project", "node_modules"));
-        const kubeconfig = f.write("kubeconfig", UNREACHABLE_KUBECONFIG);
         created = f.pulumi(["new", path.join(f.dir, "template"), "--dir", "project", "--yes", "--force", "--stack", "check",
-            "--config", "target=existing", "--config", "inferenceReplicas=4", "--config", `kubeconfig=${kubeconfig}`]);
+            "--config", "inferenceReplicas=4"]);
         console.log(`      (pulumi new: exit ${created.status} in ${created.seconds.toFixed(1)} s)`);
     });
 
@@ -67,21 +68,22 @@ describe("pulumi new from this repository (template: in Pulumi.yaml)", function 
         assert.deepStrictEqual(Object.keys(project.config).filter((k) => k !== "pulumi:tags"), Object.keys(source.config));
     });
 
-    it("saves the answers to the prompts, and the template's default for the one not answered", () => {
+    it("saves the answer given, and the template's defaults for the prompts not answered", () => {
         const stack = yaml.load(fs.readFileSync(path.join(folder!.dir, "project", "Pulumi.check.yaml"), "utf8")) as { config: Record<string, string> };
-        assert.strictEqual(stack.config["agent-storage:target"], "existing");
         assert.strictEqual(stack.config["agent-storage:inferenceReplicas"], "4");
+        assert.strictEqual(stack.config["agent-storage:target"], "kind");
         assert.strictEqual(stack.config["aws:region"], "us-east-1");
     });
 
-    it("previews the new stack on a cluster it cannot reach: the existing target's components, claims and workloads", () => {
+    it("previews the new stack: the kind cluster, its shared storage, the claims and the workloads", () => {
         const r = folder!.pulumi(["preview", "--json"], "project");
         console.log(`      (new project: preview exit ${r.status} in ${r.seconds.toFixed(1)} s)`);
         assert.strictEqual(r.status, 0, r.out);
         const steps = (JSON.parse(r.stdout) as { steps?: PreviewStep[] }).steps ?? [];
         const types = new Set(steps.map((s) => s.newState?.type));
         for (const type of [
-            "agent-storage:cluster:ExistingCluster",
+            "agent-storage:cluster:KindCluster",
+            "agent-storage:storage:KindSharedStorage",
             "agent-storage:workloads:AgentNamespace",
             "agent-storage:storage:DataVolumes",
             "agent-storage:workloads:EmbeddingsGenerator",
