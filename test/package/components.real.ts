@@ -44,7 +44,8 @@ export const kindConfig = kind.kindConfig;
 export const volumes = report.volumes;
 `;
 
-interface PreviewStep { op: string; urn: string; newState?: { type: string; inputs?: Record<string, any> } }
+/** The parts of a `pulumi preview --json` step the assertions read. */
+interface PreviewStep { op: string; urn: string; newState?: { type: string; inputs?: { metadata?: { name?: string }; spec?: { replicas?: number } } } }
 
 function previewSteps(out: string): PreviewStep[] {
     return (JSON.parse(out) as { steps?: PreviewStep[] }).steps ?? [];

@@ -22,7 +22,8 @@ function cloneFiles(): string[] {
     return r.stdout.split("\0").filter((f) => f !== "" && fs.lstatSync(path.join(ROOT, f), { throwIfNoEntry: false })?.isFile());
 }
 
-interface PreviewStep { op: string; urn: string; newState?: { type: string; inputs?: Record<string, any> } }
+/** The parts of a `pulumi preview --json` step the assertions read. */
+interface PreviewStep { op: string; urn: string; newState?: { type: string; inputs?: { metadata?: { name?: string }; spec?: { replicas?: number } } } }
 
 describe("pulumi new from this repository (template: in Pulumi.yaml)", function () {
     this.timeout(900_000);
@@ -61,8 +62,9 @@ describe("pulumi new from this repository (template: in Pulumi.yaml)", function 
     });
 
     it("keeps the program's project name and config schema, and drops the template section", () => {
-        const project = yaml.load(fs.readFileSync(path.join(folder!.dir, "project", "Pulumi.yaml"), "utf8")) as Record<string, any>;
-        const source = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as Record<string, any>;
+        const read = (file: string) => yaml.load(fs.readFileSync(file, "utf8")) as { name: string; template?: unknown; config: Record<string, unknown> };
+        const project = read(path.join(folder!.dir, "project", "Pulumi.yaml"));
+        const source = read(path.join(ROOT, "Pulumi.yaml"));
         assert.strictEqual(project.name, source.name);
         assert.strictEqual(project.template, undefined);
         assert.deepStrictEqual(Object.keys(project.config).filter((k) => k !== "pulumi:tags"), Object.keys(source.config));
