@@ -5,6 +5,7 @@ import * as path from "path";
 
 interface Manifest {
     name: string;
+    engines: { node: string };
     dependencies?: Record<string, string>;
     peerDependencies?: Record<string, string>;
     exports: Record<string, string | { types: string; default: string }>;
@@ -14,7 +15,7 @@ interface Manifest {
 const root = path.join(__dirname, "..");
 const packageDir = path.join(root, "packages", "components");
 const manifest = JSON.parse(fs.readFileSync(path.join(packageDir, "package.json"), "utf8")) as Manifest;
-const program = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+const program = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { dependencies: Record<string, string>; engines: { node: string } };
 const componentsDir = path.join(root, "components");
 const sources = (fs.readdirSync(componentsDir, { recursive: true }) as string[])
     .filter((f) => f.endsWith(".ts"))
@@ -59,6 +60,10 @@ describe("component package (packages/components)", () => {
             assert.ok(tested, `${name} is not a dependency of the program`);
             assert.strictEqual(range, /^\d/.test(tested) ? `^${tested}` : tested, name);
         }
+    });
+
+    it("asks for the Node.js the program asks for", () => {
+        assert.strictEqual(manifest.engines.node, program.engines.node);
     });
 
     it("reads no stack configuration and no stack identity: a program passes every value in", () => {
