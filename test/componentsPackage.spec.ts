@@ -2,6 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import { builtinModules } from "module";
 import * as path from "path";
+import * as ts from "typescript";
 
 interface Manifest {
     name: string;
@@ -20,6 +21,14 @@ const componentsDir = path.join(root, "components");
 const sources = (fs.readdirSync(componentsDir, { recursive: true }) as string[])
     .filter((f) => f.endsWith(".ts"))
     .map((f) => ({ file: f, text: fs.readFileSync(path.join(componentsDir, f), "utf8") }));
+/** The package's build: where it puts components/ and what it may emit from outside components/. */
+const build = (() => {
+    const file = path.join(packageDir, "tsconfig.json");
+    const parsed = ts.parseJsonConfigFileContent(ts.readConfigFile(file, ts.sys.readFile).config, ts.sys, packageDir, undefined, file);
+    return { rootDir: parsed.options.rootDir!, outDir: parsed.options.outDir! };
+})();
+/** Where components/ lands in the package, relative to it. */
+const built = path.relative(packageDir, path.join(build.outDir, path.relative(build.rootDir, componentsDir)));
 const barrels = fs.readdirSync(componentsDir).filter((d) => fs.existsSync(path.join(componentsDir, d, "index.ts"))).sort();
 
 describe("component package (packages/components)", () => {
@@ -28,11 +37,11 @@ describe("component package (packages/components)", () => {
     it("exports the top-level barrel, each folder's barrel of components/ with their declarations, and dist/ by path", () => {
         assert.ok(fs.existsSync(path.join(componentsDir, "index.ts")));
         assert.deepStrictEqual(Object.keys(manifest.exports).sort(), [".", "./dist/*", "./package.json", ...barrels.map((d) => `./${d}`)].sort());
-        assert.deepStrictEqual(manifest.exports["."], { types: "./dist/index.d.ts", default: "./dist/index.js" });
+        assert.deepStrictEqual(manifest.exports["."], { types: `./${built}/index.d.ts`, default: `./${built}/index.js` });
         for (const d of barrels) {
-            assert.deepStrictEqual(manifest.exports[`./${d}`], { types: `./dist/${d}/index.d.ts`, default: `./dist/${d}/index.js` }, d);
+            assert.deepStrictEqual(manifest.exports[`./${d}`], { types: `./${built}/${d}/index.d.ts`, default: `./${built}/${d}/index.js` }, d);
             // Consumers resolving modules the older "node" way find a subpath's types only here.
-            assert.deepStrictEqual(manifest.typesVersions["*"][d], [`dist/${d}/index.d.ts`], d);
+            assert.deepStrictEqual(manifest.typesVersions["*"][d], [`${built}/${d}/index.d.ts`], d);
         }
     });
 
@@ -40,6 +49,18 @@ describe("component package (packages/components)", () => {
         const reexported = [...fs.readFileSync(path.join(componentsDir, "index.ts"), "utf8").matchAll(/^export \* from "\.\/([^"]+)";$/gm)].map((m) => m[1]);
         const modules = fs.readdirSync(componentsDir).filter((f) => f.endsWith(".ts") && f !== "index.ts").map((f) => f.replace(/\.ts$/, ""));
         assert.deepStrictEqual(reexported.sort(), [...barrels, ...modules].sort());
+    });
+
+    it("builds what the components import from outside components/ (the shared facts) to the same relative place", () => {
+        const outside: string[] = [];
+        for (const { file, text } of sources) {
+            for (const m of text.matchAll(/(?:from\s+|require\()\s*"(\.[^"]*)"/g)) {
+                const target = path.resolve(componentsDir, path.dirname(file), m[1]);
+                if (path.relative(componentsDir, target).startsWith("..")) outside.push(path.relative(root, target));
+            }
+        }
+        const escaping = outside.filter((f) => path.relative(build.rootDir, path.join(root, f)).startsWith(".."));
+        assert.deepStrictEqual(escaping, [], `imported from outside the build's rootDir ${build.rootDir}`);
     });
 
     it("declares every package the components import", () => {

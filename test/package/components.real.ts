@@ -75,7 +75,7 @@ function writeProgram(folder: ThrowawayFolder, dir: string, name: string, index:
 describe("@agent-storage/components package (built, packed, used by a program, previewed by the real CLI)", function () {
     this.timeout(900_000);
     let folder: ThrowawayFolder | undefined;
-    let manifest: { name: string; dependencies?: Record<string, string>; peerDependencies?: Record<string, string> };
+    let manifest: { name: string; main: string; types: string; dependencies?: Record<string, string>; peerDependencies?: Record<string, string> };
 
     before(function () {
         skipWithoutToolchain(this);
@@ -127,7 +127,7 @@ describe("@agent-storage/components package (built, packed, used by a program, p
         assert.strictEqual(manifest.name, "@agent-storage/components");
         const installed = path.join(folder!.dir, "node_modules", manifest.name);
         const files = fs.readdirSync(installed, { recursive: true }).map(String);
-        assert.ok(files.includes(path.join("dist", "index.js")) && files.includes(path.join("dist", "index.d.ts")), files.join("\n"));
+        assert.ok(files.includes(path.normalize(manifest.main)) && files.includes(path.normalize(manifest.types)), files.join("\n"));
         assert.deepStrictEqual(files.filter((p) => p.endsWith(".ts") && !p.endsWith(".d.ts")), [], "TypeScript sources were packed");
     });
 
