@@ -9,7 +9,7 @@ import tseslint from "typescript-eslint";
 
 export default defineConfig(
     {
-        ignores: ["node_modules/", ".tools/", ".pulumi-state/", ".local-cluster/", ".kind-data/", "bin/"],
+        ignores: ["node_modules/", ".tools/", ".pulumi-state/", ".local-cluster/", ".kind-data/", "bin/", "packages/*/dist/"],
     },
     {
         files: ["**/*.ts"],

@@ -14,7 +14,6 @@
 #                        it the stacks' secrets cannot be decrypted.
 #   PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true, PULUMI_SKIP_UPDATE_CHECK=true: the engine
 #                        never downloads anything.
-#   PULUMI_NODEJS_TRANSPILE_ONLY=true (unless set): the engine only transpiles the program.
 #
 # It only sets variables (and creates the passphrase file the first time); it does not exit or
 # change shell options, so it is safe to source from an interactive shell.
@@ -31,11 +30,6 @@ export PULUMI_HOME="${PULUMI_HOME:-$AGENT_STORAGE_ROOT/.tools/pulumi-home}"
 export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$AGENT_STORAGE_ROOT/.pulumi-state}"
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export PULUMI_SKIP_UPDATE_CHECK=true
-# Pulumi.yaml asks for TypeScript and also preloads ts-node/register/transpile-only through
-# nodeargs; without this the SDK registers a second, type-checking ts-node on top and the
-# program fails with TS7006-style errors on already-transpiled code. Type-checking is the
-# test command's job (tsc --noEmit). Set PULUMI_NODEJS_TRANSPILE_ONLY=false to type-check here.
-export PULUMI_NODEJS_TRANSPILE_ONLY="${PULUMI_NODEJS_TRANSPILE_ONLY:-true}"
 # The file backend's own nag about the legacy layout; nothing to act on for a new state dir.
 export PULUMI_DIY_BACKEND_NO_LEGACY_WARNING=true
 

@@ -5,26 +5,9 @@
 // shapes (no violation). Needs the toolchain of scripts/toolchain in .tools/bin; without it
 // this suite says so and is skipped (pending), never silently passed.
 import * as assert from "assert";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-
-const ROOT = path.resolve(__dirname, "../..");
-const BIN = path.join(ROOT, ".tools", "bin");
-const NEEDED = ["pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes"];
-
-function missingTools(): string[] {
-    const home = path.join(ROOT, ".tools", "pulumi-home", "plugins");
-    return NEEDED.filter((b) => {
-        if (fs.existsSync(path.join(BIN, b))) return false;
-        // the provider may be registered as a plugin rather than on PATH
-        if (b === "pulumi-resource-kubernetes" && fs.existsSync(home)) {
-            return !fs.readdirSync(home).some((d) => d.startsWith("resource-kubernetes-"));
-        }
-        return true;
-    });
-}
+import { ROOT, ThrowawayFolder, UNREACHABLE_KUBECONFIG, skipWithoutToolchain } from "../realCli";
 
 const PROGRAM = `
 import * as k8s from "@pulumi/kubernetes";
@@ -77,63 +60,29 @@ new k8s.apps.v1.Deployment("inference", {
 }, opts);
 `;
 
-// A cluster nobody serves: 127.0.0.1:9 (discard port, closed here). Loopback only.
-const KUBECONFIG = `apiVersion: v1
-kind: Config
-clusters: [{name: none, cluster: {server: "https://127.0.0.1:9", insecure-skip-tls-verify: true}}]
-users: [{name: none, user: {token: none}}]
-contexts: [{name: none, context: {cluster: none, user: none}}]
-current-context: none
-`;
-
 describe("policy pack under the real engine (pulumi preview --policy-pack policy)", function () {
     this.timeout(600_000);
-    let dir = "";
-    let env: NodeJS.ProcessEnv = {};
-
-    const pulumi = (args: string[]) => {
-        const started = Date.now();
-        const r = spawnSync("pulumi", [...args, "--non-interactive", "--color", "never"], { cwd: dir, env, encoding: "utf8" });
-        const out = `${r.stdout ?? ""}${r.stderr ?? ""}`;
-        return { status: r.status, out, seconds: (Date.now() - started) / 1000 };
-    };
+    let folder: ThrowawayFolder | undefined;
+    const pulumi = (args: string[]) => folder!.pulumi(args);
 
     before(function () {
-        const missing = missingTools();
-        if (missing.length > 0) {
-            console.log(`      NOT RUN: ${missing.join(", ")} missing from ${BIN}; run scripts/toolchain to build the Pulumi toolchain`);
-            this.skip();
-        }
-        dir = fs.mkdtempSync(path.join(os.tmpdir(), "policy-engine-"));
-        fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
-        fs.writeFileSync(path.join(dir, "Pulumi.yaml"),
+        skipWithoutToolchain(this);
+        folder = new ThrowawayFolder("policy-engine");
+        fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(folder.dir, "node_modules"));
+        folder.write("Pulumi.yaml",
             "name: policy-engine-check\nruntime:\n  name: nodejs\n  options:\n    # transpile-only through nodeargs; the runner must not compile a second time\n    typescript: false\n    nodeargs: \"--require ts-node/register/transpile-only\"\n");
-        fs.writeFileSync(path.join(dir, "package.json"), '{ "name": "policy-engine-check", "version": "0.0.0", "private": true, "main": "index.ts" }\n');
-        fs.writeFileSync(path.join(dir, "index.ts"), PROGRAM);
-        fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({
+        folder.write("package.json", '{ "name": "policy-engine-check", "version": "0.0.0", "private": true, "main": "index.ts" }\n');
+        folder.write("index.ts", PROGRAM);
+        folder.write("tsconfig.json", JSON.stringify({
             compilerOptions: { strict: true, target: "ES2020", module: "commonjs", moduleResolution: "node", esModuleInterop: true, skipLibCheck: true },
         }));
-        fs.mkdirSync(path.join(dir, "state"));
-        env = {
-            ...process.env,
-            PATH: `${BIN}:${process.env.PATH}`,
-            PULUMI_HOME: process.env.PULUMI_HOME ?? path.join(ROOT, ".tools", "pulumi-home"),
-            PULUMI_BACKEND_URL: `file://${path.join(dir, "state")}`,
-            PULUMI_CONFIG_PASSPHRASE: "policy-engine-check",
-            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-            PULUMI_SKIP_UPDATE_CHECK: "true",
-            PULUMI_DIY_BACKEND_NO_LEGACY_WARNING: "true",
-        };
-        delete env.PULUMI_CONFIG_PASSPHRASE_FILE;
         const init = pulumi(["stack", "init", "check"]);
         assert.strictEqual(init.status, 0, init.out);
-        const kc = pulumi(["config", "set", "--secret", "kubeconfig", KUBECONFIG]);
+        const kc = pulumi(["config", "set", "--secret", "kubeconfig", UNREACHABLE_KUBECONFIG]);
         assert.strictEqual(kc.status, 0, kc.out);
     });
 
-    after(() => {
-        if (dir && !process.env.KEEP_POLICY_ENGINE_DIR) fs.rmSync(dir, { recursive: true, force: true });
-    });
+    after(() => folder?.remove());
 
     it("stops the preview of bad storage objects, naming every mandatory rule that fired", () => {
         assert.strictEqual(pulumi(["config", "set", "--type", "bool", "good", "false"]).status, 0);
