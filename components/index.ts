@@ -4,6 +4,7 @@
 export * from "./adoption";
 export * from "./cluster";
 export * from "./kubeapi";
+export * from "./labels";
 export * from "./problems";
 export * from "./report";
 export * from "./storage";
