@@ -1,11 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { BoundVolume, BoundVolumesReport, ServedVersion, ServedVersionReport } from "../components/report";
-import { DataVolumes, KeptVolumeHandBack, VolumeReclaim, capabilitiesOf } from "../components/storage";
+import { ClassCheck, DataVolumes, KeptVolumeHandBack, VolumeReclaim, capabilitiesOf } from "../components/storage";
 import {
     AgentNamespace, EmbeddingsGenerator, InferencePool, generatorName, inferenceName, readerScheduling, statusConfigMapName, writerScheduling,
 } from "../components/workloads";
-import { Settings } from "./config";
+import { Settings, fullKey } from "./config";
 import { defaults } from "./settings";
 
 export interface AgentDataArgs {
@@ -48,8 +48,22 @@ export function deployAgentData(name: string, args: AgentDataArgs): AgentData {
     // Only a class the program owns is known to bind at once (the capability table says how).
     const bindsImmediately = (claim: { provisioner: string; classIsOurs: boolean }) =>
         claim.classIsOurs && capabilitiesOf(claim.provisioner)?.bindingMode === "Immediate";
-    const claimNeeds = (claim: { name: string; storageClass: string }) => [
-        ...(args.storageReady?.[claim.storageClass] ?? []), ...handBack(claim.name),
+    // A class the program does not create must exist on the cluster as configured; checked by
+    // a read that preview runs too, once per class.
+    const classChecks = new Map<string, pulumi.Resource>();
+    const classCheck = (claim: { storageClass: string; provisioner: string; classIsOurs: boolean }): pulumi.Resource[] => {
+        if (claim.classIsOurs) return [];
+        if (!classChecks.has(claim.storageClass)) {
+            classChecks.set(claim.storageClass, new ClassCheck(`${name}-class-${claim.storageClass}`, {
+                kubeconfig: args.access.kubeconfig, context: args.access.context,
+                name: claim.storageClass, provisioner: claim.provisioner,
+                classKey: fullKey("storageClass"), provisionerKey: fullKey("storageProvisioner"),
+            }, { id: pulumi.output(args.access.kubeconfig).apply(() => claim.storageClass) }));
+        }
+        return [classChecks.get(claim.storageClass)!];
+    };
+    const claimNeeds = (claim: { name: string; storageClass: string; provisioner: string; classIsOurs: boolean }) => [
+        ...(args.storageReady?.[claim.storageClass] ?? []), ...classCheck(claim), ...handBack(claim.name),
     ];
     const volumes = new DataVolumes(`${name}-data`, {
         namespace: namespace.name,

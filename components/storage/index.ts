@@ -4,3 +4,4 @@ export * from "./eksStorage";
 export * from "./kindSharedStorage";
 export * from "./keptVolumes";
 export * from "./dataIdentity";
+export * from "./classCheck";

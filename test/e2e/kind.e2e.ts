@@ -188,7 +188,7 @@ describe(`e2e kind: one writer and readers on several nodes (stack ${STACK}, ${1
         }
     });
 
-    it("6. the existing target on this cluster, on its node-local class (Delete): readers placed with the writer, volumes patched to Retain; after kubectl delete namespace, up --refresh hands the kept volumes back with the same bytes", async function () {
+    it("6. the existing target on this cluster: a class it does not have fails preview; on its node-local class (Delete): readers placed with the writer, volumes patched to Retain; after kubectl delete namespace, up --refresh hands the kept volumes back with the same bytes", async function () {
         needs(state.up, "step 1 (up)");
         const EXISTING = "e2e-existing", ENS = "agent-existing";
         const existing = await openStack(EXISTING, {
@@ -197,6 +197,13 @@ describe(`e2e kind: one writer and readers on several nodes (stack ${STACK}, ${1
             namespace: ENS, inferenceReplicas: "2", refreshSchedule: "@every 6h", deleteDataOnDestroy: "false",
         });
         try {
+            // A class the cluster does not have fails the preview, naming the key and the classes there.
+            await setConfig(existing, { storageClass: "no-such-class" });
+            const refused = await existing.preview().then(() => undefined, (e: Error) => e);
+            assert.ok(refused, "preview with a StorageClass the cluster does not have must fail");
+            assert.match(refused!.message, /agent-storage:storageClass: the cluster has no StorageClass "no-such-class" \(it has: .*standard \(rancher.io\/local-path\)/, refused!.message);
+            note("preview refused the missing class as expected");
+            await setConfig(existing, { storageClass: NODE_LOCAL_CLASS });
             let t0 = Date.now();
             const first = await existing.up({ onOutput: engineOutput("existing up") });
             note(`existing up: ${first.summary.result} in ${secs(t0)}`);
