@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { KindCluster, kindNodeNames } from "../components/cluster";
 import { KindSharedStorage } from "../components/storage";
+import { workloadUid } from "../components/workloads";
 import { KindStackSettings } from "./config";
 import { deployAgentData } from "./agentData";
 import { dataIdentityGuard } from "./dataIdentity";
@@ -21,6 +22,7 @@ export function buildKindStack(settings: KindStackSettings, opts?: { runner?: im
         staticVolumePaths: settings.embeddingsVolume === "static-hostpath" ? [settings.embeddingsHostPath] : [],
         images: [settings.image],
         deleteDataOnDestroy: settings.deleteDataOnDestroy,
+        workloadUid,
         runner: opts?.runner,
         guardedBy: guard,
     });

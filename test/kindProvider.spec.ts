@@ -92,6 +92,20 @@ describe("kind cluster provider", () => {
         fs.rmSync(root, { recursive: true, force: true });
     });
 
+    it("gives the static volumes' host folders to the workload's uid at creation and on update (a hostPath volume gets no fsGroup)", async () => {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "kind-static-"));
+        const own = path.join(root, "static", "var_local_embeddings");
+        const provider = kindClusterProvider(fakeTools().run);
+        const uid = process.getuid!() === 0 ? 65532 : process.getuid!();
+        await provider.create!({ ...inputs(root), workloadDirs: [own], workloadUid: uid });
+        assert.strictEqual(fs.statSync(own).uid, uid, "owned by the workload after create");
+        fs.rmSync(own, { recursive: true });
+        await provider.update!("agent", { ...inputs(root), kubeconfig: "" }, { ...inputs(root), workloadDirs: [own], workloadUid: uid });
+        assert.strictEqual(fs.statSync(own).uid, uid, "and again after an update");
+        assert.strictEqual(fs.statSync(own).gid, uid);
+        fs.rmSync(root, { recursive: true, force: true });
+    });
+
     it("reports a cluster deleted outside Pulumi as gone on refresh", async () => {
         const gone = await kindClusterProvider(fakeTools({ clusters: ["other"] }).run).read!("agent", { ...inputs(dir), kubeconfig: "" });
         assert.strictEqual(gone.id, "");

@@ -70,6 +70,13 @@ describe("kind stack", () => {
             "only the first worker (agent-storage-worker) mounts the static folder");
     });
 
+    it("hands the static host-path folder to the workload's uid, since a hostPath volume gets no fsGroup", async () => {
+        const { cluster } = await buildOnce({ embeddingsVolume: "static-hostpath", embeddingsHostPath: "/srv/embeddings" });
+        const kind = cluster.one(kindType);
+        assert.deepStrictEqual(kind.inputs.workloadDirs, [path.join("/project/.kind-data/agent-storage", "static", "srv_embeddings")]);
+        assert.strictEqual(kind.inputs.workloadUid, 65532);
+    });
+
     it("leaves the static volume unpinned on a single-node cluster", async () => {
         const { cluster } = await buildOnce({ target: "kind", kindWorkers: 0, embeddingsVolume: "static-hostpath" });
         assert.strictEqual(cluster.one("kubernetes:core/v1:PersistentVolume").inputs.spec.nodeAffinity, undefined);

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { kindHostDirs, kindLayout, renderKindConfig } from "./kindConfig";
+import { kindHostDirs, kindLayout, renderKindConfig, staticVolumeHostDir } from "./kindConfig";
 import { CommandRunner, KindClusterInputs, defaultRunner, kindClusterProvider } from "./kindProvider";
 
 export interface KindClusterArgs {
@@ -21,6 +21,8 @@ export interface KindClusterArgs {
     images: string[];
     /** Remove dataDir on destroy as well. */
     deleteDataOnDestroy: boolean;
+    /** The uid (and gid) the workload runs as: it owns the static volumes' host folders. */
+    workloadUid: number;
     /** Test seam: how the kind CLI is run. */
     runner?: CommandRunner;
     /**
@@ -66,6 +68,8 @@ export class KindCluster extends pulumi.ComponentResource {
             hostDirs: kindHostDirs(layout),
             images: args.images,
             deleteDataOnDestroy: args.deleteDataOnDestroy,
+            workloadDirs: args.staticVolumePaths.map((p) => staticVolumeHostDir(args.dataDir, p)),
+            workloadUid: args.workloadUid,
         };
         const cluster = new KindClusterResource(name, inputs, args.runner ?? defaultRunner(), { parent: this, dependsOn: args.guardedBy });
         this.kubeconfig = pulumi.secret(cluster.kubeconfig);

@@ -15,6 +15,13 @@ export interface KindClusterInputs {
     images: string[];
     /** When true, destroy also removes `hostDirs` (the volumes' bytes). */
     deleteDataOnDestroy: boolean;
+    /**
+     * Host folders the workload writes in directly (static host-path volumes), and the uid
+     * and gid it runs as: a hostPath volume gets no fsGroup, so the folder must be the
+     * workload's own. Set at creation and on every update. Default: none.
+     */
+    workloadDirs?: string[];
+    workloadUid?: number;
 }
 
 export interface KindClusterOutputs extends KindClusterInputs {
@@ -38,6 +45,16 @@ export function defaultRunner(): CommandRunner {
             });
         if (options?.input !== undefined) child.stdin.end(options.input);
     });
+}
+
+/** Makes the workload's own folders (see KindClusterInputs.workloadDirs) belong to its uid. */
+export function giveToWorkload(inputs: Pick<KindClusterInputs, "workloadDirs" | "workloadUid">): void {
+    if (inputs.workloadUid === undefined) return;
+    const fs = require("fs");
+    for (const dir of inputs.workloadDirs ?? []) {
+        fs.mkdirSync(dir, { recursive: true });
+        fs.chownSync(dir, inputs.workloadUid, inputs.workloadUid);
+    }
 }
 
 /** The deepest folder that holds every one of `dirs`: the cluster's data dir for its volume folders. */
@@ -100,6 +117,7 @@ export function kindClusterProvider(run: CommandRunner): pulumi.dynamic.Resource
             const os = require("os");
             const path = require("path");
             for (const dir of inputs.hostDirs) fs.mkdirSync(dir, { recursive: true });
+            giveToWorkload(inputs);
             const work = fs.mkdtempSync(path.join(os.tmpdir(), "kind-"));
             const configFile = path.join(work, "kind.yaml");
             fs.writeFileSync(configFile, inputs.config);
@@ -122,6 +140,7 @@ export function kindClusterProvider(run: CommandRunner): pulumi.dynamic.Resource
         },
         async update(id: string, _olds: KindClusterOutputs, news: KindClusterInputs) {
             await ensureTools();
+            giveToWorkload(news);
             await loadImages(id, news.images);
             const kubeconfig = await run("kind", ["get", "kubeconfig", "--name", id]);
             return { outs: { ...news, kubeconfig } };
