@@ -1,8 +1,8 @@
 /**
  * Helpers for the end-to-end tests: the project's Pulumi environment (scripts/env.sh), the
- * real CLI through the Automation API, kubectl against the local cluster, and the checks
- * that make the suite fail loudly (or skip loudly with AGENT_STORAGE_E2E=skip) when the
- * toolchain or the cluster is missing.
+ * real CLI through the Automation API, kubectl against the suite's cluster (see
+ * kindCluster.ts), and the toolchain checks that make a suite fail loudly when something is
+ * missing.
  */
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
@@ -125,58 +125,9 @@ export function toolchainProblems(): string[] {
     return problems;
 }
 
-export function preflightProblems(opts: { needRefresher?: boolean } = {}): string[] {
-    const problems = toolchainProblems();
-    const kubectl = kubectlPath();
-    if (!kubectl) problems.push("kubectl is not installed (scripts/local-cluster build makes one; or apt-get install kubectl)");
-    if (!fs.existsSync(KUBECONFIG)) {
-        problems.push(`no kubeconfig at ${path.relative(ROOT, KUBECONFIG)}: the local cluster is not up (run scripts/local-cluster up)`);
-    } else if (kubectl) {
-        const ready = kubectlRun(["get", "--raw", "/readyz"], { allowFail: true, timeoutMs: 15000 });
-        if (ready.code !== 0) {
-            problems.push(`the local cluster does not answer (kubectl get --raw /readyz: ${oneLine(ready.stderr || ready.stdout)}); run scripts/local-cluster up / status`);
-        } else {
-            const nodes = kubectlJson<{ items: K8sObject[] }>(["get", "nodes"]);
-            const readyNodes = nodes.items.filter((n) => (n.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === "Ready" && c.status === "True"));
-            if (readyNodes.length === 0) problems.push("the local cluster has no Ready node (scripts/local-cluster status)");
-            const sc = kubectlRun(["get", "storageclass", "standard", "-o", "jsonpath={.provisioner}"], { allowFail: true });
-            if (sc.code !== 0 || sc.stdout.trim() !== "rancher.io/local-path") {
-                problems.push(`StorageClass standard with provisioner rancher.io/local-path is missing (got: ${oneLine(sc.stdout || sc.stderr)})`);
-            }
-        }
-    }
-    if (opts.needRefresher && !fs.existsSync(path.join(ROOT, "workload", "cmd", "refresher"))) {
-        problems.push("workload/cmd/refresher does not exist: the image has no refresher");
-    }
-    return problems;
-}
-
 export function requiredKubernetesPluginVersion(): string {
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules", "@pulumi", "kubernetes", "package.json"), "utf8"));
     return String(pkg.pulumi?.version ?? pkg.version).replace(/^v/, "");
-}
-
-/**
- * For a suite's `before` hook: with AGENT_STORAGE_E2E=skip, prints one loud line and skips
- * the suite; otherwise throws (so mocha reports a FAILED hook) when anything is missing.
- */
-let skipAnnounced = false;
-
-export function requireEnvironment(ctx: Mocha.Context, suite: string, opts: { needRefresher?: boolean } = {}): void {
-    if (process.env.AGENT_STORAGE_E2E === "skip") {
-        if (!skipAnnounced) {
-            process.stderr.write("\n!!! E2E SKIPPED: AGENT_STORAGE_E2E=skip is set, so the real Pulumi CLI and the local cluster were NOT exercised (every e2e test below is pending) !!!\n\n");
-            skipAnnounced = true;
-        }
-        ctx.skip();
-    }
-    const problems = preflightProblems(opts);
-    if (problems.length > 0) {
-        const msg = `the end-to-end suite "${suite}" cannot run; missing:\n` + problems.map((p) => `  - ${p}`).join("\n") +
-            "\n(set AGENT_STORAGE_E2E=skip to leave the e2e tests out on purpose)";
-        process.stderr.write(`\n!!! E2E CANNOT RUN: ${msg}\n\n`);
-        throw new Error(msg);
-    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -185,10 +136,6 @@ export function requireEnvironment(ctx: Mocha.Context, suite: string, opts: { ne
 export interface RunResult { code: number; stdout: string; stderr: string }
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type K8sObject = { metadata: { name: string; namespace?: string; uid?: string; labels?: Record<string, string>; annotations?: Record<string, string>; deletionTimestamp?: string }; spec?: any; status?: any; data?: Record<string, string>; kind?: string };
-
-export function oneLine(s: string): string {
-    return s.replace(/\s+/g, " ").trim().slice(0, 400);
-}
 
 export function kubectlRun(args: string[], opts: { input?: string; allowFail?: boolean; timeoutMs?: number } = {}): RunResult {
     const bin = kubectlPath();
@@ -284,11 +231,6 @@ export function describeNamespace(namespace: string): string {
     return parts.join("\n");
 }
 
-/** Deletes a namespace and waits until it is gone (no-op when it does not exist). */
-export function deleteNamespace(namespace: string): void {
-    kubectlRun(["delete", "namespace", namespace, "--ignore-not-found", "--wait=true", "--timeout=300s"], { allowFail: true, timeoutMs: 330000 });
-}
-
 // ---------------------------------------------------------------------------------------
 // Data checks shared by the suites
 
@@ -338,19 +280,6 @@ export function clearStaleLocks(stackName: string): void {
             note(`removed stale lock of stack ${stackName} (pid ${lock.pid} is gone)`);
         }
     }
-}
-
-/** Config of a stack on the local cluster (target existing, its local-path class `standard`). */
-export function localClusterConfig(namespace: string, replicas: number, extra: Record<string, string>): Record<string, string> {
-    return {
-        target: "existing",
-        kubeconfig: ".local-cluster/kubeconfig",
-        storageClass: "standard",
-        storageProvisioner: "rancher.io/local-path",
-        namespace,
-        inferenceReplicas: String(replicas),
-        ...extra,
-    };
 }
 
 /** Creates or selects a stack of this project (workDir = the checkout) with the given config. */
