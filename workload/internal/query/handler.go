@@ -12,6 +12,14 @@ import (
 	"time"
 )
 
+// The paths Handler serves.
+const (
+	PathQuery   = "/query"
+	PathHealthz = "/healthz"
+	PathReadyz  = "/readyz"
+	PathMetrics = "/metrics"
+)
+
 // The bounds of "k" in a query.
 const (
 	DefaultK = 10
@@ -68,7 +76,7 @@ func (m *metrics) observe(d time.Duration) {
 func Handler(h *Holder) http.Handler {
 	m := &metrics{buckets: make([]int64, len(latencyBuckets))}
 	mux := http.NewServeMux()
-	mux.HandleFunc("/query", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc(PathQuery, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		m.queries.Add(1)
 		status, body := answer(h, r)
@@ -81,17 +89,17 @@ func Handler(h *Holder) http.Handler {
 		writeJSON(w, status, body)
 		m.observe(time.Since(start))
 	})
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc(PathHealthz, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc(PathReadyz, func(w http.ResponseWriter, r *http.Request) {
 		if ix := h.Current(); ix != nil {
 			writeJSON(w, http.StatusOK, map[string]any{"version": ix.Version, "docs": ix.Len()})
 			return
 		}
 		writeJSON(w, http.StatusServiceUnavailable, errorBody{"no verified version loaded yet"})
 	})
-	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc(PathMetrics, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		writeMetrics(w, m, h.Current())
 	})
