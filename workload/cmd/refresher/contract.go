@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"agent-storage/workload/internal/kubeapi"
+	"agent-storage/workload/internal/query"
 	"agent-storage/workload/internal/store"
 )
 
@@ -21,6 +22,7 @@ const (
 	envGracePeriod     = "GRACE_PERIOD"
 	envStatusConfigMap = "STATUS_CONFIGMAP"
 	envStatusFile      = "STATUS_FILE"
+	envQueryListen     = "QUERY_LISTEN"
 )
 
 // Where the pods mount what the refresher reads and writes. Only scratch is writable in
@@ -51,6 +53,13 @@ type Contract struct {
 	StatusConfigMap  statusConfigMap   `json:"statusConfigMap"`
 	Layout           map[string]string `json:"layout"`
 	ExitCodes        map[string]int    `json:"exitCodes"`
+	// QueryAPI is the HTTP API serve offers with --listen (env queryListen).
+	QueryAPI queryAPI `json:"queryApi"`
+}
+
+type queryAPI struct {
+	ListenFlag string            `json:"listenFlag"`
+	Paths      map[string]string `json:"paths"`
 }
 
 type statusConfigMap struct {
@@ -71,7 +80,7 @@ func contract() Contract {
 		Env: map[string]string{
 			"embeddingsPath": envEmbeddings, "checkpointsPath": envCheckpoints, "refreshSchedule": envSchedule,
 			"keepVersions": envKeepVersions, "gracePeriod": envGracePeriod, "statusConfigMap": envStatusConfigMap,
-			"statusFile": envStatusFile,
+			"statusFile": envStatusFile, "queryListen": envQueryListen,
 		},
 		Flags:            map[string]string{"embeddings": "--embeddings", "published": "--published"},
 		MountPaths:       map[string]string{"embeddings": mountEmbeddings, "checkpoints": mountCheckpoints, "scratch": mountScratch},
@@ -89,6 +98,12 @@ func contract() Contract {
 			"objects": store.ObjectsDir, "lock": store.LockName,
 		},
 		ExitCodes: map[string]int{"ok": exitOK, "failure": exitErr, "usage": exitUsage, "busy": exitBusy},
+		QueryAPI: queryAPI{
+			ListenFlag: "--listen",
+			Paths: map[string]string{
+				"query": query.PathQuery, "healthz": query.PathHealthz, "readyz": query.PathReadyz, "metrics": query.PathMetrics,
+			},
+		},
 	}
 }
 

@@ -53,3 +53,11 @@ func TestTheStatusAndPublishedFilesAreOnTheScratchMount(t *testing.T) {
 		}
 	}
 }
+
+func TestTheQueryListenFlagIsAFlagOfServe(t *testing.T) {
+	help := runCLI("serve", "-h").stderr
+	flag := contract().QueryAPI.ListenFlag
+	if !strings.Contains(help, "  -"+strings.TrimPrefix(flag, "--")+" ADDR") || !strings.Contains(help, "(env "+contract().Env["queryListen"]+")") {
+		t.Errorf("queryApi.listenFlag %s: serve has no such flag read from env.queryListen:\n%s", flag, help)
+	}
+}

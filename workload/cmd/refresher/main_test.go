@@ -26,7 +26,7 @@ func TestMain(m *testing.M) {
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}
 	for _, env := range []string{envEmbeddings, envCheckpoints, envKeepVersions, envGracePeriod, envSchedule, envStatusFile,
-		envStatusConfigMap, "KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT"} {
+		envStatusConfigMap, envQueryListen, "KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT"} {
 		os.Unsetenv(env)
 	}
 	os.Exit(m.Run())

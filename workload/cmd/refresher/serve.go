@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"time"
 
+	"agent-storage/workload/internal/query"
 	"agent-storage/workload/internal/store"
 )
 
@@ -40,6 +44,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	statusFile := f.envString("status-file", envStatusFile, defaultStatusFile, "where to write the status `FILE`")
 	count := f.Int("count", 0, "stop after this many reads (0 = run until SIGTERM)")
 	duration := f.Duration("duration", 0, "stop after this long (0 = run until SIGTERM)")
+	listen := f.envString("listen", envQueryListen, "", "serve the query API over HTTP on `ADDR` (e.g. :8080); empty: no HTTP server")
 	if err := f.parse(args); err != nil {
 		return helpOr(err, stderr, "serve")
 	}
@@ -57,6 +62,22 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	host, _ := os.Hostname()
 	st := &ServeStatus{StartedAt: time.Now().UTC(), PID: os.Getpid(), Host: host, VersionsSeen: []string{}}
 	logf("reader starting: embeddings %s, every %s, status in %s", s.Root, *interval, *statusFile)
+	var index *query.Holder
+	if *listen != "" {
+		ln, err := net.Listen("tcp", *listen)
+		if err != nil {
+			return fail(stderr, "serve", fmt.Errorf("--listen: %w%s", err, f.source("listen")))
+		}
+		index = &query.Holder{}
+		srv := &http.Server{Handler: query.Handler(index), ReadHeaderTimeout: 10 * time.Second}
+		go srv.Serve(ln)
+		defer func() {
+			sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer scancel()
+			srv.Shutdown(sctx)
+		}()
+		logf("query API listening on %s", ln.Addr())
+	}
 	waitingLogged := false
 	for {
 		rd, err := s.ReadCurrent()
@@ -99,6 +120,9 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 			st.LastErrorAt = &now
 			logf("read FAILED: %v", err)
 		}
+		if index != nil && err == nil {
+			syncIndex(index, s, logf)
+		}
 		if werr := writeStatus(*statusFile, st); werr != nil && st.Reads == 1 {
 			logf("warning: cannot write status file: %v", werr)
 		}
@@ -115,6 +139,24 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return summary(stdout, st)
+}
+
+// syncIndex loads the current version into the query index when it changed. The reads
+// above verify it too, but the index checks the very bytes it keeps, and a version that
+// fails leaves the previous one answering.
+func syncIndex(index *query.Holder, s *store.Store, logf func(string, ...any)) {
+	changed, err := index.Sync(s)
+	switch {
+	case err != nil:
+		if cur := index.Current(); cur != nil {
+			logf("query index: keeping %s: loading the current version failed: %v", cur.Version, err)
+		} else {
+			logf("query index: loading the current version failed: %v", err)
+		}
+	case changed:
+		cur := index.Current()
+		logf("query index: serving %s (%d docs x %d dims)", cur.Version, cur.Len(), cur.Dim)
+	}
 }
 
 // summary prints the final status; a reader that saw any failed read exits 1.

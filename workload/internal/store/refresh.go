@@ -290,7 +290,7 @@ func (s *Store) RefreshLocked(ctx context.Context, opts RefreshOptions) (res *Re
 			}
 		}
 	}
-	fe, err := objs.place(tmp, "docs.jsonl", objs.store(index, sha256.Sum256(index)))
+	fe, err := objs.place(tmp, DocsIndexName, objs.store(index, sha256.Sum256(index)))
 	if err != nil {
 		return nil, writeErr(err)
 	}

@@ -52,7 +52,7 @@ func (m *Manifest) sizes(bounds func(sh int) (lo, hi int), index []byte, now tim
 		est.Files = append(est.Files, FileEntry{Name: fmt.Sprintf("shard-%04d.f32", sh), Size: n, SHA256: strings.Repeat("0", 64), Rows: hi - lo})
 	}
 	sizes = append(sizes, int64(len(index)))
-	est.Files = append(est.Files, FileEntry{Name: "docs.jsonl", Size: int64(len(index)), SHA256: strings.Repeat("0", 64)})
+	est.Files = append(est.Files, FileEntry{Name: DocsIndexName, Size: int64(len(index)), SHA256: strings.Repeat("0", 64)})
 	est.CreatedAt = time.Date(now.Year(), 12, 31, 23, 59, 59, 999999999, time.UTC)
 	mb, _ := json.MarshalIndent(est, "", "  ")
 	return append(sizes, int64(len(mb))+1)

@@ -1,0 +1,38 @@
+package query
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"agent-storage/workload/internal/embed"
+)
+
+// BenchmarkQuery scans 100k vectors of 384 dims per query; SetBytes makes the result
+// read as the vector bytes scanned per second.
+func BenchmarkQuery(b *testing.B) {
+	const docs, dim = 100_000, 384
+	r := rand.New(rand.NewPCG(1, 2))
+	ids := make([]string, docs)
+	vecs := make([]float32, docs*dim)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("doc-%06d", i)
+		row := vecs[i*dim : (i+1)*dim]
+		for j := range row {
+			row[j] = float32(r.NormFloat64())
+		}
+		embed.Normalize(row)
+	}
+	ix, err := New("bench", dim, ids, vecs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	q := embed.Synthetic(3, 0, dim)
+	b.SetBytes(docs * dim * 4)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := ix.Search(q, 10); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
