@@ -17,6 +17,7 @@ import {
     removeStack, secs, setConfig, waitFor,
 } from "./lib";
 import { KIND_WORKERS as WORKERS, KindSuiteCluster, NODE_LOCAL_CLASS, SHARED_CLASS, requireKindEnvironment } from "./kindCluster";
+import { defaults } from "../../stacks/settings";
 
 const STACK = "e2e-kind";
 const NS = "agent-kind";
@@ -193,7 +194,7 @@ describe(`e2e kind: one writer and readers on several nodes (stack ${STACK}, ${1
         const EXISTING = "e2e-existing", ENS = "agent-existing";
         const existing = await openStack(EXISTING, {
             target: "existing", kubeconfig: cluster.kubeconfigFile,
-            storageClass: NODE_LOCAL_CLASS, storageProvisioner: "rancher.io/local-path",
+            storageClass: NODE_LOCAL_CLASS, storageProvisioner: defaults.kindStorageClasses.nodeLocal.provisioner,
             namespace: ENS, inferenceReplicas: "2", refreshSchedule: "@every 6h", deleteDataOnDestroy: "false",
         });
         try {

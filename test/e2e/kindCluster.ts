@@ -10,6 +10,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { OutputMap, Stack } from "@pulumi/pulumi/automation";
+import { defaults } from "../../stacks/settings";
 import {
     LOCAL_KUBECONFIG, ROOT, engineOutput, kubectlPath, note, openStack, removeStack, secs, setConfig, stateResources, toolchainProblems, useKubeconfig,
 } from "./lib";
@@ -17,9 +18,9 @@ import {
 /** Workers of every suite's cluster: readers need other nodes than the writer's. */
 export const KIND_WORKERS = 2;
 /** The class KindSharedStorage installs: one host folder mounted on every node (RWX). */
-export const SHARED_CLASS = "shared";
+export const SHARED_CLASS = defaults.kindStorageClasses.shared.name;
 /** The per-node local-path class every kind cluster has. */
-export const NODE_LOCAL_CLASS = "standard";
+export const NODE_LOCAL_CLASS = defaults.kindStorageClasses.nodeLocal.name;
 
 const toolsEnv = () => ({ ...process.env, PATH: `${path.join(ROOT, ".tools", "bin")}:${process.env.PATH}` });
 

@@ -11,6 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { kindStaticVolumeNode, staticVolumeHostDir } from "../../components/cluster";
+import { defaults } from "../../stacks/settings";
 import {
     EMBEDDINGS_PATH, GENERATOR, INFERENCE, K8sObject, engineOutput, execIn, fingerprintOf, kubectlJson, note,
     readyPods, secs, waitFor,
@@ -20,7 +21,7 @@ import { KIND_WORKERS, KindSuiteCluster, requireKindEnvironment } from "./kindCl
 const STACK = "e2e-static";
 const NS = "agent-static";
 const REPLICAS = 3;
-const HOST_PATH = "/var/local/agent-storage/embeddings";
+const HOST_PATH = defaults.embeddingsHostPath;
 const cluster = new KindSuiteCluster("agent-e2e-static");
 const config = cluster.config({
     namespace: NS,

@@ -94,13 +94,7 @@ func TestRetentionKeepsVersionsItCannotRead(t *testing.T) {
 // cannot be read.
 func TestRetentionKeepsCurrentItCannotResolve(t *testing.T) {
 	t.Parallel()
-	s := newStore(t)
-	clock := fakeClock(s)
-	ids := versions(t, s, clock, 4)
-	if _, err := s.Rollback(context.Background(), ids[0], 0, Checkpoints{}); err != nil {
-		t.Fatal(err)
-	}
-	*clock = clock.Add(48 * time.Hour)
+	s, ids := rolledBackTwoDaysAgo(t)
 	s.sys.readlink = func(name string) (string, error) {
 		return "", &os.PathError{Op: "readlink", Path: name, Err: syscall.EIO}
 	}
@@ -118,13 +112,7 @@ func TestRetentionKeepsCurrentItCannotResolve(t *testing.T) {
 // long ago and be deleted under its readers, so the switch is refused.
 func TestSwitchRefusedWhenRetirementCannotBeMarked(t *testing.T) {
 	t.Parallel()
-	s := newStore(t)
-	clock := fakeClock(s)
-	ids := versions(t, s, clock, 4)
-	if _, err := s.Rollback(context.Background(), ids[0], 0, Checkpoints{}); err != nil {
-		t.Fatal(err)
-	}
-	*clock = clock.Add(48 * time.Hour) // readers have been on ids[0] for two days
+	s, ids := rolledBackTwoDaysAgo(t) // readers have been on ids[0] for two days
 	s.sys.chtimes = func(name string, _, _ time.Time) error {
 		return &os.PathError{Op: "chtimes", Path: name, Err: syscall.EPERM}
 	}
@@ -147,13 +135,7 @@ func TestSwitchRefusedWhenRetirementCannotBeMarked(t *testing.T) {
 // old) would be deleted under its readers as soon as the link reads again.
 func TestSwitchRefusedWhenCurrentCannotBeRead(t *testing.T) {
 	t.Parallel()
-	s := newStore(t)
-	clock := fakeClock(s)
-	ids := versions(t, s, clock, 4)
-	if _, err := s.Rollback(context.Background(), ids[0], 0, Checkpoints{}); err != nil {
-		t.Fatal(err)
-	}
-	*clock = clock.Add(48 * time.Hour)
+	s, ids := rolledBackTwoDaysAgo(t)
 	s.sys.readlink = func(name string) (string, error) { // fails while current names ids[0]
 		target, err := os.Readlink(name)
 		if err == nil && filepath.Base(target) == ids[0] {
@@ -186,4 +168,18 @@ func TestRefreshReplacesALinkNamingNoVersion(t *testing.T) {
 	if currentID(t, s) != r.Version {
 		t.Fatalf("current %s, want %s", currentID(t, s), r.Version)
 	}
+}
+
+// A store of four versions rolled back to the oldest, whose readers have been on it for two
+// days: outside keep and past any grace, yet current.
+func rolledBackTwoDaysAgo(t *testing.T) (*Store, []string) {
+	t.Helper()
+	s := newStore(t)
+	clock := fakeClock(s)
+	ids := versions(t, s, clock, 4)
+	if _, err := s.Rollback(context.Background(), ids[0], 0, Checkpoints{}); err != nil {
+		t.Fatal(err)
+	}
+	*clock = clock.Add(48 * time.Hour)
+	return s, ids
 }
