@@ -12,6 +12,8 @@
 //	refresher prune      apply retention now
 //	refresher status     print the reader status file
 //	refresher contract   print the interface the deploying program relies on (workload/contract.json)
+//	refresher query      one query to a reader's API, the JSON answer on stdout
+//	refresher load       queries at a fixed rate for a while, one JSON summary line
 package main
 
 import (
@@ -53,9 +55,13 @@ commands:
   prune      apply retention (--keep, --grace) now
   status     print the reader status file
   contract   print the refresher's interface to the program that deploys it (JSON)
+  query      --url URL (--text T | --vector-file F) [--k N]: one query to a reader's
+             API (serve --listen); prints the JSON answer, exit 1 on any other status
+  load       --url URL --rate R --duration D: queries at a fixed rate (open loop), then
+             one JSON line: sent, answered, failures by kind, latency, versions
 
-Every command takes --embeddings DIR (env EMBEDDINGS_PATH). Run "refresher <command> -h"
-for its flags.
+Every command but query and load takes --embeddings DIR (env EMBEDDINGS_PATH). Run
+"refresher <command> -h" for its flags.
 `
 
 func main() {
@@ -77,6 +83,8 @@ func commands() map[string]cmdFunc {
 		"prune":    cmdPrune,
 		"status":   cmdStatus,
 		"contract": cmdContract,
+		"query":    cmdQuery,
+		"load":     cmdLoad,
 	}
 }
 
@@ -127,11 +135,17 @@ type flags struct {
 }
 
 func newFlags(cmd string, stderr io.Writer) *flags {
-	fs := flag.NewFlagSet("refresher "+cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	f := &flags{FlagSet: fs, cmd: cmd, envOf: map[string]string{}}
+	f := newClientFlags(cmd, stderr)
 	f.embeddings = f.envString("embeddings", envEmbeddings, "", "embeddings volume `DIR`")
 	return f
+}
+
+// newClientFlags is for the commands that talk to a reader over HTTP and never touch the
+// volume, so they have no --embeddings.
+func newClientFlags(cmd string, stderr io.Writer) *flags {
+	fs := flag.NewFlagSet("refresher "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return &flags{FlagSet: fs, cmd: cmd, envOf: map[string]string{}}
 }
 
 // envString defines a string flag whose default comes from env.
@@ -162,7 +176,7 @@ func (f *flags) parse(args []string) error {
 	if f.NArg() > 0 {
 		return usagef("unexpected argument %q (flags go as --name value)", f.Arg(0))
 	}
-	if *f.embeddings == "" {
+	if f.embeddings != nil && *f.embeddings == "" {
 		return usagef("--embeddings is required (or set EMBEDDINGS_PATH)")
 	}
 	return nil
