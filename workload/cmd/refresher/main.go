@@ -3,7 +3,7 @@
 //
 //	refresher generate   long-running generator: refresh at start if needed, then on a schedule
 //	refresher refresh    one refresh now
-//	refresher serve      reader loop: verify the current version on every read
+//	refresher serve      reader loop: follow current, verify each new version whole once
 //	refresher ready      readiness probe: exit 0 only if current verifies (and, with --published, is published)
 //	refresher current    print the version current points at
 //	refresher list       kept versions
@@ -44,7 +44,8 @@ commands:
              current version, then on --schedule; never two refreshes at once; with
              --status-configmap (STATUS_CONFIGMAP) publishes the served version there
   refresh    one refresh now (refuses if one is running, unless --wait)
-  serve      reader loop: resolve current on each read, verify manifest and checksums,
+  serve      reader loop: resolve current on each read and check its manifest and file
+             sizes; hash a version whole when it becomes current and every --reverify;
              write status JSON (default /tmp/refresher-status.json)
   ready      exit 0 only if current is a complete version that verifies (--published:
              and generate has published it to the status ConfigMap)

@@ -16,13 +16,14 @@ import (
 
 const defaultStatusFile = mountScratch + "/refresher-status.json"
 
-// ServeStatus is what serve writes after every read.
+// ServeStatus is what serve writes after every read. A read is one tick of the reader
+// (reader.tick): whole for a new version and every --reverify, cheap in between.
 type ServeStatus struct {
 	Version          string     `json:"version"`
 	VersionCreatedAt *time.Time `json:"versionCreatedAt,omitempty"`
 	Docs             int        `json:"docs"`
 	Dim              int        `json:"dim"`
-	Ready            bool       `json:"ready"` // the last read verified
+	Ready            bool       `json:"ready"` // the last read succeeded
 	Reads            int64      `json:"reads"`
 	OK               int64      `json:"ok"`
 	Failures         int64      `json:"failures"`
@@ -40,7 +41,8 @@ type ServeStatus struct {
 
 func cmdServe(args []string, stdout, stderr io.Writer) int {
 	f := newFlags("serve", stderr)
-	interval := f.Duration("interval", 2*time.Second, "time between reads")
+	interval := f.Duration("interval", 2*time.Second, "time between reads (each resolves current and checks the manifest and file sizes)")
+	reverify := f.Duration("reverify", defaultReverify, "time between re-reads that hash the whole served version, to catch bytes rotting on disk (0 = never; a new version is always verified whole)")
 	statusFile := f.envString("status-file", envStatusFile, defaultStatusFile, "where to write the status `FILE`")
 	count := f.Int("count", 0, "stop after this many reads (0 = run until SIGTERM)")
 	duration := f.Duration("duration", 0, "stop after this long (0 = run until SIGTERM)")
@@ -50,6 +52,9 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	}
 	if *interval < 0 {
 		return fail(stderr, "serve", usagef("--interval must not be negative"))
+	}
+	if *reverify < 0 {
+		return fail(stderr, "serve", usagef("--reverify must not be negative (0 = never)"))
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
@@ -61,7 +66,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	s := store.New(*f.embeddings)
 	host, _ := os.Hostname()
 	st := &ServeStatus{StartedAt: time.Now().UTC(), PID: os.Getpid(), Host: host, VersionsSeen: []string{}}
-	logf("reader starting: embeddings %s, every %s, status in %s", s.Root, *interval, *statusFile)
+	logf("reader starting: embeddings %s, every %s, re-verify every %s, status in %s", s.Root, *interval, orNever(*reverify), *statusFile)
 	var index *query.Holder
 	if *listen != "" {
 		ln, err := net.Listen("tcp", *listen)
@@ -78,9 +83,10 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		}()
 		logf("query API listening on %s", ln.Addr())
 	}
+	rd := &reader{s: s, index: index, reverify: *reverify}
 	waitingLogged := false
 	for {
-		rd, err := s.ReadCurrent()
+		c, err := rd.tick()
 		now := time.Now().UTC()
 		st.Reads++
 		st.LastReadAt = now
@@ -88,20 +94,25 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		case err == nil:
 			st.OK++
 			st.Ready = true
-			if rd.Version != st.Version {
+			if c.Version != st.Version {
 				logf("serving version %s (created %s, %d docs x %d dims, %d files, %d bytes verified)",
-					rd.Version, rd.Manifest.CreatedAt.Format(time.RFC3339), rd.Manifest.Docs, rd.Manifest.Dim, rd.Stats.Files, rd.Stats.Bytes)
+					c.Version, c.Manifest.CreatedAt.Format(time.RFC3339), c.Manifest.Docs, c.Manifest.Dim, c.Stats.Files, c.Stats.Bytes)
+				if index != nil {
+					logf("query index: serving %s", c.Version)
+				}
 				if st.Version != "" {
 					st.VersionChanges++
 				}
-				st.Version = rd.Version
-				c := rd.Manifest.CreatedAt
-				st.VersionCreatedAt = &c
-				st.Docs, st.Dim = rd.Manifest.Docs, rd.Manifest.Dim
-				st.VersionsSeen = append(st.VersionsSeen, rd.Version)
+				st.Version = c.Version
+				created := c.Manifest.CreatedAt
+				st.VersionCreatedAt = &created
+				st.Docs, st.Dim = c.Manifest.Docs, c.Manifest.Dim
+				st.VersionsSeen = append(st.VersionsSeen, c.Version)
 				if len(st.VersionsSeen) > 20 {
 					st.VersionsSeen = st.VersionsSeen[len(st.VersionsSeen)-20:]
 				}
+			} else if c.Whole {
+				logf("re-verified version %s: %d files, %d bytes", c.Version, c.Stats.Files, c.Stats.Bytes)
 			}
 		case errors.Is(err, store.ErrNoCurrent):
 			st.Waiting++
@@ -119,9 +130,9 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 			st.LastError = err.Error()
 			st.LastErrorAt = &now
 			logf("read FAILED: %v", err)
-		}
-		if index != nil && err == nil {
-			syncIndex(index, s, logf)
+			if index != nil && index.Current() != nil {
+				logf("query index: still serving %s", index.Current().Version)
+			}
 		}
 		if werr := writeStatus(*statusFile, st); werr != nil && st.Reads == 1 {
 			logf("warning: cannot write status file: %v", werr)
@@ -141,24 +152,6 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	return summary(stdout, st)
 }
 
-// syncIndex loads the current version into the query index when it changed. The reads
-// above verify it too, but the index checks the very bytes it keeps, and a version that
-// fails leaves the previous one answering.
-func syncIndex(index *query.Holder, s *store.Store, logf func(string, ...any)) {
-	changed, err := index.Sync(s)
-	switch {
-	case err != nil:
-		if cur := index.Current(); cur != nil {
-			logf("query index: keeping %s: loading the current version failed: %v", cur.Version, err)
-		} else {
-			logf("query index: loading the current version failed: %v", err)
-		}
-	case changed:
-		cur := index.Current()
-		logf("query index: serving %s (%d docs x %d dims)", cur.Version, cur.Len(), cur.Dim)
-	}
-}
-
 // summary prints the final status; a reader that saw any failed read exits 1.
 func summary(w io.Writer, st *ServeStatus) int {
 	fmt.Fprintf(w, "reads %d, ok %d, failures %d, partial %d, waiting %d, versions seen %d, last version %s\n",
@@ -170,3 +163,10 @@ func summary(w io.Writer, st *ServeStatus) int {
 }
 
 func writeStatus(path string, st *ServeStatus) error { return writeJSONAtomic(path, st) }
+
+func orNever(d time.Duration) string {
+	if d == 0 {
+		return "never"
+	}
+	return d.String()
+}

@@ -184,6 +184,9 @@ func (h *Holder) Sync(s *store.Store) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	h.cur.Store(ix)
+	h.Serve(ix)
 	return true, nil
 }
+
+// Serve makes ix the index queries use from now on.
+func (h *Holder) Serve(ix *Index) { h.cur.Store(ix) }
