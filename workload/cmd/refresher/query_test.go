@@ -2,10 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -124,8 +126,15 @@ func TestLoad(t *testing.T) {
 	})
 
 	t.Run("prints the summary so far on SIGTERM", func(t *testing.T) {
-		p := start(t, "load", "--url", base, "--rate", "40", "--duration", "1m")
-		time.Sleep(500 * time.Millisecond)
+		var queries atomic.Int64
+		counting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			queries.Add(1)
+			http.Redirect(w, r, base+r.URL.Path, http.StatusTemporaryRedirect)
+		}))
+		defer counting.Close()
+		p := start(t, "load", "--url", counting.URL, "--rate", "40", "--duration", "1m")
+		// load sends its first query only once it handles SIGTERM.
+		waitFor(t, "load's first queries", 10*time.Second, func() bool { return queries.Load() >= 3 })
 		p.cmd.Process.Signal(syscall.SIGTERM)
 		if code := p.wait(t, 5*time.Second); code != exitOK {
 			t.Fatalf("exit %d: %s", code, p.stderr.String())
