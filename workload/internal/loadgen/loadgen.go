@@ -223,7 +223,7 @@ func Run(ctx context.Context, cfg Config) Summary {
 	return s
 }
 
-// work answers jobs on one connection of its own (or a new one per query).
+// work sends each query it is handed, on a connection of its own (or a new one per query).
 func work(ctx context.Context, cfg Config, jobs <-chan int, t *tally, ready func()) {
 	tr := &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}).DialContext,
