@@ -91,11 +91,12 @@ func TestValidateNamesTheFlagOfEachBadField(t *testing.T) {
 func TestLoad(t *testing.T) {
 	t.Run("sends rate x duration queries and counts every answer by version", func(t *testing.T) {
 		r := &reader{version: "v1"}
-		s := Run(context.Background(), Config{URL: serve(t, r), Rate: 200, Duration: 500 * time.Millisecond, Concurrency: 4, Phase: "steady"})
+		// Workers to spare, so that only a starved machine drops any.
+		s := Run(context.Background(), Config{URL: serve(t, r), Rate: 200, Duration: 500 * time.Millisecond, Concurrency: 16, Phase: "steady"})
 		if s.Scheduled != 100 || s.Sent+s.Dropped != s.Scheduled {
 			t.Errorf("scheduled %d (sent %d + dropped %d), want 100", s.Scheduled, s.Sent, s.Dropped)
 		}
-		within(t, "sent", s.Sent, 95, 100)
+		within(t, "sent", s.Sent, 90, 100)
 		if s.Answered != s.Sent || s.Failed.Total != 0 || s.Versions["v1"] != s.Answered || r.queries.Load() != s.Sent {
 			t.Errorf("answered %d of %d sent, failed %+v, versions %v, server saw %d", s.Answered, s.Sent, s.Failed, s.Versions, r.queries.Load())
 		}
@@ -112,8 +113,8 @@ func TestLoad(t *testing.T) {
 		if s.Scheduled != 50 {
 			t.Errorf("scheduled %d, want 50: the client slowed down with the server", s.Scheduled)
 		}
-		within(t, "sent", s.Sent, 4, 8)
-		within(t, "dropped", s.Dropped, 42, 46)
+		within(t, "sent", s.Sent, 2, 8)
+		within(t, "dropped", s.Dropped, 42, 48)
 		if s.Answered != s.Sent {
 			t.Errorf("answered %d of %d", s.Answered, s.Sent)
 		}
