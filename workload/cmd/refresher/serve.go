@@ -16,6 +16,10 @@ import (
 
 const defaultStatusFile = mountScratch + "/refresher-status.json"
 
+// defaultDrain covers the time a Service takes to drop a terminating pod from its
+// endpoints (EndpointSlice update, then every node's kube-proxy rules), a second or two.
+const defaultDrain = 5 * time.Second
+
 // ServeStatus is what serve writes after every read. A read is one tick of the reader
 // (reader.tick): whole for a new version and every --reverify, cheap in between.
 type ServeStatus struct {
@@ -47,11 +51,15 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	count := f.Int("count", 0, "stop after this many reads (0 = run until SIGTERM)")
 	duration := f.Duration("duration", 0, "stop after this long (0 = run until SIGTERM)")
 	listen := f.envString("listen", envQueryListen, "", "serve the query API over HTTP on `ADDR` (e.g. :8080); empty: no HTTP server")
+	drain := f.Duration("drain", defaultDrain, "after SIGTERM, keep answering queries this long while /readyz fails and every answer closes its connection, so the Service moves clients elsewhere before the server stops (with --listen)")
 	if err := f.parse(args); err != nil {
 		return helpOr(err, stderr, "serve")
 	}
 	if *interval < 0 {
 		return fail(stderr, "serve", usagef("--interval must not be negative"))
+	}
+	if *drain < 0 {
+		return fail(stderr, "serve", usagef("--drain must not be negative"))
 	}
 	if *reverify < 0 {
 		return fail(stderr, "serve", usagef("--reverify must not be negative (0 = never)"))
@@ -143,6 +151,11 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		select {
 		case <-ctx.Done():
 			logf("stopping (signal received)")
+			if index != nil && *drain > 0 {
+				index.Drain()
+				logf("query API: draining for %s (readyz fails, connections close after each answer)", *drain)
+				time.Sleep(*drain)
+			}
 			return summary(stdout, st)
 		case <-deadline:
 			return summary(stdout, st)

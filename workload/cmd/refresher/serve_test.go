@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -58,4 +59,45 @@ func TestServeWithListenAnswersQueriesFromTheCurrentVersionAndFollowsIt(t *testi
 		t.Fatalf("%s: %v %v", query.PathReadyz, resp, err)
 	}
 	resp.Body.Close()
+}
+
+func TestServeAfterSIGTERMKeepsAnsweringForTheDrainTimeWhileReadyzFails(t *testing.T) {
+	emb, _ := dirs(t)
+	cli(t, append([]string{"refresh", "--embeddings", emb}, small...)...)
+	p := start(t, "serve", "--embeddings", emb, "--interval", "20ms", "--listen", "127.0.0.1:0", "--drain", "3s",
+		"--status-file", filepath.Join(t.TempDir(), "s.json"))
+	var base string
+	waitFor(t, "the listening line", 10*time.Second, func() bool {
+		m := listening.FindStringSubmatch(p.stderr.String())
+		if m != nil {
+			base = "http://" + m[1]
+		}
+		return m != nil
+	})
+	status := func(method, path string) int {
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(`{"text":"anything","k":1}`))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	waitFor(t, "ready", 10*time.Second, func() bool { return status("GET", query.PathReadyz) == http.StatusOK })
+	sent := time.Now()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "readyz to fail after SIGTERM", 2*time.Second, func() bool { return status("GET", query.PathReadyz) == http.StatusServiceUnavailable })
+	if code := status("POST", query.PathQuery); code != http.StatusOK {
+		t.Errorf("a query while draining: %d, want 200", code)
+	}
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop after the drain time")
+	}
+	if took := time.Since(sent); took < 3*time.Second {
+		t.Errorf("serve stopped %s after SIGTERM, before the 3s drain ended", took)
+	}
 }

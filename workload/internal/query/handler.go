@@ -93,6 +93,10 @@ func Handler(h *Holder) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc(PathReadyz, func(w http.ResponseWriter, r *http.Request) {
+		if h.Draining() {
+			writeJSON(w, http.StatusServiceUnavailable, errorBody{"draining: shutting down"})
+			return
+		}
 		if ix := h.Current(); ix != nil {
 			writeJSON(w, http.StatusOK, map[string]any{"version": ix.Version, "docs": ix.Len()})
 			return
@@ -103,7 +107,12 @@ func Handler(h *Holder) http.Handler {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		writeMetrics(w, m, h.Current())
 	})
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h.Draining() {
+			w.Header().Set("Connection", "close")
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 func answer(h *Holder, r *http.Request) (int, any) {

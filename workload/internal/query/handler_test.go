@@ -127,3 +127,34 @@ func TestMetricsCountQueriesErrorsLatencyAndTheServedVersion(t *testing.T) {
 		}
 	}
 }
+
+func TestADrainingServerStillAnswersButFailsReadyzAndClosesConnections(t *testing.T) {
+	var h Holder
+	h.cur.Store(handMade(t))
+	srv := httptest.NewServer(Handler(&h))
+	defer srv.Close()
+	get := func(path string) *http.Response {
+		t.Helper()
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	if r := get("/readyz"); r.StatusCode != 200 || r.Close {
+		t.Fatalf("before Drain: /readyz %d, close %v; want 200 on a kept connection", r.StatusCode, r.Close)
+	}
+	h.Drain()
+	if r := get("/readyz"); r.StatusCode != 503 || !r.Close {
+		t.Errorf("draining: /readyz %d, close %v; want 503 and the connection closed", r.StatusCode, r.Close)
+	}
+	resp, err := http.Post(srv.URL+"/query", "application/json", strings.NewReader(`{"vector":[1,0]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !resp.Close {
+		t.Errorf("draining: /query %d, close %v; want 200 and the connection closed", resp.StatusCode, resp.Close)
+	}
+}

@@ -164,7 +164,18 @@ func (h *topK) Pop() any {
 
 // Holder holds the index being served. Queries take the index once and use it to the
 // end, so a swap never changes a version under a query in progress.
-type Holder struct{ cur atomic.Pointer[Index] }
+type Holder struct {
+	cur      atomic.Pointer[Index]
+	draining atomic.Bool
+}
+
+// Drain marks the server as going away: it still answers, but /readyz fails so the
+// Service stops choosing it, and every answer closes its connection so clients holding
+// one open reconnect through the Service to a reader that stays.
+func (h *Holder) Drain() { h.draining.Store(true) }
+
+// Draining reports whether Drain was called.
+func (h *Holder) Draining() bool { return h.draining.Load() }
 
 // Current is the index being served, or nil before the first one loaded.
 func (h *Holder) Current() *Index { return h.cur.Load() }
