@@ -30,11 +30,12 @@ describe("refresher contract", () => {
             [contract.mountPaths.checkpoints, contract.mountPaths.embeddings, contract.mountPaths.scratch].sort());
     });
 
-    it("probes the generator with ready, the embeddings flag and the published flag", async () => {
+    it("probes the generator with ready, the embeddings flag, the published flag and sizes only (no hashing every probe)", async () => {
         const { cluster } = await buildOnce({});
         const { c } = container(cluster, "embeddings-generator");
         assert.deepStrictEqual(c.readinessProbe.exec.command,
-            [contract.binary, contract.subcommands.ready, contract.flags.embeddings, contract.mountPaths.embeddings, contract.flags.published]);
+            [contract.binary, contract.subcommands.ready, contract.flags.embeddings, contract.mountPaths.embeddings, contract.flags.published,
+                `${contract.flags.checksums}=false`]);
     });
 
     it("runs the readers' serve loop and probe on the contract's embeddings path, with scratch for the status file", async () => {

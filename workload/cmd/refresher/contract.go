@@ -82,7 +82,7 @@ func contract() Contract {
 			"keepVersions": envKeepVersions, "gracePeriod": envGracePeriod, "statusConfigMap": envStatusConfigMap,
 			"statusFile": envStatusFile, "queryListen": envQueryListen,
 		},
-		Flags:            map[string]string{"embeddings": "--embeddings", "published": "--published"},
+		Flags:            map[string]string{"checksums": "--checksums", "embeddings": "--embeddings", "published": "--published"},
 		MountPaths:       map[string]string{"embeddings": mountEmbeddings, "checkpoints": mountCheckpoints, "scratch": mountScratch},
 		Files:            map[string]string{"status": defaultStatusFile, "published": defaultPublishedFile},
 		StatusFileFields: jsonFields(reflect.TypeOf(ServeStatus{})),
