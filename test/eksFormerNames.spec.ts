@@ -6,7 +6,7 @@ import { RawConfig } from "../stacks";
 import { Constructed, MockCluster, buildOnce, fixturesDir, valueOf } from "./harness";
 
 /** What an EKS stack owned before EksNetwork, per configuration (how it was listed: its description). */
-const before: { stacks: Record<string, { config: RawConfig; urns: string[] }> } =
+const before: { stacks: Record<string, { config: RawConfig; urns: string[]; subnetCidrs?: Record<string, string> }> } =
     JSON.parse(fs.readFileSync(path.join(fixturesDir, "eks-urns-before-network.json"), "utf8"));
 
 /**
@@ -39,6 +39,8 @@ function engineUrns(cluster: MockCluster) {
     }
 
     return Promise.all(cluster.constructed.filter((c) => !c.read).map(async (c) => ({
+        type: c.type,
+        name: c.name,
         urn: current(c),
         aliases: await Promise.all((c.aliases ?? []).map((a) => aliasUrn(c, a))),
     })));
@@ -56,6 +58,17 @@ describe("EKS stacks deployed before EksNetwork", function () {
             assert.ok(today.some((r) => r.aliases.length > 0), "some resource does carry an alias");
         });
     }
+
+    it("gives each subnet of such a stack the CIDR it had, so the subnet is updated in place, not replaced", async () => {
+        for (const [key, { config, subnetCidrs }] of Object.entries(before.stacks)) {
+            if (subnetCidrs === undefined) continue;
+            const { cluster } = await buildOnce(config);
+            const subnets = (await engineUrns(cluster)).filter((r) => r.type === "aws:ec2/subnet:Subnet");
+            const now = Object.fromEntries(subnets.flatMap((r) => r.aliases.map((a) => [a.split("::").pop(),
+                cluster.one(r.type, (s) => s.name === r.name).inputs.cidrBlock])));
+            assert.deepStrictEqual(now, subnetCidrs, key);
+        }
+    });
 
     it("aliases no resource to a URN that another resource has today", async () => {
         for (const { config } of Object.values(before.stacks)) {
