@@ -6,8 +6,9 @@ import { EksSettings } from "./config";
  * Why this module exists: before EksNetwork, EksCluster "eks" held the VPC and its subnets, route
  * tables and gateways, and resources made from lists were named by their position; the CSI
  * drivers' Pod Identity roles were one per driver. Renaming or re-parenting a resource changes
- * its URN, and without an alias the engine deletes the resource under the old URN and creates a
- * new one: the VPC, subnets and EFS mount targets would be replaced under a running cluster.
+ * its URN, and without an alias the engine creates a new resource and deletes the one under the
+ * old URN: the VPC, subnets and EFS mount targets would be replaced under a running cluster, and
+ * a second Pod Identity association for the same service account is refused by EKS.
  *
  * Everything below is history and therefore written out literally (old names, old parent, old
  * order of the node role's policies), not derived from today's components. Remove it once every
@@ -31,9 +32,11 @@ const formerNodeRolePolicies = ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Poli
 
 /**
  * Today's name and type of each EKS resource whose URN changed, with where it was before.
- * Names by position follow the configured lists, so an old stack must be upgraded with the
- * same zones, subnets and admins it was deployed with; a list changed in the same update
- * lines the positions up with other entries.
+ * Today's names are the ones the components of buildEksStack ("network", "eks", "storage")
+ * form; test/eksFormerNames.spec.ts fails when either side drifts. Names by position follow
+ * the configured lists, so an old stack must be upgraded with the same zones, subnets and
+ * admins it was deployed with; a list changed in the same update lines the positions up with
+ * other entries.
  */
 export function formerEksPlaces(eks: EksSettings): FormerPlaces {
     const places = new Map<string, FormerPlace>();
