@@ -4,16 +4,19 @@ import { EksStorage } from "../components/storage";
 import { EksStackSettings } from "./config";
 import { deployAgentData } from "./agentData";
 import { dataIdentityGuard } from "./dataIdentity";
+import { aliasFormerPlaces, formerEksPlaces } from "./eksFormerNames";
 import { StackOutputs, commonOutputs } from "./outputs";
 
 /** EKS with EBS (gp3, single writer) and EFS (shared embeddings), in a VPC of its own or the user's. */
 export function buildEksStack(settings: EksStackSettings): StackOutputs {
     const { eks } = settings;
+    // Stacks deployed before EksNetwork keep their resources: see eksFormerNames.
+    const keepFormer = { transformations: [aliasFormerPlaces(formerEksPlaces(eks))] };
     const network = eks.existingVpc ?? new EksNetwork("network", {
         clusterName: eks.clusterName,
         vpcCidr: eks.vpcCidr,
         availabilityZones: eks.availabilityZones,
-    });
+    }, keepFormer);
     const cluster = new EksCluster("eks", {
         clusterName: eks.clusterName,
         region: eks.region,
@@ -26,7 +29,7 @@ export function buildEksStack(settings: EksStackSettings): StackOutputs {
         adminPrincipalArns: eks.adminPrincipalArns,
         publicAccessCidrs: eks.publicAccessCidrs,
         creatorIsAdmin: eks.creatorIsAdmin,
-    });
+    }, keepFormer);
     const storage = new EksStorage("storage", {
         clusterName: cluster.clusterName,
         clusterArn: cluster.clusterArn,
@@ -40,7 +43,7 @@ export function buildEksStack(settings: EksStackSettings): StackOutputs {
         deleteDataOnDestroy: settings.deleteDataOnDestroy,
         provider: cluster.provider,
         podIdentityAgent: cluster.podIdentityAgent,
-    });
+    }, keepFormer);
     const data = deployAgentData("agent", {
         settings, provider: cluster.provider, access: { kubeconfig: cluster.kubeconfig },
         storageReady: { [settings.checkpoints.storageClass]: [storage.blockClass], [settings.embeddings.storageClass]: [storage.fileClass] },

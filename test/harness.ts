@@ -25,6 +25,16 @@ export interface Recorded {
     dependsOn: string[];
 }
 
+/** A resource as the program constructed it: enough to work out its URN and its aliases' URNs. */
+export interface Constructed {
+    resource: pulumi.Resource;
+    type: string;
+    name: string;
+    parent?: pulumi.Resource;
+    aliases: pulumi.ResourceOptions["aliases"];
+    read: boolean;
+}
+
 export const testContext: ResolveContext = { projectDir: "/project", homeDir: "/home/user" };
 
 const secretSig = "4dabf18193072939515e22adb298388d";
@@ -61,6 +71,8 @@ function boundClaim(created: Json) {
  */
 export class MockCluster implements pulumi.runtime.Mocks {
     public readonly resources: Recorded[] = [];
+    /** Every resource the program constructed, components included, in order. */
+    public readonly constructed: Constructed[] = [];
     /** The URN of every resource registered, components included, as the engine would know it. */
     public urns: string[] = [];
     private readonly claims = new Map<string, Json>();
@@ -167,7 +179,8 @@ export class MockCluster implements pulumi.runtime.Mocks {
     }
 
     /** Called from a stack transformation: remembers options the mocks cannot see. */
-    noteOptions(type: string, name: string, opts: pulumi.ResourceOptions): void {
+    noteOptions(type: string, name: string, opts: pulumi.ResourceOptions, resource: pulumi.Resource): void {
+        this.constructed.push({ resource, type, name, parent: opts.parent, aliases: opts.aliases, read: opts.id !== undefined });
         this.options.set(`${type}::${name}`, {
             retainOnDelete: opts.retainOnDelete,
             deleteBeforeReplace: (opts as pulumi.CustomResourceOptions).deleteBeforeReplace,
@@ -204,7 +217,7 @@ export async function buildWithMocks(
     let outputs: StackOutputs | undefined;
     await pulumi.runtime.runInPulumiStack(async () => {
         pulumi.runtime.registerStackTransformation((args) => {
-            cluster.noteOptions(args.type, args.name, args.opts);
+            cluster.noteOptions(args.type, args.name, args.opts, args.resource);
             return undefined;
         });
         outputs = buildStack(raw, ctx);
