@@ -13,11 +13,14 @@ import * as assert from "assert";
 import { Stack } from "@pulumi/pulumi/automation";
 import {
     DataFingerprint, EMBEDDINGS_PATH, GENERATOR, INFERENCE, K8sObject,
-    engineOutput, execIn, execOk, fingerprintOf, kubectlJson, kubectlRun, note, openStack, readyPods,
-    removeStack, secs, setConfig, waitFor,
+    engineOutput, execIn, execOk, fingerprintOf, kubectlJson, kubectlRun, kubectlSpawn, note, openStack, readyPods,
+    removeStack, secs, setConfig, sleep, waitFor,
 } from "./lib";
 import { KIND_WORKERS as WORKERS, KindSuiteCluster, NODE_LOCAL_CLASS, SHARED_CLASS, requireKindEnvironment } from "./kindCluster";
 import { defaults } from "../../stacks/settings";
+import { refresherContract } from "../../components/workloads/refresherContract";
+
+const { binary, subcommands } = refresherContract;
 
 const STACK = "e2e-kind";
 const NS = "agent-kind";
@@ -37,6 +40,7 @@ interface BoundVolume {
     claim: string; phase: string; volume: string; accessModes: string[]; storageClass: string;
     reclaimPolicy: string; nodes?: string[];
 }
+interface QueryAnswer { version: string; results: { id: string; score: number }[] }
 interface ServeStatus { version: string; reads: number; ok: number; failures: number; ready: boolean; lastError?: string }
 
 function nodeOf(pod: K8sObject): string {
@@ -49,7 +53,7 @@ function serveStatus(pod: string): ServeStatus {
 
 describe(`e2e kind: one writer and readers on several nodes (stack ${STACK}, ${1 + WORKERS} kind nodes)`, function () {
     let stack: Stack | undefined;
-    const state: { up?: boolean; data?: DataFingerprint; checkpoints?: string; failuresSeen: number } = { failuresSeen: 0 };
+    const state: { up?: boolean; data?: DataFingerprint; checkpoints?: string; queryService?: string; failuresSeen: number } = { failuresSeen: 0 };
     const needs = (ok: unknown, what: string) => {
         if (!ok) throw new Error(`not checked: ${what} did not succeed earlier in this suite (see the first failure above)`);
     };
@@ -130,6 +134,8 @@ describe(`e2e kind: one writer and readers on several nodes (stack ${STACK}, ${1
         const mounting = [...new Set([...readers, ...gen].map(nodeOf))].sort();
         assert.deepStrictEqual(emb.nodes, mounting, "boundVolumes names the nodes whose pods mount the embeddings");
         for (const v of volumes) assert.strictEqual(v.phase, "Bound", `${v.claim} is Bound`);
+        state.queryService = String(res.outputs.queryService?.value ?? "");
+        assert.match(state.queryService, new RegExp(`^http://${INFERENCE}\\.${NS}\\.svc\\.`), "queryService names the readers' Service");
         state.up = true;
     });
 
@@ -148,7 +154,29 @@ describe(`e2e kind: one writer and readers on several nodes (stack ${STACK}, ${1
         assert.ok(readers.some((p) => nodeOf(p) !== nodeOf(gen)), "at least one reader runs on another node than the writer");
     });
 
-    it("3. a reader on another node than the writer gets a read-only error when it writes to the embeddings", function () {
+    it("3. every reader answers a query with the same top-k from the version it reads, and so does the Service in front of them (the stack's queryService output), whose endpoints are exactly the ready readers", function () {
+        needs(state.data && state.queryService, "steps 1 and 2");
+        const url = state.queryService!;
+        const ask = (pod: string, base: string) =>
+            JSON.parse(execOk(NS, pod, [binary, subcommands.query, "--url", base, "--text", "where the harbour meets the sea", "--k", "5"])) as QueryAnswer;
+        const readers = readyPods(NS, INFERENCE);
+        const own = `http://127.0.0.1:${new URL(url).port}`;
+        const answers = readers.map((p) => ({ pod: p.metadata.name, node: nodeOf(p), answer: ask(p.metadata.name, own) }));
+        const first = answers[0].answer;
+        assert.strictEqual(first.version, state.data!.version, "the answer comes from the version the readers read");
+        assert.strictEqual(first.results.length, 5);
+        for (const a of answers) assert.deepStrictEqual(a.answer, first, `${a.pod} on ${a.node} answers the same`);
+        note(`${answers.length} readers on ${[...new Set(answers.map((a) => a.node))].join(", ")} answer ${first.results.map((r) => r.id).join(", ")} from ${first.version}`);
+
+        const slices = kubectlJson<{ items: { endpoints?: { addresses: string[]; conditions?: { ready?: boolean } }[] }[] }>(
+            ["get", "endpointslices", "-n", NS, "-l", `kubernetes.io/service-name=${INFERENCE}`]).items;
+        const endpoints = slices.flatMap((sl) => (sl.endpoints ?? []).filter((e) => e.conditions?.ready !== false).flatMap((e) => e.addresses)).sort();
+        assert.deepStrictEqual(endpoints, readers.map((p) => p.status.podIP as string).sort(), "the Service balances over every ready reader and nothing else");
+        const gen = readyPods(NS, GENERATOR)[0].metadata.name;
+        for (let i = 0; i < 2 * readers.length; i++) assert.deepStrictEqual(ask(gen, url), first, `query ${i + 1} through ${url}`);
+    });
+
+    it("4. a reader on another node than the writer gets a read-only error when it writes to the embeddings", function () {
         needs(state.data, "step 2");
         const gen = readyPods(NS, GENERATOR)[0];
         const reader = readyPods(NS, INFERENCE).find((p) => nodeOf(p) !== nodeOf(gen))!;
@@ -157,21 +185,31 @@ describe(`e2e kind: one writer and readers on several nodes (stack ${STACK}, ${1
         assert.match(r.stderr, /Read-only file system/);
     });
 
-    it("4. draining a reader's node (not the writer's) moves its readers: same bytes, no failed read", async function () {
-        needs(state.data, "step 2");
+    it("5. draining a reader's node (not the writer's) moves its readers: same bytes, no failed read, no failed query through the Service meanwhile", async function () {
+        needs(state.data && state.queryService, "steps 1 and 2");
         const gen = readyPods(NS, GENERATOR)[0];
         const node = readyPods(NS, INFERENCE).map(nodeOf).find((n) => n !== nodeOf(gen))!;
+        // Queries at a fixed rate from the writer's pod (not on the drained node) for the whole drain.
+        const load = kubectlSpawn(["exec", "-n", NS, gen.metadata.name, "--", binary, subcommands.load,
+            "--url", state.queryService!, "--rate", "20", "--duration", "60s", "--phase", "drain"]);
         try {
+            await sleep(3000);
             await drain(node);
             readAll();
             countFailures();
             assert.strictEqual(state.failuresSeen, 0, "no reader failed a read");
+            const res = await load.done;
+            const summary = JSON.parse(res.stdout.trim().split("\n").pop() || "{}") as { sent?: number; answered?: number; failed?: { total: number } };
+            note(`queries while ${node} was drained: ${res.stdout.trim()}`);
+            assert.ok((summary.sent ?? 0) > 0, `the load client sent queries: ${res.stderr}`);
+            assert.strictEqual(summary.failed?.total, 0, "no query failed while the readers moved (they drain before stopping)");
+            assert.strictEqual(summary.answered, summary.sent);
         } finally {
             kubectlRun(["uncordon", node], { allowFail: true });
         }
     });
 
-    it("5. draining the writer's node moves the writer with its claims: same embeddings and checkpoints, no failed read", async function () {
+    it("6. draining the writer's node moves the writer with its claims: same embeddings and checkpoints, no failed read", async function () {
         needs(state.data, "step 2");
         const gen = readyPods(NS, GENERATOR)[0];
         const node = nodeOf(gen);
@@ -189,7 +227,7 @@ describe(`e2e kind: one writer and readers on several nodes (stack ${STACK}, ${1
         }
     });
 
-    it("6. the existing target on this cluster: a class it does not have fails preview; on its node-local class (Delete): readers placed with the writer, volumes patched to Retain; after kubectl delete namespace, up --refresh hands the kept volumes back with the same bytes", async function () {
+    it("7. the existing target on this cluster: a class it does not have fails preview; on its node-local class (Delete): readers placed with the writer, volumes patched to Retain; after kubectl delete namespace, up --refresh hands the kept volumes back with the same bytes", async function () {
         needs(state.up, "step 1 (up)");
         const EXISTING = "e2e-existing", ENS = "agent-existing";
         const existing = await openStack(EXISTING, {
