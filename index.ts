@@ -22,4 +22,5 @@ export const keepVersions = stack.keepVersions;
 export const servedVersion = stack.servedVersion;
 export const keptVersions = stack.keptVersions;
 export const readerPlacement = stack.readerPlacement;
+export const queryService = stack.queryService;
 export const cluster = stack.cluster;

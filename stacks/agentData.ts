@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { BoundVolume, BoundVolumesReport, ServedVersion, ServedVersionReport } from "../components/report";
 import { ClassCheck, DataVolumes, KeptVolumeHandBack, VolumeReclaim, capabilitiesOf } from "../components/storage";
 import {
-    AgentNamespace, EmbeddingsGenerator, InferencePool, generatorName, inferenceName, readerScheduling, statusConfigMapName, writerScheduling,
+    AgentNamespace, EmbeddingsGenerator, InferencePool, InferenceService, WorkloadNetworkPolicies, generatorName, inferenceName, readerScheduling,
+    statusConfigMapName, writerScheduling,
 } from "../components/workloads";
 import { Settings, fullKey } from "./config";
 import { defaults } from "./settings";
@@ -28,6 +29,8 @@ export interface AgentData {
     served: pulumi.Output<ServedVersion>;
     generatorReady: pulumi.Output<string>;
     inferenceReady: pulumi.Output<string>;
+    /** The readers' query API in the cluster, or why there is none. */
+    queryService: pulumi.Output<string>;
 }
 
 /**
@@ -81,6 +84,9 @@ export function deployAgentData(name: string, args: AgentDataArgs): AgentData {
         guardedBy: args.guard,
     });
 
+    // Before any pod starts, so no pod runs a moment without its rules.
+    const network = new WorkloadNetworkPolicies(`${name}-network`, { namespace: namespace.name, queryPort: settings.queryPort, provider });
+
     const generator = new EmbeddingsGenerator(`${name}-generator`, {
         namespace: namespace.name,
         image: settings.image,
@@ -90,7 +96,7 @@ export function deployAgentData(name: string, args: AgentDataArgs): AgentData {
         resources: defaults.resources.generator,
         scheduling: writerScheduling(settings.readerPlacement),
         provider,
-    }, { dependsOn: [volumes] });
+    }, { dependsOn: [volumes, network] });
 
     // Readers start after the writer is ready, i.e. once a complete version exists.
     const inference = new InferencePool(`${name}-inference`, {
@@ -100,8 +106,14 @@ export function deployAgentData(name: string, args: AgentDataArgs): AgentData {
         replicas: settings.inferenceReplicas,
         resources: defaults.resources.inference,
         scheduling: readerScheduling(settings.readerPlacement),
+        queryPort: settings.queryPort,
         provider,
     }, { dependsOn: [volumes, generator] });
+
+    // After the readers: the provider waits for a Service's endpoints, which are Ready readers.
+    const queryService = settings.queryPort === 0
+        ? pulumi.output(`off (${fullKey("queryPort")} is 0)`)
+        : new InferenceService(`${name}-query`, { namespace: namespace.name, port: settings.queryPort, provider }, { dependsOn: [inference] }).url;
 
     // Every bound volume of a provisioner gets the reclaim policy deleteDataOnDestroy asks for;
     // a static volume is the program's own and says Retain itself.
@@ -136,5 +148,6 @@ export function deployAgentData(name: string, args: AgentDataArgs): AgentData {
         served: served.served,
         generatorReady: generator.ready,
         inferenceReady: inference.ready,
+        queryService,
     };
 }

@@ -42,6 +42,7 @@ export const configKeys = {
     namespace: { kind: "string" },
     image: { kind: "string" },
     inferenceReplicas: { kind: "number" },
+    queryPort: { kind: "number" },
     embeddingsSize: { kind: "string" },
     checkpointsSize: { kind: "string" },
     embeddingsAccessMode: { kind: "string" },
@@ -169,6 +170,8 @@ export interface CommonSettings {
     namespace: string;
     image: string;
     inferenceReplicas: number;
+    /** Port of the readers' query API; 0: off (the readers serve no HTTP). */
+    queryPort: number;
     deleteDataOnDestroy: boolean;
     /** Lets one change of the data's identity through (see components/storage/dataIdentity.ts). */
     confirmDataMove: boolean;

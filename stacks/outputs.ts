@@ -17,6 +17,8 @@ export interface StackOutputs {
     keptVersions: pulumi.Output<string[]>;
     refreshSchedule: string;
     keepVersions: number;
+    /** The readers' query API: its in-cluster address, or "off (...)" when queryPort is 0. */
+    queryService: pulumi.Output<string>;
     /** Whether readers spread over nodes or run on the writer's node, and why. */
     readerPlacement: ReaderPlacement;
     /** What is particular to the target (one output for all, so no target exports undefined values). */
@@ -48,5 +50,6 @@ export function commonOutputs(settings: Settings, data: AgentData) {
         refreshSchedule: settings.refresh.schedule,
         keepVersions: settings.refresh.keepVersions,
         readerPlacement: settings.readerPlacement,
+        queryService: data.queryService,
     };
 }

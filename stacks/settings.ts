@@ -1,6 +1,7 @@
 import * as path from "path";
 import { kindStaticVolumeNode, kindWorkloadNodeNames } from "../components/cluster/kindConfig";
 import { decideReaderPlacement } from "../components/workloads/placement";
+import { defaultQueryPort } from "../components/workloads/inferencePool";
 import { AccessMode, isAccessMode, sharedPathProvisioner, spansNodes } from "../components/storage/capabilities";
 import {
     ClaimSettings, CommonSettings, EksSettings, EmbeddingsVolumeKind, ExistingSettings, KindSettings, RawConfig, Settings, Target,
@@ -11,7 +12,7 @@ import {
     checkClusterAdmins, checkClusterName, checkEksInstanceType, checkPublicAccessCidrs, checkEksNetwork, checkEksNodeCounts, checkEksVersion, checkEksZones,
     checkEmbeddingsHostPath, checkEmbeddingsShared, checkEmbeddingsVolume, checkExistingCluster, checkExistingNodeCount,
     checkGracePeriod, checkImage, checkKeepVersions, checkKindDataDir, checkKindWorkers, checkModeServedByClass, checkNamespace,
-    checkNewVpcKeysWithExistingVpc, checkRegion, checkReplicas, checkSchedule, checkSingleDefaultClass,
+    checkNewVpcKeysWithExistingVpc, checkQueryPort, checkRegion, checkReplicas, checkSchedule, checkSingleDefaultClass,
     checkStaticVolumeOnOneNode, checkStorageSize, checkTarget, checkUnknownKeys, checkVpcCidr,
 } from "./validate";
 
@@ -24,6 +25,8 @@ export const defaults = {
     namespace: "agent-data",
     image: "localhost/agent-storage/workload:0.1.0",
     inferenceReplicas: 5,
+    /** The readers' query API is on by default (0 turns it off); the port the components default to. */
+    queryPort: defaultQueryPort,
     embeddingsSize: "2Gi",
     checkpointsSize: "1Gi",
     embeddingsVolume: defaultEmbeddingsVolume,
@@ -119,6 +122,7 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
         ...checkImage("image", raw.image, defaults.image),
         ...checkImage("kindNodeImage", raw.kindNodeImage, defaults.kindNodeImage),
         ...checkReplicas("inferenceReplicas", raw.inferenceReplicas),
+        ...checkQueryPort(raw.queryPort),
         ...checkEksNodeCounts(raw.eksNodeCount, raw.eksNodeMaxCount, defaults.eks.nodeCount),
         ...checkStorageSize("embeddingsSize", raw.embeddingsSize),
         ...checkStorageSize("checkpointsSize", raw.checkpointsSize),
@@ -186,6 +190,7 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
         namespace: raw.namespace ?? defaults.namespace,
         image: raw.image ?? defaults.image,
         inferenceReplicas: raw.inferenceReplicas ?? defaults.inferenceReplicas,
+        queryPort: raw.queryPort ?? defaults.queryPort,
         deleteDataOnDestroy: raw.deleteDataOnDestroy ?? defaults.deleteDataOnDestroy,
         confirmDataMove: raw.confirmDataMove ?? defaults.confirmDataMove,
         embeddings,

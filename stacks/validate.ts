@@ -98,6 +98,31 @@ export function checkReplicas(key: string, value: number | undefined): ConfigPro
     }];
 }
 
+/**
+ * The lowest port the readers can listen on: they run as a non-root user with every
+ * capability dropped, so without CAP_NET_BIND_SERVICE a port below this one cannot be bound.
+ */
+export const minQueryPort = 1024;
+export const maxPort = 65535;
+
+/** The readers' query port: 0 (the API off), or a port a non-root process may bind. */
+export function checkQueryPort(value: number | undefined): ConfigProblem[] {
+    if (value === undefined || value === 0 || (Number.isInteger(value) && value >= minQueryPort && value <= maxPort)) return [];
+    const fix = "pulumi config set agent-storage:queryPort 8080   (or 0 to turn the query API off)";
+    if (Number.isInteger(value) && value > 0 && value < minQueryPort) {
+        return [{
+            key: projectKey("queryPort"),
+            message: `${value} is below ${minQueryPort}: the inference pods run as a non-root user with every capability dropped, so they cannot bind a port under ${minQueryPort}`,
+            fix,
+        }];
+    }
+    return [{
+        key: projectKey("queryPort"),
+        message: `must be 0 (the query API off) or a whole number from ${minQueryPort} to ${maxPort} (got ${value})`,
+        fix,
+    }];
+}
+
 export function checkStorageSize(key: string, value: string | undefined): ConfigProblem[] {
     if (value === undefined) return [];
     const bytes = parseQuantity(value);

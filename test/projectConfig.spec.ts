@@ -48,7 +48,7 @@ describe("project config schema (Pulumi.yaml)", () => {
     it("has the same non-empty defaults as stacks/settings.ts", () => {
         const expected: Record<string, unknown> = {
             target: defaults.target, namespace: defaults.namespace, image: defaults.image,
-            inferenceReplicas: defaults.inferenceReplicas, embeddingsSize: defaults.embeddingsSize,
+            inferenceReplicas: defaults.inferenceReplicas, queryPort: defaults.queryPort, embeddingsSize: defaults.embeddingsSize,
             checkpointsSize: defaults.checkpointsSize, embeddingsVolume: defaults.embeddingsVolume, embeddingsHostPath: defaults.embeddingsHostPath,
             deleteDataOnDestroy: defaults.deleteDataOnDestroy, confirmDataMove: defaults.confirmDataMove, refreshSchedule: defaults.refreshSchedule,
             keepVersions: defaults.keepVersions, refreshGracePeriod: defaults.refreshGracePeriod,

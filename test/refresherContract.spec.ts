@@ -38,16 +38,30 @@ describe("refresher contract", () => {
                 `${contract.flags.checksums}=false`]);
     });
 
-    it("runs the readers' serve loop and probe on the contract's embeddings path, with scratch for the status file", async () => {
+    it("runs the readers' serve loop on the contract's embeddings path, with scratch for the status file", async () => {
         const { cluster } = await buildOnce({});
         const { c } = container(cluster, "inference");
         assert.deepStrictEqual(c.command, [contract.binary, contract.subcommands.serve]);
-        assert.deepStrictEqual(envNames(c), [contract.env.embeddingsPath]);
         assert.strictEqual(envValue(c, contract.env.embeddingsPath), contract.mountPaths.embeddings);
-        assert.deepStrictEqual(c.readinessProbe.exec.command,
-            [contract.binary, contract.subcommands.ready, contract.flags.embeddings, contract.mountPaths.embeddings]);
         const scratch = c.volumeMounts.find((m: Json) => m.mountPath === path.dirname(contract.files.status));
         assert.ok(scratch && scratch.readOnly !== true, `the status file ${contract.files.status} needs a writable mount`);
+    });
+
+    it("switches the readers' query API on with the contract's listen variable and probes its readyz and healthz paths", async () => {
+        const { cluster } = await buildOnce({ queryPort: 9090 });
+        const { c } = container(cluster, "inference");
+        assert.deepStrictEqual(envNames(c), [contract.env.embeddingsPath, contract.env.queryListen].sort());
+        assert.strictEqual(envValue(c, contract.env.queryListen), ":9090");
+        assert.strictEqual(c.readinessProbe.httpGet.path, contract.queryApi.paths.readyz);
+        assert.strictEqual(c.livenessProbe.httpGet.path, contract.queryApi.paths.healthz);
+    });
+
+    it("probes readers without the query API with ready on the contract's embeddings path", async () => {
+        const { cluster } = await buildOnce({ queryPort: 0 });
+        const { c } = container(cluster, "inference");
+        assert.deepStrictEqual(envNames(c), [contract.env.embeddingsPath]);
+        assert.deepStrictEqual(c.readinessProbe.exec.command,
+            [contract.binary, contract.subcommands.ready, contract.flags.embeddings, contract.mountPaths.embeddings]);
     });
 
     it("lets the generator update only the contract's status ConfigMap", async () => {

@@ -169,6 +169,13 @@ describe("settings", () => {
             ["agent-storage:inferenceReplicas", "agent-storage:refreshGracePeriod"]);
     });
 
+    it("serves the query API on port 8080 unless queryPort says another port or 0 (off)", () => {
+        assert.strictEqual(resolveKind({}).queryPort, 8080);
+        assert.strictEqual(resolveKind({ queryPort: 9090 }).queryPort, 9090);
+        assert.strictEqual(resolveKind({ queryPort: 0 }).queryPort, 0);
+        assert.deepStrictEqual(problemKeys({ queryPort: 80 }), ["agent-storage:queryPort"]);
+    });
+
     it("reports every problem at once", () => {
         const keys = problemKeys({ inferenceReplicas: 0, embeddingsSize: "lots", namespace: "Bad Name" });
         assert.deepStrictEqual(keys.sort(), ["agent-storage:embeddingsSize", "agent-storage:inferenceReplicas", "agent-storage:namespace"]);

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import {
     checkAccessModeName, checkAdminPrincipals, checkClusterAdmins, checkPublicAccessCidrs, ipv4CidrProblem, checkDuration, checkEksInstanceType, checkEksNodeCounts, checkEksVersion, checkEksZones, checkImage,
-    checkEmbeddingsHostPath, checkGracePeriod, checkKindDataDir, checkNewVpcKeysWithExistingVpc, parseDuration, checkVpcCidr, isArmInstanceType, checkEksNetwork, checkEmbeddingsShared, checkEmbeddingsVolume, checkExistingCluster,
+    checkEmbeddingsHostPath, checkGracePeriod, checkKindDataDir, checkNewVpcKeysWithExistingVpc, checkQueryPort, parseDuration, checkVpcCidr, isArmInstanceType, checkEksNetwork, checkEmbeddingsShared, checkEmbeddingsVolume, checkExistingCluster,
     checkExistingNodeCount, checkKeepVersions, checkKindWorkers, checkModeServedByClass, checkNamespace, checkRegion, checkReplicas,
     checkSingleDefaultClass, checkStaticVolumeOnOneNode, checkStorageSize, checkTarget, checkUnknownKeys, formatProblems,
     awsProviderKeys, knownKeys, parseQuantity,
@@ -82,6 +82,27 @@ describe("validation rules", () => {
             const [p] = checkReplicas("inferenceReplicas", 500);
             assert.match(p.message, /500 readers is more than the 100/);
             assert.match(p.fix, /pulumi config set agent-storage:inferenceReplicas 5 +\(1 to 100\)/);
+        });
+    });
+
+    describe("query port", () => {
+        it("accepts 0 (the API off), the unprivileged ports 1024 to 65535, and an unset value", () => {
+            for (const n of [undefined, 0, 1024, 8080, 65535]) assert.deepStrictEqual(checkQueryPort(n), [], `for ${n}`);
+        });
+        it("refuses a privileged port, saying the non-root readers without capabilities cannot bind it", () => {
+            for (const n of [1, 80, 1023]) {
+                const [p] = checkQueryPort(n);
+                assert.strictEqual(p.key, "agent-storage:queryPort", `for ${n}`);
+                assert.match(p.message, new RegExp(`^${n} is below 1024: .*non-root user with every capability dropped, so they cannot bind a port under 1024`));
+                assert.match(p.fix, /pulumi config set agent-storage:queryPort 8080 +\(or 0 to turn the query API off\)/);
+            }
+        });
+        it("refuses negative, fractional and too large ports, giving the range", () => {
+            for (const n of [-1, 8080.5, 65536]) {
+                const [p] = checkQueryPort(n);
+                assert.strictEqual(p.key, "agent-storage:queryPort", `for ${n}`);
+                assert.match(p.message, new RegExp(`must be 0 \\(the query API off\\) or a whole number from 1024 to 65535 \\(got ${n}\\)`));
+            }
         });
     });
 

@@ -1,9 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { PodScheduling } from "./placement";
-import { ResourceBudget, mountPaths, restrictedContainerSecurity, restrictedPodSecurity, standardLabels } from "./podSecurity";
+import { ResourceBudget, mountPaths, restrictedContainerSecurity, restrictedPodSecurity, standardLabels, workloadSelector } from "./podSecurity";
 import { refresherContract } from "./refresherContract";
-import { appNameLabel, writerComponent } from "../labels";
+import { writerComponent } from "../labels";
 
 const { binary, subcommands, env, flags } = refresherContract;
 
@@ -119,7 +119,7 @@ export class EmbeddingsGenerator extends pulumi.ComponentResource {
                 replicas: 1,
                 // One writer at a time: the old pod must be gone before the new one mounts the volumes.
                 strategy: { type: "Recreate" },
-                selector: { matchLabels: { [appNameLabel]: generatorName } },
+                selector: { matchLabels: workloadSelector(generatorName) },
                 template: { metadata: { labels }, spec: generatorPodSpec(args) },
             },
         }, { ...k8sOpts, dependsOn: [binding] });

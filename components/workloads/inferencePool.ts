@@ -2,11 +2,17 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { PodScheduling } from "./placement";
 import { assertReadOnlyReaders } from "./readerMounts";
-import { ResourceBudget, mountPaths, restrictedContainerSecurity, restrictedPodSecurity, standardLabels } from "./podSecurity";
+import { ResourceBudget, mountPaths, restrictedContainerSecurity, restrictedPodSecurity, standardLabels, workloadSelector } from "./podSecurity";
 import { refresherContract } from "./refresherContract";
-import { appNameLabel, readerComponent } from "../labels";
+import { readerComponent } from "../labels";
 
-const { binary, subcommands, env, flags } = refresherContract;
+const { binary, subcommands, env, flags, queryApi } = refresherContract;
+
+/** The port the readers' query API listens on unless told otherwise. */
+export const defaultQueryPort = 8080;
+
+/** The name of the readers' container port that serves the query API; probes, Service and policy refer to it. */
+export const queryPortName = "query";
 
 export interface InferencePoolArgs {
     namespace: pulumi.Input<string>;
@@ -17,13 +23,59 @@ export interface InferencePoolArgs {
     resources: ResourceBudget;
     /** Affinity and spread over nodes (see placement.ts). Default: none, for a single node. */
     scheduling?: PodScheduling;
+    /**
+     * Port of the query API (`refresher serve` with the contract's listen variable set to
+     * `:<port>`), exposed as the container port named `query` and probed over HTTP. 0 turns
+     * the API off: the pods are then probed by `refresher ready`, which verifies every file.
+     * Default: defaultQueryPort (8080).
+     */
+    queryPort?: number;
     provider: k8s.Provider;
 }
 
 export const inferenceName = "inference";
 
+/** How a reader is reached and probed: over its query API when it serves one, else by exec. */
+function queryFields(queryPort: number) {
+    if (queryPort === 0) {
+        return {
+            env: [],
+            // Without the API, readiness is a full read: every file of the current version hashed.
+            readinessProbe: {
+                exec: { command: [binary, subcommands.ready, flags.embeddings, mountPaths.embeddings] },
+                initialDelaySeconds: 1,
+                periodSeconds: 10,
+                timeoutSeconds: 5,
+            },
+        };
+    }
+    const port = { port: queryPortName };
+    return {
+        env: [{ name: env.queryListen, value: `:${queryPort}` }],
+        ports: [{ name: queryPortName, containerPort: queryPort, protocol: "TCP" }],
+        // Ready once a verified version is loaded; the answer comes from memory, not the disk,
+        // so it can be asked often and a reader joins the Service within seconds.
+        readinessProbe: {
+            httpGet: { ...port, path: queryApi.paths.readyz },
+            initialDelaySeconds: 1,
+            periodSeconds: 2,
+            timeoutSeconds: 2,
+        },
+        // Only a server that stopped answering at all is restarted, and only after half a minute:
+        // a busy reader loading a new version must not be killed for a slow answer.
+        livenessProbe: {
+            httpGet: { ...port, path: queryApi.paths.healthz },
+            initialDelaySeconds: 5,
+            periodSeconds: 10,
+            timeoutSeconds: 5,
+            failureThreshold: 3,
+        },
+    };
+}
+
 /** The readers' pod spec: the embeddings read-only twice over; only /tmp is writable. */
-export function inferencePodSpec(args: Pick<InferencePoolArgs, "image" | "embeddingsClaim" | "resources" | "scheduling">) {
+export function inferencePodSpec(args: Pick<InferencePoolArgs, "image" | "embeddingsClaim" | "resources" | "scheduling" | "queryPort">) {
+    const { env: queryEnv, ...query } = queryFields(args.queryPort ?? defaultQueryPort);
     return {
         ...args.scheduling,
         securityContext: restrictedPodSecurity(),
@@ -34,15 +86,10 @@ export function inferencePodSpec(args: Pick<InferencePoolArgs, "image" | "embedd
             image: args.image,
             imagePullPolicy: "IfNotPresent",
             command: [binary, subcommands.serve],
-            env: [{ name: env.embeddingsPath, value: mountPaths.embeddings }],
+            env: [{ name: env.embeddingsPath, value: mountPaths.embeddings }, ...queryEnv],
+            ...query,
             securityContext: restrictedContainerSecurity(),
             resources: args.resources,
-            readinessProbe: {
-                exec: { command: [binary, subcommands.ready, flags.embeddings, mountPaths.embeddings] },
-                initialDelaySeconds: 1,
-                periodSeconds: 10,
-                timeoutSeconds: 5,
-            },
             volumeMounts: [
                 { name: "embeddings", mountPath: mountPaths.embeddings, readOnly: true },
                 { name: "scratch", mountPath: mountPaths.scratch },
@@ -69,7 +116,7 @@ export class InferencePool extends pulumi.ComponentResource {
             metadata: { name: inferenceName, namespace: args.namespace, labels },
             spec: {
                 replicas: args.replicas,
-                selector: { matchLabels: { [appNameLabel]: inferenceName } },
+                selector: { matchLabels: workloadSelector(inferenceName) },
                 template: { metadata: { labels }, spec: podSpec },
             },
         }, { parent: this, provider: args.provider });

@@ -3,6 +3,7 @@ import { AccessMode } from "../storage/capabilities";
 import { hostnameLabel } from "../storage/dataVolumes";
 import { generatorName } from "./embeddingsGenerator";
 import { inferenceName } from "./inferencePool";
+import { workloadSelector } from "./podSecurity";
 import { appNameLabel } from "../labels";
 
 /**
@@ -96,7 +97,7 @@ export function readerScheduling(placement: ReaderPlacement): PodScheduling {
                 // NotReady but not yet tainted, or cordoned mid-drain. Readers must run
                 // wherever there is room; the scheduler still fills the emptiest node first.
                 whenUnsatisfiable: "ScheduleAnyway",
-                labelSelector: { matchLabels: { [appNameLabel]: inferenceName } },
+                labelSelector: { matchLabels: workloadSelector(inferenceName) },
                 // Count only the pods of the current rollout, not the ones it is replacing.
                 matchLabelKeys: ["pod-template-hash"],
                 // Nodes the readers cannot use (a tainted control plane, a cordoned node) are

@@ -35,8 +35,17 @@ export interface ResourceBudget {
     limits: { cpu: string; memory: string };
 }
 
+/**
+ * The labels a workload's pods are selected by. Its Deployment, the readers' spread, the
+ * Service in front of them and the NetworkPolicies all select with this, so none of them can
+ * drift from the labels the pods carry (standardLabels includes these).
+ */
+export function workloadSelector(name: string): Record<string, string> {
+    return { [appNameLabel]: name };
+}
+
 export function standardLabels(name: string, component: WorkloadComponent): Record<string, string> {
-    return { [appNameLabel]: name, [componentLabel]: component, [partOfLabel]: partOf, [managedByLabel]: "pulumi" };
+    return { ...workloadSelector(name), [componentLabel]: component, [partOfLabel]: partOf, [managedByLabel]: "pulumi" };
 }
 
 /** Paths inside the containers, shared by the writer and the readers. */
