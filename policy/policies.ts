@@ -4,6 +4,7 @@ import { Policies } from "@pulumi/policy";
 import { accessModeSupportedByClass } from "./rules/access-mode-supported-by-class";
 import { accessModeClassUnresolved } from "./rules/access-mode-class-unresolved";
 import { embeddingsReadersReadOnly } from "./rules/embeddings-readers-read-only";
+import { embeddingsReadersIsolated } from "./rules/embeddings-readers-isolated";
 import { singleDefaultStorageClass } from "./rules/single-default-storage-class";
 import { dataClaimsSurviveDestroy } from "./rules/data-claims-survive-destroy";
 import { storageEncrypted } from "./rules/storage-encrypted";
@@ -19,6 +20,7 @@ export const policies: Policies = [
     accessModeSupportedByClass,
     accessModeClassUnresolved,
     embeddingsReadersReadOnly,
+    embeddingsReadersIsolated,
     singleDefaultStorageClass,
     dataClaimsSurviveDestroy,
     storageEncrypted,

@@ -25,6 +25,7 @@ export interface Res {
 export const T = {
     pvc: "kubernetes:core/v1:PersistentVolumeClaim",
     storageClass: "kubernetes:storage.k8s.io/v1:StorageClass",
+    networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
     pod: "kubernetes:core/v1:Pod",
     deployment: "kubernetes:apps/v1:Deployment",
     statefulSet: "kubernetes:apps/v1:StatefulSet",

@@ -3,7 +3,7 @@
 // the writer. An access mode does not write-protect a volume; only these two flags do.
 import { StackValidationPolicy } from "@pulumi/policy";
 import {
-    Res, T, WORKLOAD_TYPES, Maybe, containers, describe, entry, get, known, labels, metaName,
+    Props, Res, T, WORKLOAD_TYPES, Maybe, containers, describe, entry, get, known, labels, metaName,
     metaNamespace, podLabels, podSpec, sameNamespace,
 } from "../lib/k8s";
 import { componentLabel as COMPONENT_LABEL, roleLabel as ROLE_LABEL, writerComponent } from "../../components/labels";
@@ -15,18 +15,36 @@ export interface Finding {
     message: string;
 }
 
-function isWriter(r: Res): boolean {
+export function isWriter(r: Res): boolean {
     return entry(labels(r.props), COMPONENT_LABEL) === writerComponent || entry(podLabels(r), COMPONENT_LABEL) === writerComponent;
 }
 
-/** Pure check over all resources of a stack. */
-export function checkEmbeddingsReaders(resources: readonly Res[]): Finding[] {
-    const claims: { name: string; namespace: Maybe<string> }[] = [];
+export interface ClaimRef {
+    name: string;
+    namespace: Maybe<string>;
+}
+
+/** The stack's embeddings claims (labelled with the embeddings role). */
+export function embeddingsClaims(resources: readonly Res[]): ClaimRef[] {
+    const claims: ClaimRef[] = [];
     for (const r of resources) {
         if (r.type !== T.pvc || entry(labels(r.props), ROLE_LABEL) !== "embeddings") continue;
         const n = metaName(r.props);
         if (known(n)) claims.push({ name: String(n), namespace: metaNamespace(r.props) });
     }
+    return claims;
+}
+
+/** The embeddings claim a pod spec's volume mounts, if any. */
+export function mountedEmbeddingsClaim(claims: readonly ClaimRef[], volume: Props, namespace: Maybe<string>): ClaimRef | undefined {
+    const claimName = get(() => volume.persistentVolumeClaim.claimName);
+    if (!known(claimName)) return undefined;
+    return claims.find((c) => c.name === claimName && sameNamespace(c.namespace, namespace));
+}
+
+/** Pure check over all resources of a stack. */
+export function checkEmbeddingsReaders(resources: readonly Res[]): Finding[] {
+    const claims = embeddingsClaims(resources);
     if (claims.length === 0) return [];
 
     const out: Finding[] = [];
@@ -38,9 +56,7 @@ export function checkEmbeddingsReaders(resources: readonly Res[]): Finding[] {
         const vols = get(() => spec.volumes);
         if (!known(vols) || !Array.isArray(vols)) continue;
         for (const v of vols) {
-            const claimName = get(() => v.persistentVolumeClaim.claimName);
-            if (!known(claimName)) continue;
-            const claim = claims.find((c) => c.name === claimName && sameNamespace(c.namespace, ns));
+            const claim = mountedEmbeddingsClaim(claims, v, ns);
             if (!claim) continue;
             const volName = get(() => v.name);
             const who = describe(r);

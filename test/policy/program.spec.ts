@@ -8,6 +8,7 @@ import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy"
 import { buildOnce, fixturesDir } from "../harness";
 import { RawConfig } from "../../stacks";
 import { policies } from "../../policy/policies";
+import { embeddingsReadersIsolated } from "../../policy/rules/embeddings-readers-isolated";
 import { runResourcePolicy, runStackPolicy, res } from "../../policy/lib/harness";
 import { Res } from "../../policy/lib/k8s";
 
@@ -65,6 +66,13 @@ describe("policy pack on the program's own stacks (mocks)", function () {
         it(`${label}: every data claim declares what destroy does (${DESTROY_RULE})`, async () => {
             const v = await violations(await built(raw), DESTROY_RULE);
             assert.deepStrictEqual(v, [], v.join("\n"));
+        });
+    }
+    for (const [label, raw] of [shapes[0], ["kind, query API off", { queryPort: 0 }] as [string, RawConfig]]) {
+        it(`${label}: no advisory note on the readers' network (embeddings-readers-isolated)`, async () => {
+            const resources = await built(raw);
+            assert.ok(resources.some((r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy"), "the stack registered no NetworkPolicy");
+            assert.deepStrictEqual(await runStackPolicy(embeddingsReadersIsolated, resources), []);
         });
     }
 });

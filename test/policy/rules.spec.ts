@@ -9,6 +9,7 @@ import { provisioners, sharedPathProvisioner } from "../../components/storage/ca
 import { accessModeSupportedByClass } from "../../policy/rules/access-mode-supported-by-class";
 import { accessModeClassUnresolved } from "../../policy/rules/access-mode-class-unresolved";
 import { embeddingsReadersReadOnly } from "../../policy/rules/embeddings-readers-read-only";
+import { embeddingsReadersIsolated } from "../../policy/rules/embeddings-readers-isolated";
 import { singleDefaultStorageClass } from "../../policy/rules/single-default-storage-class";
 import { dataClaimsSurviveDestroy } from "../../policy/rules/data-claims-survive-destroy";
 import { storageEncrypted } from "../../policy/rules/storage-encrypted";
@@ -283,6 +284,45 @@ describe("policy: embeddings-readers-read-only", () => {
         c.props = unknownCheckingProxy({ ...c.props, metadata: { ...c.props.metadata, namespace: unknownStringValue } });
         const v = await runStackPolicy(p, [c, reader({ mountRO: false })]);
         assert.strictEqual(v.length, 1, messages(v));
+    });
+});
+
+describe("policy: embeddings-readers-isolated (advisory)", () => {
+    const p = embeddingsReadersIsolated;
+    const networkPolicy = (name: string, spec: Props, namespace: string = NS) =>
+        res(T.networkPolicy, name, { metadata: { name, namespace }, spec });
+    const readersCutOff = () => networkPolicy("inference", {
+        podSelector: { matchLabels: { "app.kubernetes.io/name": "inference" } }, policyTypes: ["Ingress", "Egress"], ingress: [], egress: [],
+    });
+
+    it("is advisory, and quiet when a policy selecting the readers restricts their egress", async () => {
+        assert.strictEqual(p.enforcementLevel, "advisory");
+        assert.deepStrictEqual(await runStackPolicy(p, [...goodKindStack(), readersCutOff()]), []);
+    });
+
+    it("notes a reader no NetworkPolicy selects, and leaves the writer alone", async () => {
+        const bad = reader();
+        const v = await runStackPolicy(p, [claim("embeddings"), writer(), bad]);
+        assert.strictEqual(v.length, 1, messages(v));
+        assert.strictEqual(v[0].urn, bad.urn);
+        assert.match(v[0].message, /reads the embeddings claim 'embeddings' but no NetworkPolicy in its namespace selects its pods and restricts their egress/);
+    });
+
+    it("does not count a policy of ingress alone, of other pods, or of another namespace", async () => {
+        const ingressOnly = networkPolicy("inference", { podSelector: { matchLabels: { "app.kubernetes.io/name": "inference" } }, policyTypes: ["Ingress"] });
+        const otherPods = networkPolicy("writer", { podSelector: { matchLabels: { "app.kubernetes.io/name": "embeddings-generator" } }, policyTypes: ["Egress"] });
+        const elsewhere = { ...readersCutOff(), props: { ...readersCutOff().props, metadata: { name: "inference", namespace: "other" } } };
+        for (const policy of [ingressOnly, otherPods, elsewhere]) {
+            assert.strictEqual((await runStackPolicy(p, [claim("embeddings"), reader(), policy])).length, 1, policy.name);
+        }
+    });
+
+    it("counts a policy that selects every pod, or that restricts egress by listing egress rules without policyTypes", async () => {
+        const everyPod = networkPolicy("all", { podSelector: {}, policyTypes: ["Egress"] });
+        const byRules = networkPolicy("dns", { podSelector: { matchLabels: { "app.kubernetes.io/name": "inference" } }, egress: [{ ports: [{ port: 53 }] }] });
+        for (const policy of [everyPod, byRules]) {
+            assert.deepStrictEqual(await runStackPolicy(p, [claim("embeddings"), reader(), policy]), [], policy.name);
+        }
     });
 });
 
