@@ -14,6 +14,7 @@ import {
     waitFor,
 } from "./lib";
 import { KindSuiteCluster, requireKindEnvironment } from "./kindCluster";
+import { refresherContract } from "../../components/workloads/refresherContract";
 
 const STACK = "e2e-refresh";
 const NS = "agent-e2e-refresh";
@@ -101,9 +102,10 @@ describe("e2e refresh: refreshes while readers read (stack e2e-refresh)", functi
             }, 2000);
             assert.strictEqual(st.failures, 0, `${pod}: failures before any refresh: ${st.lastError}`);
             base[pod] = st;
-            // The fast reader: every 50ms, resolve current, verify manifest + every checksum.
+            // The fast reader: every 50ms, resolve current and check the manifest and sizes; each
+            // new version is verified whole. No query API of its own: the pod's reader has the port.
             const r = kubectlSpawn(["exec", "-n", NS, pod, "--", "refresher", "serve", "--interval", FAST_INTERVAL,
-                "--duration", "900s", "--status-file", FAST_STATUS]);
+                "--duration", "900s", "--status-file", FAST_STATUS, `${refresherContract.queryApi.listenFlag}=`]);
             readers.push({ pod, done: r.done });
         }
         for (const pod of pods) {
