@@ -10,7 +10,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"runtime"
 	"sort"
@@ -55,7 +54,7 @@ func run(c config, w io.Writer) error {
 	// One thread for both measurements: the floor is what this core gets from memory.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	ids, vecs := matrix(c.docs, c.dim)
+	ids, vecs := query.RandomCorpus(c.docs, c.dim)
 	ix, err := query.New("bench", c.dim, ids, vecs)
 	if err != nil {
 		return err
@@ -93,22 +92,6 @@ func run(c config, w io.Writer) error {
 	fmt.Fprintf(tw, "median\t%.1f\t%.2f\t%.2f\t%s\t\n", m.qps, m.indexGBs, m.floorGBs,
 		strconv.FormatFloat(median(rounds, figures.ratio), 'f', 2, 64))
 	return tw.Flush()
-}
-
-// matrix is docs unit vectors of dim random normal components, as BenchmarkQuery builds.
-func matrix(docs, dim int) ([]string, []float32) {
-	r := rand.New(rand.NewPCG(1, 2))
-	ids := make([]string, docs)
-	vecs := make([]float32, docs*dim)
-	for i := range ids {
-		ids[i] = fmt.Sprintf("doc-%06d", i)
-		row := vecs[i*dim : (i+1)*dim]
-		for j := range row {
-			row[j] = float32(r.NormFloat64())
-		}
-		embed.Normalize(row)
-	}
-	return ids, vecs
 }
 
 // sink keeps the summing passes from being optimised away.

@@ -14,11 +14,10 @@ import (
 
 func cmdLoad(args []string, stdout, stderr io.Writer) int {
 	f := newClientFlags("load", stderr)
-	base := f.String("url", "", "the reader's `URL`, e.g. http://inference:8080 ("+query.PathQuery+" is added when it has no path)")
+	base, k := f.queryTarget("neighbours per query")
 	rate := f.String("rate", "", "queries per `SECOND`, kept whatever the answers do (required)")
 	duration := f.String("duration", "", "how long to send queries, e.g. 30s (required)")
 	concurrency := f.Int("concurrency", loadgen.DefaultConcurrency, "workers, each on a connection of its own; a query due while all are busy is dropped")
-	k := f.Int("k", query.DefaultK, fmt.Sprintf("neighbours per query, 1 to %d", query.MaxK))
 	timeout := f.Duration("timeout", loadgen.DefaultTimeout, "per-query timeout, connecting included")
 	fresh := f.Bool("fresh-connections", false, "open a new connection for every query (a Service then balances every query)")
 	phase := f.String("phase", "", "`NAME` of this run in the summary")

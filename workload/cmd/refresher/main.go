@@ -26,6 +26,7 @@ import (
 	"strings"
 	"time"
 
+	"agent-storage/workload/internal/query"
 	"agent-storage/workload/internal/store"
 )
 
@@ -147,6 +148,13 @@ func newClientFlags(cmd string, stderr io.Writer) *flags {
 	fs := flag.NewFlagSet("refresher "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	return &flags{FlagSet: fs, cmd: cmd, envOf: map[string]string{}}
+}
+
+// queryTarget defines the flags every client of the query API shares: the reader's URL and k.
+func (f *flags) queryTarget(kUsage string) (base *string, k *int) {
+	base = f.String("url", "", "the reader's `URL`, e.g. http://inference:8080 ("+query.PathQuery+" is added when it has no path)")
+	k = f.Int("k", query.DefaultK, fmt.Sprintf("%s, 1 to %d", kUsage, query.MaxK))
+	return base, k
 }
 
 // envString defines a string flag whose default comes from env.

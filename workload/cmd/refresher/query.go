@@ -13,10 +13,9 @@ import (
 
 func cmdQuery(args []string, stdout, stderr io.Writer) int {
 	f := newClientFlags("query", stderr)
-	base := f.String("url", "", "the reader's `URL`, e.g. http://inference:8080 ("+query.PathQuery+" is added when it has no path)")
+	base, k := f.queryTarget("neighbours to return")
 	text := f.String("text", "", "query `TEXT`, embedded as the reader embeds documents")
 	vectorFile := f.String("vector-file", "", "`FILE` holding the query vector as a JSON array of numbers")
-	k := f.Int("k", query.DefaultK, fmt.Sprintf("neighbours to return, 1 to %d", query.MaxK))
 	timeout := f.Duration("timeout", 10*time.Second, "give up after this long")
 	if err := f.parse(args); err != nil {
 		return helpOr(err, stderr, "query")

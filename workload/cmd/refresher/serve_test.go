@@ -24,12 +24,12 @@ func TestServeWithoutListenStartsNoQueryAPI(t *testing.T) {
 
 var listening = regexp.MustCompile(`query API listening on (\S+)`)
 
-func TestServeWithListenAnswersQueriesFromTheCurrentVersionAndFollowsIt(t *testing.T) {
-	emb, _ := dirs(t)
-	cli(t, append([]string{"refresh", "--embeddings", emb}, small...)...)
-	first := current(t, emb)
-	p := start(t, "serve", "--embeddings", emb, "--interval", "20ms", "--listen", "127.0.0.1:0",
-		"--status-file", filepath.Join(t.TempDir(), "s.json"))
+// serveWithAPI starts serve with a query API on a free loopback port and returns its address.
+func serveWithAPI(t *testing.T, emb string, extra ...string) (*proc, string) {
+	t.Helper()
+	args := append([]string{"serve", "--embeddings", emb, "--interval", "20ms", "--listen", "127.0.0.1:0",
+		"--status-file", filepath.Join(t.TempDir(), "s.json")}, extra...)
+	p := start(t, args...)
 	var base string
 	waitFor(t, "the listening line", 10*time.Second, func() bool {
 		m := listening.FindStringSubmatch(p.stderr.String())
@@ -38,6 +38,14 @@ func TestServeWithListenAnswersQueriesFromTheCurrentVersionAndFollowsIt(t *testi
 		}
 		return m != nil
 	})
+	return p, base
+}
+
+func TestServeWithListenAnswersQueriesFromTheCurrentVersionAndFollowsIt(t *testing.T) {
+	emb, _ := dirs(t)
+	cli(t, append([]string{"refresh", "--embeddings", emb}, small...)...)
+	first := current(t, emb)
+	_, base := serveWithAPI(t, emb)
 	served := func() string {
 		resp, err := http.Post(base+query.PathQuery, "application/json", strings.NewReader(`{"text":"anything at all","k":3}`))
 		if err != nil {
@@ -64,16 +72,7 @@ func TestServeWithListenAnswersQueriesFromTheCurrentVersionAndFollowsIt(t *testi
 func TestServeAfterSIGTERMKeepsAnsweringForTheDrainTimeWhileReadyzFails(t *testing.T) {
 	emb, _ := dirs(t)
 	cli(t, append([]string{"refresh", "--embeddings", emb}, small...)...)
-	p := start(t, "serve", "--embeddings", emb, "--interval", "20ms", "--listen", "127.0.0.1:0", "--drain", "3s",
-		"--status-file", filepath.Join(t.TempDir(), "s.json"))
-	var base string
-	waitFor(t, "the listening line", 10*time.Second, func() bool {
-		m := listening.FindStringSubmatch(p.stderr.String())
-		if m != nil {
-			base = "http://" + m[1]
-		}
-		return m != nil
-	})
+	p, base := serveWithAPI(t, emb, "--drain", "3s")
 	status := func(method, path string) int {
 		req, _ := http.NewRequest(method, base+path, strings.NewReader(`{"text":"anything","k":1}`))
 		resp, err := http.DefaultClient.Do(req)

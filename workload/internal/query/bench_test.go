@@ -1,8 +1,6 @@
 package query
 
 import (
-	"fmt"
-	"math/rand/v2"
 	"testing"
 
 	"agent-storage/workload/internal/embed"
@@ -12,17 +10,7 @@ import (
 // read as the vector bytes scanned per second.
 func BenchmarkQuery(b *testing.B) {
 	const docs, dim = 100_000, 384
-	r := rand.New(rand.NewPCG(1, 2))
-	ids := make([]string, docs)
-	vecs := make([]float32, docs*dim)
-	for i := range ids {
-		ids[i] = fmt.Sprintf("doc-%06d", i)
-		row := vecs[i*dim : (i+1)*dim]
-		for j := range row {
-			row[j] = float32(r.NormFloat64())
-		}
-		embed.Normalize(row)
-	}
+	ids, vecs := RandomCorpus(docs, dim)
 	ix, err := New("bench", dim, ids, vecs)
 	if err != nil {
 		b.Fatal(err)
