@@ -122,7 +122,7 @@ export function deployAgentData(name: string, args: AgentDataArgs): AgentData {
         ...(volumes.staticVolume ? [] : [{ role: "embeddings" as const, claim: volumes.embeddings }]),
         { role: "checkpoints" as const, claim: volumes.checkpoints },
     ].map(({ role, claim }) => new VolumeReclaim(`${name}-${role}-reclaim`, {
-        claim, role, after: ready, deleteDataOnDestroy: settings.deleteDataOnDestroy, provider,
+        claim, role, after: ready, deleteDataOnDestroy: settings.deleteDataOnDestroy, access: args.access, provider,
     }).volumeName);
 
     const report = new BoundVolumesReport(`${name}-volumes`, {

@@ -6,6 +6,14 @@ import { RawConfig } from "../stacks";
 import { Constructed, MockCluster, buildOnce, fixturesDir, valueOf } from "./harness";
 
 /** What an EKS stack owned before EksNetwork, per configuration (how it was listed: its description). */
+/**
+ * Resources of the old shape that later changes replaced on purpose, where losing the old one
+ * loses nothing: the volumes' reclaim patch became a dynamic resource (the Kubernetes
+ * provider's PersistentVolumePatch cannot be previewed before the volume is known), and the
+ * old patch was kept on delete, so the volume keeps its policy until the new one patches it.
+ */
+const replacedOnPurpose = /\$kubernetes:core\/v1:PersistentVolumePatch::/;
+
 const before: { stacks: Record<string, { config: RawConfig; urns: string[]; subnetCidrs?: Record<string, string> }> } =
     JSON.parse(fs.readFileSync(path.join(fixturesDir, "eks-urns-before-network.json"), "utf8"));
 
@@ -53,7 +61,8 @@ describe("EKS stacks deployed before EksNetwork", function () {
     for (const [key, { config, urns }] of Object.entries(before.stacks)) {
         it(`keeps every resource of such a stack (${key}): each former URN is one resource's URN of today or its alias`, async () => {
             const today = await engineUrns((await buildOnce(config)).cluster);
-            const lost = urns.filter((old) => today.filter((r) => r.urn === old || r.aliases.includes(old)).length !== 1);
+            const lost = urns.filter((old) => !replacedOnPurpose.test(old))
+                .filter((old) => today.filter((r) => r.urn === old || r.aliases.includes(old)).length !== 1);
             assert.deepStrictEqual(lost, [], "former URNs that no resource, or more than one, takes over");
             assert.ok(today.some((r) => r.aliases.length > 0), "some resource does carry an alias");
         });

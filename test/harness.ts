@@ -108,9 +108,9 @@ export class MockCluster implements pulumi.runtime.Mocks {
             // At creation a WaitForFirstConsumer claim is still Pending: the report must not use this.
             return { id: key, state: { ...args.inputs, status: { phase: "Pending" } } };
         }
-        if (args.type === "kubernetes:core/v1:PersistentVolumePatch") {
-            this.patchedReclaim.set(args.inputs.metadata.name, args.inputs.spec.persistentVolumeReclaimPolicy);
-            return { id: args.inputs.metadata.name, state: args.inputs };
+        if (args.type === "pulumi-nodejs:dynamic/agent-storage:VolumeReclaimPolicy") {
+            this.patchedReclaim.set(args.inputs.volume, args.inputs.policy);
+            return { id: args.inputs.volume, state: { volume: args.inputs.volume, policy: args.inputs.policy, labels: args.inputs.labels } };
         }
         if (args.type === "kubernetes:storage.k8s.io/v1:StorageClass" && args.id) {
             const created = this.resources.find((r) => r.type === args.type && !r.read && r.inputs.metadata?.name === args.id);

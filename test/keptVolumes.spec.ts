@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as http from "http";
 import { AddressInfo } from "net";
 import * as path from "path";
-import { VolumeView, keptVolumeFor, keptVolumeHandBackProvider, reclaimPolicyFor } from "../components/storage";
+import { VolumeView, keptVolumeFor, keptVolumeHandBackProvider, reclaimPolicyFor, volumeReclaimPolicyProvider } from "../components/storage";
 import { MockCluster, buildOnce, buildWithMocks, fixturesDir, testContext, valueOf } from "./harness";
 
 const released = (name: string, created: string, labels = { "agent-storage.io/claim-namespace": "agent-data", "agent-storage.io/claim-name": "embeddings" },
@@ -70,6 +70,28 @@ describe("kept volumes: reclaim policy of bound data volumes and their hand-back
         }
     });
 
+    it("patches a volume's reclaim policy and labels by a merge patch, keeps no kubeconfig in its state, and leaves the volume alone when deleted", async () => {
+        const api = await fakeApi([]);
+        try {
+            const labels = { "agent-storage.io/claim-name": "embeddings" };
+            const provider = volumeReclaimPolicyProvider();
+            const r = await provider.create!({ kubeconfig: api.kubeconfig, volume: "pvc-1", policy: "Retain", labels });
+            assert.strictEqual(r.id, "pvc-1");
+            assert.deepStrictEqual(r.outs, { volume: "pvc-1", policy: "Retain", labels });
+            const patch = api.requests.find((q) => q.method === "PATCH")!;
+            assert.strictEqual(patch.url, "/api/v1/persistentvolumes/pvc-1");
+            assert.strictEqual(patch.contentType, "application/merge-patch+json");
+            assert.deepStrictEqual(JSON.parse(patch.body), { metadata: { labels }, spec: { persistentVolumeReclaimPolicy: "Retain" } });
+            const flip = await provider.diff!("pvc-1", r.outs, { kubeconfig: "other", volume: "pvc-1", policy: "Delete", labels });
+            assert.deepStrictEqual([flip.changes, flip.replaces], [true, []], "a policy flip patches in place");
+            const same = await provider.diff!("pvc-1", r.outs, { kubeconfig: "other", volume: "pvc-1", policy: "Retain", labels });
+            assert.strictEqual(same.changes, false, "a new kubeconfig alone changes nothing");
+            assert.strictEqual(provider.delete, undefined, "no delete: the volume keeps the policy that protects it");
+        } finally {
+            api.close();
+        }
+    });
+
     it("in a preview only says which volume an up would hand back, and changes nothing", async () => {
         const api = await fakeApi([released("pvc-new", "2026-11-20T00:00:00Z")]);
         try {
@@ -82,16 +104,14 @@ describe("kept volumes: reclaim policy of bound data volumes and their hand-back
         }
     });
 
-    it("patches every provisioned data volume to Retain by default, labelled with its claim, and leaves the patch on destroy", async () => {
+    it("patches every provisioned data volume to Retain by default, labelled with its claim", async () => {
         const { cluster, outputs } = await buildOnce({});
-        const patches = cluster.ofType("kubernetes:core/v1:PersistentVolumePatch");
-        assert.deepStrictEqual(patches.map((p) => p.inputs.metadata.name).sort(), ["pvc-checkpoints-0001", "pvc-embeddings-0001"]);
+        const patches = cluster.ofType("pulumi-nodejs:dynamic/agent-storage:VolumeReclaimPolicy");
+        assert.deepStrictEqual(patches.map((p) => p.inputs.volume).sort(), ["pvc-checkpoints-0001", "pvc-embeddings-0001"]);
         for (const p of patches) {
-            assert.strictEqual(p.inputs.spec.persistentVolumeReclaimPolicy, "Retain");
-            assert.strictEqual(p.inputs.metadata.labels["agent-storage.io/claim-namespace"], "agent-data");
-            assert.strictEqual(p.inputs.metadata.labels["agent-storage.io/claim-name"], p.inputs.metadata.labels["agent-storage.io/role"]);
-            assert.strictEqual(p.inputs.metadata.annotations["pulumi.com/patchForce"], "true", "takes the field over from the provisioner");
-            assert.strictEqual(p.retainOnDelete, true);
+            assert.strictEqual(p.inputs.policy, "Retain");
+            assert.strictEqual(p.inputs.labels["agent-storage.io/claim-namespace"], "agent-data");
+            assert.strictEqual(p.inputs.labels["agent-storage.io/claim-name"], p.inputs.labels["agent-storage.io/role"]);
         }
         for (const v of await valueOf(outputs.boundVolumes)) assert.strictEqual(v.reclaimPolicy, "Retain", `${v.claim} is reported as kept`);
     });
@@ -99,9 +119,9 @@ describe("kept volumes: reclaim policy of bound data volumes and their hand-back
     it("sets the class's own policy back when deleteDataOnDestroy is set, and hands nothing back", async () => {
         const { cluster, outputs } = await buildOnce({ deleteDataOnDestroy: true });
         const classPolicy = cluster.one("kubernetes:storage.k8s.io/v1:StorageClass", (c) => c.inputs.metadata.name === "shared").inputs.reclaimPolicy;
-        const patches = cluster.ofType("kubernetes:core/v1:PersistentVolumePatch");
+        const patches = cluster.ofType("pulumi-nodejs:dynamic/agent-storage:VolumeReclaimPolicy");
         assert.strictEqual(patches.length, 2);
-        for (const p of patches) assert.strictEqual(p.inputs.spec.persistentVolumeReclaimPolicy, classPolicy);
+        for (const p of patches) assert.strictEqual(p.inputs.policy, classPolicy);
         for (const v of await valueOf(outputs.boundVolumes)) assert.strictEqual(v.reclaimPolicy, classPolicy);
         assert.deepStrictEqual(cluster.ofType("pulumi-nodejs:dynamic/agent-storage:KeptVolumeHandBack"), []);
     });
@@ -115,15 +135,15 @@ describe("kept volumes: reclaim policy of bound data volumes and their hand-back
             .filter((c) => c.inputs.spec.storageClassName === "standard").map((c) => c.inputs.metadata.name);
         assert.ok(onStandard.length > 0, "a claim on the class the program does not own");
         for (const claim of onStandard) {
-            const p = cluster.one("kubernetes:core/v1:PersistentVolumePatch", (x) => x.inputs.metadata.labels["agent-storage.io/claim-name"] === claim);
-            assert.strictEqual(p.inputs.spec.persistentVolumeReclaimPolicy, "Delete", claim);
+            const p = cluster.one("pulumi-nodejs:dynamic/agent-storage:VolumeReclaimPolicy", (x) => x.inputs.labels["agent-storage.io/claim-name"] === claim);
+            assert.strictEqual(p.inputs.policy, "Delete", claim);
         }
     });
 
     it("leaves the static host-path volume to its own resource (Retain, labelled with its claim) and patches only the checkpoints' volume", async () => {
         const { cluster } = await buildOnce({ embeddingsVolume: "static-hostpath" });
-        const patches = cluster.ofType("kubernetes:core/v1:PersistentVolumePatch");
-        assert.deepStrictEqual(patches.map((p) => p.inputs.metadata.labels["agent-storage.io/role"]), ["checkpoints"]);
+        const patches = cluster.ofType("pulumi-nodejs:dynamic/agent-storage:VolumeReclaimPolicy");
+        assert.deepStrictEqual(patches.map((p) => p.inputs.labels["agent-storage.io/role"]), ["checkpoints"]);
         const staticVolume = cluster.one("kubernetes:core/v1:PersistentVolume");
         assert.strictEqual(staticVolume.inputs.spec.persistentVolumeReclaimPolicy, "Retain");
         assert.strictEqual(staticVolume.inputs.metadata.labels["agent-storage.io/claim-name"], "embeddings");

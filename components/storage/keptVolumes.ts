@@ -101,6 +101,64 @@ export class KeptVolumeHandBack extends pulumi.dynamic.Resource {
     }
 }
 
+/** What a VolumeReclaimPolicy is given. */
+export interface VolumeReclaimPolicyInputs {
+    kubeconfig: string;
+    context?: string;
+    /** The bound PersistentVolume to patch. */
+    volume: string;
+    policy: string;
+    labels: Record<string, string>;
+}
+
+/** The fields a change of which means patching again (the kubeconfig is how, not what). */
+const reclaimFields = ["volume", "policy", "labels"] as const;
+
+/**
+ * A dynamic provider that merge-patches a volume's reclaim policy and labels. Not the
+ * Kubernetes provider's PersistentVolumePatch: that one refuses, in every preview of a stack
+ * whose provider is already known (the existing target), a patch whose name is not known yet,
+ * and a claim's volume is only known once it binds. Deleting it leaves the volume as it is,
+ * so the policy that protects the data outlives the stack.
+ */
+export function volumeReclaimPolicyProvider(): pulumi.dynamic.ResourceProvider {
+    const patch = async (p: VolumeReclaimPolicyInputs) => {
+        const access = apiAccess(p.kubeconfig, p.context || undefined);
+        try {
+            await kubeRequest(access, "PATCH", `/api/v1/persistentvolumes/${encodeURIComponent(p.volume)}`, {
+                contentType: "application/merge-patch+json",
+                value: { metadata: { labels: p.labels }, spec: { persistentVolumeReclaimPolicy: p.policy } },
+            });
+        } catch (e) {
+            throw new Error(`could not set the reclaim policy of volume ${p.volume} to ${p.policy}: ${(e as Error).message}`, { cause: e });
+        }
+        // The state keeps what was patched, never the kubeconfig.
+        return { volume: p.volume, policy: p.policy, labels: p.labels };
+    };
+    return {
+        async create(inputs: VolumeReclaimPolicyInputs) {
+            return { id: inputs.volume, outs: await patch(inputs) };
+        },
+        async diff(_id: string, olds: Partial<VolumeReclaimPolicyInputs>, news: VolumeReclaimPolicyInputs) {
+            const changed = reclaimFields.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+            return { changes: changed.length > 0, replaces: changed.includes("volume") ? ["volume"] : [], deleteBeforeReplace: false };
+        },
+        async update(_id: string, _olds: unknown, news: VolumeReclaimPolicyInputs) {
+            return { outs: await patch(news) };
+        },
+    };
+}
+
+/** Sets one bound volume's reclaim policy and labels; kept on the volume when deleted. */
+export class VolumeReclaimPolicy extends pulumi.dynamic.Resource {
+    public readonly volume!: pulumi.Output<string>;
+    public readonly policy!: pulumi.Output<string>;
+
+    constructor(name: string, args: { [K in keyof VolumeReclaimPolicyInputs]: pulumi.Input<VolumeReclaimPolicyInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
+        super(volumeReclaimPolicyProvider(), name, { ...args, context: args.context ?? "" }, opts, "agent-storage", "VolumeReclaimPolicy");
+    }
+}
+
 export interface VolumeReclaimArgs {
     /** The data claim whose volume is patched. */
     claim: k8s.core.v1.PersistentVolumeClaim;
@@ -112,13 +170,15 @@ export interface VolumeReclaimArgs {
     after: pulumi.Input<unknown>[];
     /** false: Retain; true: the class's own policy (a flip back from false restores it). */
     deleteDataOnDestroy: boolean;
+    /** The cluster's kubeconfig (and context) the patch is sent with. */
+    access: { kubeconfig: pulumi.Input<string>; context?: string };
     provider: k8s.Provider;
 }
 
 /**
  * Sets a bound data volume's reclaim policy and labels it with its claim. The volume belongs
- * to the provisioner, so this is a patch that takes over only these fields; it stays in place
- * on destroy (the volume must keep the policy that protects it).
+ * to the provisioner, so only these fields are patched; they stay on destroy (the volume must
+ * keep the policy that protects it).
  */
 export class VolumeReclaim extends pulumi.ComponentResource {
     /** The volume's name, once patched: read the volume after this to see the policy set. */
@@ -140,19 +200,16 @@ export class VolumeReclaim extends pulumi.ComponentResource {
             const storageClass = k8s.storage.v1.StorageClass.get(`${name}-class`, className, { parent: this, provider: args.provider });
             policy = storageClass.reclaimPolicy.apply((p) => reclaimPolicyFor(true, p));
         }
-        const patch = new k8s.core.v1.PersistentVolumePatch(`${name}-reclaim`, {
-            metadata: {
-                name: volumeName,
-                labels: {
-                    [dataLabel]: "true", [roleLabel]: args.role,
-                    [claimNamespaceLabel]: args.claim.metadata.namespace, [claimNameLabel]: args.claim.metadata.name,
-                },
-                // The provisioner owns the field it set when it created the volume.
-                annotations: { "pulumi.com/patchForce": "true" },
-            },
-            spec: { persistentVolumeReclaimPolicy: policy },
-        }, { parent: this, provider: args.provider, retainOnDelete: true });
-        this.volumeName = patch.metadata.name;
+        const patch = new VolumeReclaimPolicy(`${name}-reclaim`, {
+            // Inputs of a dynamic resource are kept in the state: the credentials only encrypted.
+            kubeconfig: pulumi.secret(args.access.kubeconfig), context: args.access.context,
+            volume: volumeName,
+            policy,
+            labels: pulumi.all([args.claim.metadata.namespace, args.claim.metadata.name]).apply(([namespace, claim]) => ({
+                [dataLabel]: "true", [roleLabel]: args.role, [claimNamespaceLabel]: namespace, [claimNameLabel]: claim,
+            })),
+        }, { parent: this });
+        this.volumeName = patch.volume;
         this.registerOutputs({ volumeName: this.volumeName });
     }
 }

@@ -227,7 +227,7 @@ describe(`e2e kind: one writer and readers on several nodes (stack ${STACK}, ${1
         }
     });
 
-    it("7. the existing target on this cluster: a class it does not have fails preview; on its node-local class (Delete): readers placed with the writer, volumes patched to Retain; after kubectl delete namespace, up --refresh hands the kept volumes back with the same bytes", async function () {
+    it("7. the existing target on this cluster: a class it does not have fails preview, its own class previews; on its node-local class (Delete): readers placed with the writer, volumes patched to Retain; after kubectl delete namespace, up --refresh hands the kept volumes back with the same bytes", async function () {
         needs(state.up, "step 1 (up)");
         const EXISTING = "e2e-existing", ENS = "agent-existing";
         const existing = await openStack(EXISTING, {
@@ -243,7 +243,11 @@ describe(`e2e kind: one writer and readers on several nodes (stack ${STACK}, ${1
             assert.match(refused!.message, /agent-storage:storageClass: the cluster has no StorageClass "no-such-class" \(it has: .*standard \(rancher.io\/local-path\)/, refused!.message);
             note("preview refused the missing class as expected");
             await setConfig(existing, { storageClass: NODE_LOCAL_CLASS });
+            // A first preview, before any claim has a volume, must pass too (what `pulumi up` runs first).
             let t0 = Date.now();
+            const preview = await existing.preview();
+            note(`existing preview before the first up: ${JSON.stringify(preview.changeSummary)} in ${secs(t0)}`);
+            t0 = Date.now();
             const first = await existing.up({ onOutput: engineOutput("existing up") });
             note(`existing up: ${first.summary.result} in ${secs(t0)}`);
             const volumes = first.outputs.boundVolumes.value as BoundVolume[];
