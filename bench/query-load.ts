@@ -7,7 +7,7 @@ import * as fs from "fs";
 import { Stack } from "@pulumi/pulumi/automation";
 import {
     EMBEDDINGS_PATH, GENERATOR, INFERENCE, K8sObject, WORKLOAD_IMAGE, applyPulumiEnv, engineOutput, execIn, execOk,
-    kubectlJson, kubectlRun, kubectlSpawn, note, readyPods, secs, sleep, waitFor,
+    kubectlJson, kubectlRun, kubectlSpawn, nodeOf, note, pidOf, readyPods, secs, sleep, waitFor,
 } from "../test/e2e/lib";
 import { KindSuiteCluster } from "../test/e2e/kindCluster";
 import { restrictedContainerSecurity, restrictedPodSecurity } from "../components/workloads/podSecurity";
@@ -56,7 +56,6 @@ const NS = "agent-bench-query";
 const LOAD_POD = "query-load";
 const cluster = new KindSuiteCluster("agent-bench-query");
 
-const nodeOf = (p: K8sObject) => p.spec.nodeName as string;
 const current = () => execOk(NS, `deploy/${GENERATOR}`, [binary, subcommands.current]).trim();
 
 /** The load client runs in the cluster (the Service is in-cluster only), pinned to the control plane so no drain moves it. */
@@ -96,10 +95,6 @@ async function phase(name: string, url: string, o: Options, disrupt: () => Promi
     note(`phase ${name}: ${JSON.stringify(summary)}`);
     return { ...summary, what };
 }
-
-const pidOf = (pattern: string) =>
-    `for d in /proc/[0-9]*; do c=$(tr '\\0' ' ' < $d/cmdline 2>/dev/null) || continue; ` +
-    `case "$c" in *"${pattern}"*) case "$c" in *"for d in"*) ;; *) echo \${d#/proc/};; esac;; esac; done`;
 
 async function main(): Promise<number> {
     const o = parseArgs(process.argv.slice(2));

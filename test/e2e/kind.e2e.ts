@@ -13,7 +13,7 @@ import * as assert from "assert";
 import { Stack } from "@pulumi/pulumi/automation";
 import {
     DataFingerprint, EMBEDDINGS_PATH, GENERATOR, INFERENCE, K8sObject,
-    engineOutput, execIn, execOk, fingerprintOf, kubectlJson, kubectlRun, kubectlSpawn, note, openStack, readyPods,
+    engineOutput, execIn, execOk, fingerprintOf, kubectlJson, kubectlRun, kubectlSpawn, nodeOf, note, openStack, readyPods,
     removeStack, secs, setConfig, sleep, waitFor,
 } from "./lib";
 import { KIND_WORKERS as WORKERS, KindSuiteCluster, NODE_LOCAL_CLASS, SHARED_CLASS, requireKindEnvironment } from "./kindCluster";
@@ -42,10 +42,6 @@ interface BoundVolume {
 }
 interface QueryAnswer { version: string; results: { id: string; score: number }[] }
 interface ServeStatus { version: string; reads: number; ok: number; failures: number; ready: boolean; lastError?: string }
-
-function nodeOf(pod: K8sObject): string {
-    return pod.spec.nodeName as string;
-}
 
 function serveStatus(pod: string): ServeStatus {
     return JSON.parse(execOk(NS, pod, ["refresher", "status"])) as ServeStatus;

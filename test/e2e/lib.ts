@@ -191,6 +191,14 @@ export function kubectlSpawn(args: string[]): { child: ChildProcess; done: Promi
     return { child, done };
 }
 
+/** The node a pod runs on. */
+export const nodeOf = (pod: K8sObject): string => pod.spec.nodeName as string;
+
+/** Shell that prints the pid of every process whose command line contains PATTERN (not itself). */
+export const pidOf = (pattern: string) =>
+    `for d in /proc/[0-9]*; do c=$(tr '\\0' ' ' < $d/cmdline 2>/dev/null) || continue; ` +
+    `case "$c" in *"${pattern}"*) case "$c" in *"for d in"*) ;; *) echo \${d#/proc/};; esac;; esac; done`;
+
 /** Pods of a workload that are Running, Ready and not being deleted. */
 export function readyPods(namespace: string, name: string): K8sObject[] {
     const pods = kubectlJson<{ items: K8sObject[] }>(["get", "pods", "-n", namespace, "-l", `app.kubernetes.io/name=${name}`]);

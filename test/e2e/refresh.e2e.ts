@@ -10,7 +10,7 @@ import * as assert from "assert";
 import { Stack } from "@pulumi/pulumi/automation";
 import {
     EMBEDDINGS_PATH, GENERATOR, INFERENCE, RunResult, describeNamespace, engineOutput, execIn, execOk,
-    fingerprintOf, kubectlJson, kubectlSpawn, note, readyPods, secs, sleep,
+    fingerprintOf, kubectlJson, kubectlSpawn, note, pidOf, readyPods, secs, sleep,
     waitFor,
 } from "./lib";
 import { KindSuiteCluster, requireKindEnvironment } from "./kindCluster";
@@ -45,11 +45,6 @@ function status(pod: string, file?: string): ServeStatus {
 function current(target: string): string {
     return execOk(NS, target, ["refresher", "current"]).trim();
 }
-
-/** Shell that prints the pid of the process whose command line contains PATTERN (not itself). */
-const pidOf = (pattern: string) =>
-    `for d in /proc/[0-9]*; do c=$(tr '\\0' ' ' < $d/cmdline 2>/dev/null) || continue; ` +
-    `case "$c" in *"${pattern}"*) case "$c" in *"for d in"*) ;; *) echo \${d#/proc/};; esac;; esac; done`;
 
 describe("e2e refresh: refreshes while readers read (stack e2e-refresh)", function () {
     let stack: Stack | undefined;
