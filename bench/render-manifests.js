@@ -1,12 +1,18 @@
 #!/usr/bin/env node
-// bench/render-manifests.js --namespace NS [--replicas N] < live.json > manifests.json
+// bench/render-manifests.js --namespace NS [--replicas N] [--floor] < live.json > manifests.json
 //
-// Turns `kubectl get namespace,pvc,deployment,serviceaccount,role,rolebinding -o json` of a stack that Pulumi deployed into
-// plain manifests that `kubectl apply -f` can create from empty: the same objects, specs,
-// labels and annotations the program set, without anything the cluster or Pulumi added
-// (status, uid, resourceVersion, managedFields, bound volume name, controller annotations),
-// moved to namespace NS, with N inference replicas. Output: a v1 List (JSON) in the order
-// kubectl applies it: namespace, service accounts and RBAC, claims, deployments.
+// Turns `kubectl get namespace,pvc,deployment,serviceaccount,role,rolebinding,service,networkpolicy -o json`
+// of a stack that Pulumi deployed into plain manifests that `kubectl apply -f` can create from
+// empty: the same objects, specs, labels and annotations the program set, without anything the
+// cluster or Pulumi added (status, uid, resourceVersion, managedFields, bound volume name,
+// cluster IPs, controller annotations), moved to namespace NS, with N inference replicas.
+// Output: a v1 List (JSON) in the order kubectl applies it: namespace, service accounts and
+// RBAC, network policies, claims, deployments, service.
+//
+// --floor renders the floor instead: the namespace, one claim like the embeddings claim and
+// one bare pod like a reader (same image, security, resources) that mounts it and only
+// sleeps, with no probe. Its time from apply to Ready is what any deployment of a pod with a
+// fresh claim costs on this cluster, whatever tool creates it.
 "use strict";
 
 const args = process.argv.slice(2);
@@ -16,6 +22,7 @@ function flag(name, def) {
 }
 const namespace = flag("namespace");
 const replicas = flag("replicas");
+const floor = args.includes("--floor");
 if (!namespace) {
     console.error("usage: render-manifests.js --namespace NS [--replicas N] < kubectl-get.json");
     process.exit(2);
@@ -44,7 +51,7 @@ function cleanMeta(meta, ns) {
     return out;
 }
 
-const order = { Namespace: 0, ServiceAccount: 1, Role: 1, RoleBinding: 2, PersistentVolumeClaim: 3, Deployment: 4 };
+const order = { Namespace: 0, ServiceAccount: 1, Role: 1, RoleBinding: 2, NetworkPolicy: 3, PersistentVolumeClaim: 4, Deployment: 5, Service: 6 };
 const out = [];
 for (const o of items) {
     switch (o.kind) {
@@ -81,9 +88,45 @@ for (const o of items) {
                 subjects: (o.subjects || []).map((sub) => (sub.namespace ? { ...sub, namespace } : sub)),
             });
             break;
+        case "NetworkPolicy":
+            out.push({ apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: cleanMeta(o.metadata, namespace), spec: o.spec });
+            break;
+        case "Service": {
+            const spec = { ...o.spec };
+            for (const k of ["clusterIP", "clusterIPs"]) delete spec[k]; // given by the cluster
+            out.push({ apiVersion: "v1", kind: "Service", metadata: cleanMeta(o.metadata, namespace), spec });
+            break;
+        }
         default:
             console.error(`render-manifests.js: skipping ${o.kind} ${o.metadata && o.metadata.name}`);
     }
+}
+if (floor) {
+    const ns = out.find((o) => o.kind === "Namespace");
+    const reader = out.find((o) => o.kind === "Deployment" && o.metadata.name === "inference");
+    // The claim the readers mount: the embeddings claim, whatever the stack calls it.
+    const mounted = reader && reader.spec.template.spec.volumes.find((v) => v.persistentVolumeClaim);
+    const claim = mounted && out.find((o) => o.kind === "PersistentVolumeClaim" && o.metadata.name === mounted.persistentVolumeClaim.claimName);
+    if (!ns || !claim || !reader) {
+        console.error("render-manifests.js --floor: the input needs the namespace, the embeddings claim and the inference deployment");
+        process.exit(1);
+    }
+    const pod = JSON.parse(JSON.stringify(reader.spec.template.spec));
+    delete pod.affinity; // nothing to be next to: the floor pod is alone
+    delete pod.topologySpreadConstraints;
+    pod.containers = pod.containers.map((c) => {
+        const bare = { ...c, command: ["sleep", "3600"] };
+        for (const k of ["readinessProbe", "livenessProbe", "ports"]) delete bare[k];
+        return bare;
+    });
+    pod.volumes = pod.volumes.map((v) => (v.persistentVolumeClaim ? { ...v, persistentVolumeClaim: { claimName: "floor" } } : v));
+    const items = [
+        ns,
+        { ...claim, metadata: { name: "floor", namespace } },
+        { apiVersion: "v1", kind: "Pod", metadata: { name: "floor", namespace, labels: { app: "floor" } }, spec: pod },
+    ];
+    process.stdout.write(JSON.stringify({ apiVersion: "v1", kind: "List", items }, null, 2) + "\n");
+    process.exit(0);
 }
 out.sort((a, b) => order[a.kind] - order[b.kind] || a.metadata.name.localeCompare(b.metadata.name));
 const kinds = out.map((o) => o.kind);
