@@ -1,7 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { BoundVolume, BoundVolumesReport, ServedVersion, ServedVersionReport } from "../components/report";
-import { ClassCheck, DataVolumes, KeptVolumeHandBack, VolumeReclaim, capabilitiesOf } from "../components/storage";
+// Not the storage barrel, which holds the EKS storage too (see kind.ts).
+import { capabilitiesOf } from "../components/storage/capabilities";
+import { ClassCheck } from "../components/storage/classCheck";
+import { DataVolumes } from "../components/storage/dataVolumes";
+import { KeptVolumeHandBack, VolumeReclaim } from "../components/storage/keptVolumes";
 import {
     AgentNamespace, EmbeddingsGenerator, InferencePool, InferenceService, WorkloadNetworkPolicies, generatorName, inferenceName, readerScheduling,
     statusConfigMapName, writerScheduling,
@@ -98,7 +102,10 @@ export function deployAgentData(name: string, args: AgentDataArgs): AgentData {
         provider,
     }, { dependsOn: [volumes, network] });
 
-    // Readers start after the writer is ready, i.e. once a complete version exists.
+    // Readers start with the writer, not after it: a reader is Ready only once it has loaded
+    // a complete version (its probe), so starting early only saves the pods' start-up time.
+    // Where the embeddings are node-bound, their affinity puts them on the writer's node
+    // whichever pod is scheduled first (placement.ts).
     const inference = new InferencePool(`${name}-inference`, {
         namespace: namespace.name,
         image: settings.image,
@@ -108,12 +115,12 @@ export function deployAgentData(name: string, args: AgentDataArgs): AgentData {
         scheduling: readerScheduling(settings.readerPlacement),
         queryPort: settings.queryPort,
         provider,
-    }, { dependsOn: [volumes, generator] });
+    }, { dependsOn: [volumes, network] });
 
-    // After the readers: the provider waits for a Service's endpoints, which are Ready readers.
+    // With the readers: the provider waits for the Service's endpoints, which are Ready readers.
     const queryService = settings.queryPort === 0
         ? pulumi.output(`off (${fullKey("queryPort")} is 0)`)
-        : new InferenceService(`${name}-query`, { namespace: namespace.name, port: settings.queryPort, provider }, { dependsOn: [inference] }).url;
+        : new InferenceService(`${name}-query`, { namespace: namespace.name, port: settings.queryPort, provider }).url;
 
     // Every bound volume of a provisioner gets the reclaim policy deleteDataOnDestroy asks for;
     // a static volume is the program's own and says Retain itself.

@@ -1,6 +1,8 @@
 import * as assert from "assert";
+import { spawnSync } from "child_process";
 import * as path from "path";
 import { Json, valueOf, buildOnce, buildWithMocks, fixturesDir, MockCluster } from "./harness";
+import { refresherContract } from "../components/workloads/refresherContract";
 
 const kindType = "pulumi-nodejs:dynamic/agent-storage:KindCluster";
 const claims = (c: MockCluster) => c.ofType("kubernetes:core/v1:PersistentVolumeClaim", { read: false });
@@ -239,6 +241,24 @@ describe("workloads", () => {
         assert.strictEqual(mount.readOnly, true);
     });
 
+    it("starts the readers with the writer, not after it, and holds them back by their probe until a version is loaded", async () => {
+        const { cluster } = await buildOnce({});
+        const component = (type: string) => {
+            const found = cluster.resources.filter((r) => r.type === type);
+            assert.strictEqual(found.length, 1, type);
+            return found[0];
+        };
+        const readers = component("agent-storage:workloads:InferencePool");
+        const writer = component("agent-storage:workloads:EmbeddingsGenerator");
+        const volumes = component("agent-storage:storage:DataVolumes");
+        assert.ok(readers.dependsOn.includes(volumes.name), `readers wait for the claims: ${readers.dependsOn.join(", ")}`);
+        assert.ok(!readers.dependsOn.includes(writer.name), `readers do not wait for the writer: ${readers.dependsOn.join(", ")}`);
+        const probe = deployment(cluster, "inference").inputs.spec.template.spec.containers[0].readinessProbe;
+        assert.strictEqual(probe.httpGet.path, refresherContract.queryApi.paths.readyz);
+        const writerProbe = deployment(cluster, "embeddings-generator").inputs.spec.template.spec.containers[0].readinessProbe;
+        assert.ok(writerProbe.periodSeconds <= 2, `the writer's cheap probe runs often: every ${writerProbe.periodSeconds}s`);
+    });
+
     it("gives inference nothing writable but an emptyDir", async () => {
         const { cluster } = await buildOnce({});
         const spec = deployment(cluster, "inference").inputs.spec.template.spec;
@@ -331,5 +351,18 @@ describe("generator API access", () => {
         assert.strictEqual(gen.serviceAccountName, "embeddings-generator");
         assert.strictEqual(inf.automountServiceAccountToken, false, "readers get no API token");
         assert.strictEqual(inf.serviceAccountName, undefined);
+    });
+});
+
+describe("program loading", function () {
+    this.timeout(60_000);
+    it("loads neither the EKS components nor the AWS SDK's resources for the kind and existing targets", () => {
+        const probe = 'require("./stacks"); console.log(JSON.stringify(Object.keys(require.cache)))';
+        const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", probe], { cwd: path.join(__dirname, ".."), encoding: "utf8" });
+        assert.strictEqual(run.status, 0, run.stderr);
+        const loaded: string[] = JSON.parse(run.stdout);
+        assert.ok(loaded.some((f) => f.endsWith(path.join("stacks", "kind.ts"))), "the probe loaded the program");
+        const eks = loaded.filter((f) => /components\/(cluster|storage)\/eks(Cluster|Network|Kubeconfig|Storage)\.ts$|stacks\/eks\.ts$|@pulumi\/aws\/index\.js$/.test(f));
+        assert.deepStrictEqual(eks, []);
     });
 });
