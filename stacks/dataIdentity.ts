@@ -1,4 +1,5 @@
-import { DataIdentityGuard, IdentityFact, SizeFact, capabilitiesOf } from "../components/storage";
+import { capabilitiesOf } from "../components/storage/capabilities";
+import { DataIdentityGuard, IdentityFact, SizeFact } from "../components/storage/dataIdentity"; // not the barrel: see kind.ts
 import { ClaimSettings, Settings, fullKey } from "./config";
 import { parseQuantity } from "./validate";
 

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
-import { ExistingCluster } from "../components/cluster";
+import { ExistingCluster } from "../components/cluster/existingCluster"; // not the barrel: see kind.ts
 import { ConfigError } from "../components/problems";
 import { ExistingStackSettings } from "./config";
 import { deployAgentData } from "./agentData";

@@ -1,7 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "../components/problems";
 import { RawConfig } from "./config";
-import { buildEksStack } from "./eks";
 import { buildExistingStack } from "./existing";
 import { buildKindStack } from "./kind";
 import { StackOutputs } from "./outputs";
@@ -11,7 +10,7 @@ export * from "./config";
 export * from "./outputs";
 export * from "./settings";
 export * from "./validate";
-export { buildEksStack, buildExistingStack, buildKindStack };
+export { buildExistingStack, buildKindStack };
 
 /**
  * Builds the stack a configuration describes. Every check runs before the first resource
@@ -23,7 +22,10 @@ export function buildStack(raw: RawConfig, ctx: ResolveContext): StackOutputs {
         const settings = resolveSettings(raw, ctx);
         switch (settings.target) {
             case "kind": return buildKindStack(settings);
-            case "eks": return buildEksStack(settings);
+            // Loaded only for EKS: it brings the AWS SDK and the EKS components, which a
+            // kind or existing-cluster run would otherwise load (and transpile) every time.
+            // eslint-disable-next-line @typescript-eslint/no-require-imports -- buildStack is synchronous, so no import()
+            case "eks": return (require("./eks") as typeof import("./eks")).buildEksStack(settings);
             case "existing": return buildExistingStack(settings);
         }
     } catch (e) {

@@ -1,6 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
-import { KindCluster, kindNodeNames } from "../components/cluster";
-import { KindSharedStorage } from "../components/storage";
+// The targets import the files they use, not the folders' barrels, which hold the EKS
+// components too: a kind or existing-cluster run then loads neither them nor the AWS SDK.
+import { KindCluster } from "../components/cluster/kindCluster";
+import { kindNodeNames } from "../components/cluster/kindConfig";
+import { KindSharedStorage } from "../components/storage/kindSharedStorage";
 import { workloadUid } from "../components/workloads";
 import { KindStackSettings } from "./config";
 import { deployAgentData } from "./agentData";
@@ -11,7 +14,7 @@ import { StackOutputs, commonOutputs } from "./outputs";
  * A local kind cluster: the embeddings on the `shared` class (one host folder every node
  * mounts, standing for EFS), the checkpoints on kind's node-local `standard` class.
  */
-export function buildKindStack(settings: KindStackSettings, opts?: { runner?: import("../components/cluster").CommandRunner }): StackOutputs {
+export function buildKindStack(settings: KindStackSettings, opts?: { runner?: import("../components/cluster/kindProvider").CommandRunner }): StackOutputs {
     const { kind } = settings;
     const guard = dataIdentityGuard(settings);
     const cluster = new KindCluster("kind", {

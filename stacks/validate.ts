@@ -5,9 +5,8 @@
 import * as awsProviderConfig from "@pulumi/aws/config";
 import * as path from "path";
 import { isIPv4 } from "net";
-import { eksNodeArchitecture, eksStandardSupport } from "../components/cluster/eksCluster";
+import { eksNodeArchitecture, eksStandardSupport, maxPlannedZones, zoneSlot } from "../components/cluster/eksFacts";
 import { localPathDir, sharedPathDir } from "../components/cluster/kindConfig";
-import { maxPlannedZones, zoneSlot } from "../components/cluster/eksNetwork";
 import { sharedPathNamespace } from "../components/storage/kindSharedStorage";
 import { AccessMode, accessModes, capabilitiesOf, isAccessMode, spansNodes } from "../components/storage/capabilities";
 import { ConfigProblem, projectKey, projectNamespace } from "../components/problems";

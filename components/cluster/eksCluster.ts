@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { eksNodeArchitecture, nodeMetadataOptions } from "./eksFacts";
 import { renderEksKubeconfig } from "./eksKubeconfig";
 import { partOf, partOfLabel } from "../labels";
 
@@ -31,22 +32,6 @@ export interface EksClusterArgs {
     creatorIsAdmin: boolean;
 }
 
-/**
- * Kubernetes minor versions in EKS standard support, with the day it ends, as read from the
- * EKS version calendar on 2026-11-29. A version past its day moves to extended support (paid
- * per cluster hour) and is then upgraded by EKS itself; re-read the calendar when a day passes.
- */
-export const eksStandardSupport: Readonly<Record<string, string>> = {
-    "1.34": "2026-12-02",
-    "1.35": "2027-03-27",
-    "1.36": "2027-08-02",
-};
-
-/** IMDSv2 only, and one network hop: a pod's own network namespace cannot reach the node's credentials. */
-export const nodeMetadataOptions = { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 } as const;
-
-/** The nodes' CPU architecture: the node group runs Amazon Linux 2023 for x86_64. */
-export const eksNodeArchitecture: "x86_64" | "arm64" = "x86_64";
 
 const managedPolicy = (name: string) => `arn:aws:iam::aws:policy/${name}`;
 

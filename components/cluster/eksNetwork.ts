@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { zoneSlot } from "./eksFacts";
 import { partOf, partOfLabel } from "../labels";
 
 /** One zone's share of a new VPC: a public and a private /20 carved from the /16. */
@@ -9,18 +10,6 @@ export interface SubnetPlan {
     privateCidr: string;
 }
 
-/**
- * Zone letters a to h each own a slot of the /16: public /20s take the lower half (x.x.0.0 to
- * x.x.112.0) and private ones the upper half, so at most 8 zones fit.
- */
-export const maxPlannedZones = 8;
-
-/** The slot a zone's subnets take: its letter (`eu-west-1c` is 2), or undefined past `h`. */
-export function zoneSlot(zone: string): number | undefined {
-    const match = /[a-z]$/.exec(zone);
-    const slot = match === null ? -1 : match[0].charCodeAt(0) - "a".charCodeAt(0);
-    return slot >= 0 && slot < maxPlannedZones ? slot : undefined;
-}
 
 /**
  * Subnet plan for a new EKS VPC. Each zone's CIDRs follow from its letter, not from its place

@@ -1,4 +1,5 @@
 export * from "./eksCluster";
+export * from "./eksFacts";
 export * from "./eksKubeconfig";
 export * from "./eksNetwork";
 export * from "./existingCluster";

@@ -2,7 +2,7 @@
 // only for named networks (EKS opens it to 0.0.0.0/0 when none are given), standard support
 // stated, and a version that standard support still covers.
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { eksStandardSupport } from "../../components/cluster/eksCluster";
+import { eksStandardSupport } from "../../components/cluster/eksFacts";
 import { Res, T, UNKNOWN, describe, get, known } from "../lib/k8s";
 
 export function checkEksCluster(r: Res): string[] {

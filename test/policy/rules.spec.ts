@@ -18,7 +18,7 @@ import { eksClusterHardened } from "../../policy/rules/eks-cluster-hardened";
 import { nodesRequireImdsv2 } from "../../policy/rules/nodes-require-imdsv2";
 import { efsTlsAndAccessPoints } from "../../policy/rules/efs-tls-and-access-points";
 import { podIdentityTrustScoped } from "../../policy/rules/pod-identity-trust-scoped";
-import { eksStandardSupport, nodeMetadataOptions } from "../../components/cluster/eksCluster";
+import { eksStandardSupport, nodeMetadataOptions } from "../../components/cluster/eksFacts";
 import { efsFileSystemPolicy, podIdentityTrust } from "../../components/storage/eksStorage";
 import { defaults } from "../../stacks/settings";
 // @pulumi/policy/proxy.d.ts declares no exports, though the module has these at run time.
