@@ -1,7 +1,8 @@
 // Command refresh-bench measures what a refresh costs on this machine's disk, against the
 // disk's own sequential write speed: a full refresh and a partly changed one (time,
 // MB/s, bytes written), the space each kept version takes, and how soon readers see a
-// new version. bench/refresh builds it and the refresher and runs it; see there.
+// new version, and what one readiness check costs. bench/refresh builds it and the refresher
+// and runs it; see there.
 package main
 
 import (
@@ -161,10 +162,76 @@ func run(c config) error {
 			sameRuns = append(sameRuns, r)
 		}
 	}
+	// What one readiness check costs on this version: the generator's exec probe and the
+	// readers' cheap tick check sizes only; a full check hashes every file.
+	var probes []probeCost
+	for _, checksums := range []bool{false, true} {
+		pc, err := probe(c.refresher, same, checksums, c.rounds)
+		if err != nil {
+			return err
+		}
+		probes = append(probes, pc)
+	}
 	os.RemoveAll(same)
 
 	printTable(c, dd, ddRates, fullRuns, oneVersion, fullDu, partRuns, sameRuns, base, growth, total, append(fw.results(), pw.results()...))
+	printProbes(probes)
 	return nil
+}
+
+// probeCost is one kind of readiness check, medians over the rounds.
+type probeCost struct {
+	checksums bool
+	seconds   float64 // wall time of `refresher ready`, process start included
+	cpu       float64 // its user + system seconds
+	bytes     int64   // what the check reads of the version's files (the verifier's own count)
+	files     int
+}
+
+// probe runs `refresher ready` as a probe does, rounds times, and measures the same check
+// in-process to count the bytes it reads.
+func probe(bin, emb string, checksums bool, rounds int) (probeCost, error) {
+	pc := probeCost{checksums: checksums}
+	var walls, cpus []float64
+	for i := 0; i < rounds; i++ {
+		cmd := exec.Command(bin, "ready", "--embeddings", emb, "--checksums="+strconv.FormatBool(checksums))
+		start := time.Now()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return pc, fmt.Errorf("refresher ready: %v: %s", err, out)
+		}
+		walls = append(walls, time.Since(start).Seconds())
+		cpus = append(cpus, (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds())
+	}
+	pc.seconds, pc.cpu = median(walls), median(cpus)
+	s := store.New(emb)
+	id, dir, err := s.ResolveCurrent()
+	if err != nil {
+		return pc, err
+	}
+	_, st, err := store.Verify(dir, id, checksums)
+	if err != nil {
+		return pc, err
+	}
+	pc.files = st.Files
+	if checksums {
+		pc.bytes = st.Bytes
+	} else if fi, err := os.Stat(filepath.Join(dir, store.ManifestName)); err == nil {
+		pc.bytes = fi.Size() // sizes come from stat; only the manifest is read
+	}
+	return pc, nil
+}
+
+func printProbes(probes []probeCost) {
+	fmt.Printf("\n| readiness check on one version (`refresher ready`, page cache warm) | wall | CPU | bytes read | per reader per hour at one check every 2 s |\n|---|---|---|---|---|\n")
+	for _, p := range probes {
+		what := "sizes only (`--checksums=false`: the generator's probe, the readers' tick)"
+		if p.checksums {
+			what = "every file hashed (`refresher ready`, the probe without the query API)"
+		}
+		perHour := 3600.0 / 2
+		fmt.Printf("| %s | %.0f ms | %.0f ms | %.3f MB (%d files) | %.0f s CPU, %.1f GB read |\n",
+			what, p.seconds*1000, p.cpu*1000, mb(float64(p.bytes)), p.files, p.cpu*perHour, float64(p.bytes)*perHour/1e9)
+	}
 }
 
 // ddRate is dd's sequential write speed in MB/s, with the data fsynced before dd ends.
