@@ -222,15 +222,13 @@ func probe(bin, emb string, checksums bool, rounds int) (probeCost, error) {
 }
 
 func printProbes(probes []probeCost) {
-	fmt.Printf("\n| readiness check on one version (`refresher ready`, page cache warm) | wall | CPU | bytes read | per reader per hour at one check every 2 s |\n|---|---|---|---|---|\n")
+	fmt.Printf("\n| readiness check on one version (`refresher ready`, page cache warm) | wall | CPU | bytes read |\n|---|---|---|---|\n")
 	for _, p := range probes {
 		what := "sizes only (`--checksums=false`: the generator's probe, the readers' tick)"
 		if p.checksums {
 			what = "every file hashed (`refresher ready`, the probe without the query API)"
 		}
-		perHour := 3600.0 / 2
-		fmt.Printf("| %s | %.0f ms | %.0f ms | %.3f MB (%d files) | %.0f s CPU, %.1f GB read |\n",
-			what, p.seconds*1000, p.cpu*1000, mb(float64(p.bytes)), p.files, p.cpu*perHour, float64(p.bytes)*perHour/1e9)
+		fmt.Printf("| %s | %.0f ms | %.0f ms | %.3f MB (%d files) |\n", what, p.seconds*1000, p.cpu*1000, mb(float64(p.bytes)), p.files)
 	}
 }
 
