@@ -24,7 +24,7 @@ const namespace = flag("namespace");
 const replicas = flag("replicas");
 const floor = args.includes("--floor");
 if (!namespace) {
-    console.error("usage: render-manifests.js --namespace NS [--replicas N] < kubectl-get.json");
+    console.error("usage: render-manifests.js --namespace NS [--replicas N] [--floor] < kubectl-get.json");
     process.exit(2);
 }
 

@@ -32,7 +32,6 @@ export interface EksClusterArgs {
     creatorIsAdmin: boolean;
 }
 
-
 const managedPolicy = (name: string) => `arn:aws:iam::aws:policy/${name}`;
 
 /** A role a service assumes, with AWS managed policies attached, each named after its policy. */

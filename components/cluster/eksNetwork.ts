@@ -10,7 +10,6 @@ export interface SubnetPlan {
     privateCidr: string;
 }
 
-
 /**
  * Subnet plan for a new EKS VPC. Each zone's CIDRs follow from its letter, not from its place
  * in the list, so adding or removing a zone leaves the other zones' subnets as they are (a
