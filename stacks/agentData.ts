@@ -25,6 +25,11 @@ export interface AgentDataArgs {
     storageReady?: Readonly<Record<string, pulumi.Resource[]>>;
     /** The data identity guard: the namespace and the data volumes change only after it agreed. */
     guard: pulumi.Resource;
+    /**
+     * A resource whose deletion deletes everything deployed here (the kind cluster).
+     * Default: none; the namespace plays that part when deleteDataOnDestroy is set.
+     */
+    deletedWith?: pulumi.Resource;
 }
 
 export interface AgentData {
@@ -44,14 +49,22 @@ export interface AgentData {
 export function deployAgentData(name: string, args: AgentDataArgs): AgentData {
     const { settings, provider } = args;
     const keepData = !settings.deleteDataOnDestroy;
-    const namespace = new AgentNamespace(name, { name: settings.namespace, retainOnDelete: keepData, provider, guardedBy: args.guard });
+    const namespace = new AgentNamespace(name, { name: settings.namespace, retainOnDelete: keepData, provider, guardedBy: args.guard }, {
+        deletedWith: args.deletedWith,
+    });
+    // Deleting a namespace (or the cluster) deletes what is in it at once, as `kubectl delete
+    // namespace` does. Without this, destroy deletes each object first, in dependency order,
+    // waiting for each: workloads, then claims, then the namespace. The engine passes the
+    // option down to every child. A kept namespace is not deleted, so then nothing goes with it.
+    const goneWith = args.deletedWith ?? (keepData ? undefined : namespace.namespace);
+    const inNamespace: pulumi.ComponentResourceOptions = { deletedWith: goneWith };
 
     // While data is kept, a claim deleted by hand gets its kept volume back (see keptVolumes.ts);
     // the hand-back runs before the claim is (re)created.
     const handBack = (claim: string): pulumi.Resource[] => !keepData ? [] : [new KeptVolumeHandBack(`${name}-${claim}-kept`, {
         kubeconfig: args.access.kubeconfig, context: args.access.context,
         namespace: settings.namespace, claim, apply: !pulumi.runtime.isDryRun(),
-    }, { id: pulumi.output(args.access.kubeconfig).apply(() => `${settings.namespace}/${claim}`), dependsOn: namespace })];
+    }, { id: pulumi.output(args.access.kubeconfig).apply(() => `${settings.namespace}/${claim}`), dependsOn: namespace, deletedWith: goneWith })];
     // Only a class the program owns is known to bind at once (the capability table says how).
     const bindsImmediately = (claim: { provisioner: string; classIsOurs: boolean }) =>
         claim.classIsOurs && capabilitiesOf(claim.provisioner)?.bindingMode === "Immediate";
@@ -86,10 +99,11 @@ export function deployAgentData(name: string, args: AgentDataArgs): AgentData {
         deleteDataOnDestroy: settings.deleteDataOnDestroy,
         provider,
         guardedBy: args.guard,
-    });
+        claimsDeletedWith: goneWith,
+    }, { deletedWith: args.deletedWith });
 
     // Before any pod starts, so no pod runs a moment without its rules.
-    const network = new WorkloadNetworkPolicies(`${name}-network`, { namespace: namespace.name, queryPort: settings.queryPort, provider });
+    const network = new WorkloadNetworkPolicies(`${name}-network`, { namespace: namespace.name, queryPort: settings.queryPort, provider }, inNamespace);
 
     const generator = new EmbeddingsGenerator(`${name}-generator`, {
         namespace: namespace.name,
@@ -100,7 +114,7 @@ export function deployAgentData(name: string, args: AgentDataArgs): AgentData {
         resources: defaults.resources.generator,
         scheduling: writerScheduling(settings.readerPlacement),
         provider,
-    }, { dependsOn: [volumes, network] });
+    }, { ...inNamespace, dependsOn: [volumes, network] });
 
     // Readers start with the writer, not after it: a reader is Ready only once it has loaded
     // a complete version (its probe), so starting early only saves the pods' start-up time.
@@ -115,12 +129,12 @@ export function deployAgentData(name: string, args: AgentDataArgs): AgentData {
         scheduling: readerScheduling(settings.readerPlacement),
         queryPort: settings.queryPort,
         provider,
-    }, { dependsOn: [volumes, network] });
+    }, { ...inNamespace, dependsOn: [volumes, network] });
 
     // With the readers: the provider waits for the Service's endpoints, which are Ready readers.
     const queryService = settings.queryPort === 0
         ? pulumi.output(`off (${fullKey("queryPort")} is 0)`)
-        : new InferenceService(`${name}-query`, { namespace: namespace.name, port: settings.queryPort, provider }).url;
+        : new InferenceService(`${name}-query`, { namespace: namespace.name, port: settings.queryPort, provider }, inNamespace).url;
 
     // Every bound volume of a provisioner gets the reclaim policy deleteDataOnDestroy asks for;
     // a static volume is the program's own and says Retain itself.
@@ -130,7 +144,7 @@ export function deployAgentData(name: string, args: AgentDataArgs): AgentData {
         { role: "checkpoints" as const, claim: volumes.checkpoints },
     ].map(({ role, claim }) => new VolumeReclaim(`${name}-${role}-reclaim`, {
         claim, role, after: ready, deleteDataOnDestroy: settings.deleteDataOnDestroy, access: args.access, provider,
-    }).volumeName);
+    }, inNamespace).volumeName);
 
     const report = new BoundVolumesReport(`${name}-volumes`, {
         claims: [
@@ -140,14 +154,14 @@ export function deployAgentData(name: string, args: AgentDataArgs): AgentData {
         after: [...ready, ...reclaimed],
         provider,
         access: args.access,
-    });
+    }, inNamespace);
 
     const served = new ServedVersionReport(`${name}-served`, {
         namespace: namespace.name,
         configMapName: statusConfigMapName,
         after: [generator.ready, inference.ready],
         provider,
-    });
+    }, inNamespace);
 
     return {
         namespace: namespace.name,

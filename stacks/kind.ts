@@ -34,10 +34,12 @@ export function buildKindStack(settings: KindStackSettings, opts?: { runner?: im
         image: kind.sharedStorage.image,
         helperImage: settings.image,
         provider: cluster.provider,
-    });
+    }, { deletedWith: cluster.cluster });
+    // Whatever lives in the cluster goes when the cluster is deleted; the host data folder,
+    // where the data is, stays unless deleteDataOnDestroy (the KindCluster provider's rule).
     const data = deployAgentData("agent", {
         settings, provider: cluster.provider, access: { kubeconfig: cluster.kubeconfig },
-        storageReady: { [kind.sharedStorage.className]: [shared] }, guard,
+        storageReady: { [kind.sharedStorage.className]: [shared] }, guard, deletedWith: cluster.cluster,
     });
     return {
         ...commonOutputs(settings, data), kubeconfig: cluster.kubeconfig,

@@ -1,9 +1,14 @@
 import * as assert from "assert";
-import { buildOnce } from "./harness";
+import * as path from "path";
+import { buildOnce, fixturesDir } from "./harness";
 
 const dataResources = (c: Awaited<ReturnType<typeof buildOnce>>["cluster"]) => c.resources.filter((r) => !r.read && (
     r.type === "kubernetes:core/v1:PersistentVolumeClaim" || (r.type === "kubernetes:core/v1:Namespace" && r.inputs.metadata.name === "agent-data") ||
     r.type === "kubernetes:core/v1:PersistentVolume" || r.type === "aws:efs/fileSystem:FileSystem"));
+
+const existing = { target: "existing", kubeconfig: path.join(fixturesDir, "kubeconfig"), storageClass: "standard" };
+const isKubernetesObject = (type: string) => type.startsWith("kubernetes:");
+const clusterScoped = new Set(["kubernetes:core/v1:Namespace", "kubernetes:core/v1:PersistentVolume", "kubernetes:storage.k8s.io/v1:StorageClass"]);
 
 describe("destroy safety", () => {
     it("keeps the claims, their namespace and a static volume on destroy by default", async () => {
@@ -77,5 +82,33 @@ describe("destroy safety", () => {
     it("replaces a StorageClass (immutable) by deleting it first, since its name is fixed", async () => {
         const { cluster } = await buildOnce({ target: "eks", awsRegion: "us-east-1" });
         for (const c of cluster.ofType("kubernetes:storage.k8s.io/v1:StorageClass")) assert.strictEqual(c.deleteBeforeReplace, true);
+    });
+
+    it("leaves every object in the namespace to the namespace's deletion when deleteDataOnDestroy is set, as kubectl delete namespace does", async () => {
+        for (const raw of [{ ...existing, deleteDataOnDestroy: true }, { target: "eks", awsRegion: "us-east-1", deleteDataOnDestroy: true }]) {
+            const { cluster } = await buildOnce(raw);
+            const namespace = cluster.one("kubernetes:core/v1:Namespace", (r) => r.inputs.metadata.name === "agent-data");
+            const inside = cluster.resources.filter((r) => !r.read && isKubernetesObject(r.type) && r.inputs.metadata?.namespace === "agent-data");
+            assert.ok(inside.some((r) => r.type === "kubernetes:core/v1:PersistentVolumeClaim") && inside.some((r) => r.type === "kubernetes:apps/v1:Deployment"));
+            for (const r of inside) assert.strictEqual(r.deletedWith, namespace.name, `${raw.target}: ${r.type} ${r.name}`);
+            for (const r of cluster.resources.filter((x) => !x.read && clusterScoped.has(x.type))) {
+                assert.strictEqual(r.deletedWith, undefined, `${raw.target}: cluster-scoped ${r.type} ${r.name} is deleted on its own`);
+            }
+        }
+    });
+
+    it("deletes each object on its own while the data is kept, since the namespace stays and nothing may go with it", async () => {
+        const { cluster } = await buildOnce(existing);
+        for (const r of cluster.resources) assert.strictEqual(r.deletedWith, undefined, `${r.type} ${r.name}`);
+    });
+
+    it("leaves everything inside a kind cluster to the cluster's deletion, whether the data is kept or not", async () => {
+        for (const raw of [{}, { deleteDataOnDestroy: true }, { embeddingsVolume: "static-hostpath" }]) {
+            const { cluster } = await buildOnce(raw);
+            const kind = cluster.one("pulumi-nodejs:dynamic/agent-storage:KindCluster");
+            const inside = cluster.resources.filter((r) => !r.read && isKubernetesObject(r.type));
+            assert.ok(inside.length > 10, `${inside.length} objects in the cluster`);
+            for (const r of inside) assert.strictEqual(r.deletedWith, kind.name, `${JSON.stringify(raw)}: ${r.type} ${r.name}`);
+        }
     });
 });

@@ -23,6 +23,8 @@ export interface Recorded {
     provider?: string;
     /** Names of the resources it explicitly depends on. */
     dependsOn: string[];
+    /** Name of the resource whose deletion deletes it, its own or a parent's (the engine passes it down). */
+    deletedWith?: string;
 }
 
 /** A resource as the program constructed it: enough to work out its URN and its aliases' URNs. */
@@ -77,6 +79,7 @@ export class MockCluster implements pulumi.runtime.Mocks {
     public urns: string[] = [];
     private readonly claims = new Map<string, Json>();
     private readonly options = new Map<string, Partial<Recorded>>();
+    private readonly deletedWith = new Map<pulumi.Resource, string | undefined>();
     /** The reclaim policy of every class this mock cluster has and the program does not create. */
     public reclaimPolicy = "Delete";
     /** Reclaim policies set by the program's volume patches, by volume name. */
@@ -181,7 +184,10 @@ export class MockCluster implements pulumi.runtime.Mocks {
     /** Called from a stack transformation: remembers options the mocks cannot see. */
     noteOptions(type: string, name: string, opts: pulumi.ResourceOptions, resource: pulumi.Resource): void {
         this.constructed.push({ resource, type, name, parent: opts.parent, aliases: opts.aliases, read: opts.id !== undefined });
+        const deletedWith = opts.deletedWith ? nameOf(opts.deletedWith) : opts.parent ? this.deletedWith.get(opts.parent) : undefined;
+        this.deletedWith.set(resource, deletedWith);
         this.options.set(`${type}::${name}`, {
+            deletedWith,
             retainOnDelete: opts.retainOnDelete,
             deleteBeforeReplace: (opts as pulumi.CustomResourceOptions).deleteBeforeReplace,
             parent: opts.parent ? nameOf(opts.parent) : undefined,

@@ -51,6 +51,8 @@ export class KindCluster extends pulumi.ComponentResource {
     public readonly kubeconfig: pulumi.Output<string>;
     public readonly provider: k8s.Provider;
     public readonly kindConfig: string;
+    /** The cluster itself: deleting it deletes everything in it. */
+    public readonly cluster: pulumi.CustomResource;
 
     constructor(name: string, args: KindClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("agent-storage:cluster:KindCluster", name, {}, opts);
@@ -72,6 +74,7 @@ export class KindCluster extends pulumi.ComponentResource {
             workloadUid: args.workloadUid,
         };
         const cluster = new KindClusterResource(name, inputs, args.runner ?? defaultRunner(), { parent: this, dependsOn: args.guardedBy });
+        this.cluster = cluster;
         this.kubeconfig = pulumi.secret(cluster.kubeconfig);
         this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this });
         this.registerOutputs({ kubeconfig: this.kubeconfig });
