@@ -55,12 +55,6 @@ export interface DataVolumesArgs {
      * identity (DataIdentityGuard). Default: none.
      */
     guardedBy?: pulumi.Resource;
-    /**
-     * A resource whose deletion deletes the claims with it (their namespace, or the whole
-     * cluster): `pulumi destroy` then leaves the claims to it instead of deleting each one
-     * first. Never the static volume, which is cluster-scoped. Default: none.
-     */
-    claimsDeletedWith?: pulumi.Resource;
 }
 
 export { claimNameLabel, claimNamespaceLabel, dataLabel, deleteOnDestroyAnnotation, roleLabel };
@@ -149,10 +143,7 @@ export class DataVolumes extends pulumi.ComponentResource {
                     resources: { requests: { storage: spec.size } },
                     volumeName,
                 },
-            }, {
-                parent: this, provider: args.provider, dependsOn: [...(spec.dependsOn ?? []), ...extraDeps, ...guard], retainOnDelete: keep,
-                deletedWith: args.claimsDeletedWith,
-            });
+            }, { parent: this, provider: args.provider, dependsOn: [...(spec.dependsOn ?? []), ...extraDeps, ...guard], retainOnDelete: keep });
 
         this.embeddings = claim(args.embeddings, embeddingsVolumeName, this.staticVolume ? [this.staticVolume] : []);
         this.checkpoints = claim(args.checkpoints);

@@ -22,12 +22,10 @@ export interface AgentNamespaceArgs {
 /** The namespace the agent's data lives in, enforcing the `restricted` Pod Security Standard. */
 export class AgentNamespace extends pulumi.ComponentResource {
     public readonly name: pulumi.Output<string>;
-    /** The Namespace object: deleting it deletes everything in it. */
-    public readonly namespace: k8s.core.v1.Namespace;
 
     constructor(name: string, args: AgentNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("agent-storage:workloads:AgentNamespace", name, {}, opts);
-        this.namespace = new k8s.core.v1.Namespace(name, {
+        const namespace = new k8s.core.v1.Namespace(name, {
             metadata: {
                 name: args.name,
                 labels: {
@@ -40,7 +38,7 @@ export class AgentNamespace extends pulumi.ComponentResource {
                 annotations: { ...adoptableAnnotations },
             },
         }, { parent: this, provider: args.provider, retainOnDelete: args.retainOnDelete, dependsOn: args.guardedBy });
-        this.name = this.namespace.metadata.name;
+        this.name = namespace.metadata.name;
         this.registerOutputs({ name: this.name });
     }
 }
