@@ -86,9 +86,10 @@ type Options struct {
 	Layout   Layout
 	// Logf receives progress lines. Nil means silent.
 	Logf func(format string, args ...any)
-	// beforeVerify runs between the copy and its verification (tests change the source
-	// there).
-	beforeVerify func()
+	// afterList runs once the embeddings source is listed, before its first version is
+	// copied; beforeVerify between the copy and its verification. Tests change the source
+	// there, as a generator running on it would.
+	afterList, beforeVerify func()
 }
 
 // Result is what a copy did (or, with AlreadyDone, what an earlier run did).
@@ -252,11 +253,24 @@ func prepare(o Options) (*Marker, error) {
 	}
 	o.logf("%s holds an unfinished copy (started %s): removing it and starting over", o.To, m.StartedAt.UTC().Format(time.RFC3339))
 	for _, name := range others {
-		if err := os.RemoveAll(filepath.Join(o.To, name)); err != nil {
+		if err := removeAll(filepath.Join(o.To, name)); err != nil {
 			return nil, fmt.Errorf("destination: removing the unfinished copy: %w", err)
 		}
 	}
 	return &m, nil
+}
+
+// removeAll removes a tree an unfinished copy made. Its directories may already have a
+// read-only mode copied from the source, which would stop a process without root from
+// emptying them, so they are made writable first.
+func removeAll(path string) error {
+	filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			os.Chmod(p, 0o700)
+		}
+		return nil
+	})
+	return os.RemoveAll(path)
 }
 
 func sample(names []string) string {

@@ -31,6 +31,9 @@ func (c *copier) embeddings(m *Marker) error {
 	}
 	c.o.logf("copying embeddings from %s to %s: %d complete versions (%s), current %s", c.o.From, c.o.To, len(ids), orNone(strings.Join(ids, ", ")), orNone(cur))
 	m.Versions, m.Current = ids, cur
+	if c.o.afterList != nil {
+		c.o.afterList()
+	}
 
 	dst := store.New(c.o.To)
 	for _, d := range []string{store.VersionsDir, store.ObjectsDir} {
