@@ -27,7 +27,8 @@ func (c *copier) embeddings(m *Marker) error {
 	}
 	ids := store.Complete(vs)
 	if cur != "" && !contains(ids, cur) {
-		return fmt.Errorf("%w: source's current version %s is not a complete version of %s (listed: %s)", ErrSourceChanged, cur, c.o.From, orNone(strings.Join(ids, ", ")))
+		return fmt.Errorf("source %s: current names %s, which is not among its complete versions (%s); check it with `refresher verify --embeddings %s`",
+			c.o.From, cur, orNone(strings.Join(ids, ", ")), c.o.From)
 	}
 	c.o.logf("copying embeddings from %s to %s: %d complete versions (%s), current %s", c.o.From, c.o.To, len(ids), orNone(strings.Join(ids, ", ")), orNone(cur))
 	m.Versions, m.Current = ids, cur
