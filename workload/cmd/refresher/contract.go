@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"agent-storage/workload/internal/copyvolume"
 	"agent-storage/workload/internal/kubeapi"
 	"agent-storage/workload/internal/query"
 	"agent-storage/workload/internal/store"
@@ -31,6 +32,9 @@ const (
 	mountEmbeddings  = "/data/embeddings"
 	mountCheckpoints = "/data/checkpoints"
 	mountScratch     = "/tmp"
+	// mountCopySource is where the copy Job mounts the volume it copies from; the new
+	// volume goes where the workloads will mount it.
+	mountCopySource = "/data/copy-source"
 )
 
 // statusConfigMapName is the ConfigMap the stack tells the generator to publish to (it
@@ -55,6 +59,17 @@ type Contract struct {
 	ExitCodes        map[string]int    `json:"exitCodes"`
 	// QueryAPI is the HTTP API serve offers with --listen (env queryListen).
 	QueryAPI queryAPI `json:"queryApi"`
+	// Copy is what the copy Job passes to `refresher copy`.
+	Copy copyContract `json:"copy"`
+}
+
+type copyContract struct {
+	Flags map[string]string `json:"flags"`
+	// Layouts are the values of the layout flag: embeddings for the embeddings volume,
+	// files for the checkpoints volume.
+	Layouts map[string]string `json:"layouts"`
+	// Marker is the file a copy leaves in the destination's top directory.
+	Marker string `json:"marker"`
 }
 
 type queryAPI struct {
@@ -70,6 +85,10 @@ type statusConfigMap struct {
 }
 
 func contract() Contract {
+	layouts := map[string]string{}
+	for _, l := range copyvolume.Layouts {
+		layouts[string(l)] = string(l)
+	}
 	subs := map[string]string{}
 	for name := range commands() {
 		subs[name] = name
@@ -82,8 +101,10 @@ func contract() Contract {
 			"keepVersions": envKeepVersions, "gracePeriod": envGracePeriod, "statusConfigMap": envStatusConfigMap,
 			"statusFile": envStatusFile, "queryListen": envQueryListen,
 		},
-		Flags:            map[string]string{"checksums": "--checksums", "embeddings": "--embeddings", "published": "--published"},
-		MountPaths:       map[string]string{"embeddings": mountEmbeddings, "checkpoints": mountCheckpoints, "scratch": mountScratch},
+		Flags: map[string]string{"checksums": "--checksums", "embeddings": "--embeddings", "published": "--published"},
+		MountPaths: map[string]string{
+			"embeddings": mountEmbeddings, "checkpoints": mountCheckpoints, "scratch": mountScratch, "copySource": mountCopySource,
+		},
 		Files:            map[string]string{"status": defaultStatusFile, "published": defaultPublishedFile},
 		StatusFileFields: jsonFields(reflect.TypeOf(ServeStatus{})),
 		StatusConfigMap: statusConfigMap{
@@ -103,6 +124,11 @@ func contract() Contract {
 			Paths: map[string]string{
 				"query": query.PathQuery, "healthz": query.PathHealthz, "readyz": query.PathReadyz, "metrics": query.PathMetrics,
 			},
+		},
+		Copy: copyContract{
+			Flags:   map[string]string{flagCopyFrom: "--" + flagCopyFrom, flagCopyTo: "--" + flagCopyTo, flagCopyLayout: "--" + flagCopyLayout},
+			Layouts: layouts,
+			Marker:  copyvolume.MarkerName,
 		},
 	}
 }

@@ -61,3 +61,28 @@ func TestTheQueryListenFlagIsAFlagOfServe(t *testing.T) {
 		t.Errorf("queryApi.listenFlag %s: serve has no such flag read from env.queryListen:\n%s", flag, help)
 	}
 }
+
+func TestTheCopyFlagsAreFlagsOfCopyAndItsLayoutsAreAccepted(t *testing.T) {
+	help := runCLI("copy", "-h").stderr
+	c := contract().Copy
+	for key, flag := range c.Flags {
+		if !strings.Contains(help, "  -"+strings.TrimPrefix(flag, "--")+" ") {
+			t.Errorf("copy.flags.%s: copy has no flag %s:\n%s", key, flag, help)
+		}
+	}
+	for key, layout := range c.Layouts {
+		r := runCLI("copy", c.Flags["from"], t.TempDir(), c.Flags["to"], filepath.Join(t.TempDir(), "to"), c.Flags["layout"], layout)
+		if r.code != exitOK {
+			t.Errorf("copy.layouts.%s: copy %s %s: exit %d: %s", key, c.Flags["layout"], layout, r.code, r.stderr)
+		}
+	}
+}
+
+func TestTheCopySourceHasAMountOfItsOwn(t *testing.T) {
+	mounts := contract().MountPaths
+	for key, path := range mounts {
+		if key != "copySource" && (path == mounts["copySource"] || strings.HasPrefix(mounts["copySource"], path+"/") || strings.HasPrefix(path, mounts["copySource"]+"/")) {
+			t.Errorf("mountPaths.copySource %s overlaps mountPaths.%s %s", mounts["copySource"], key, path)
+		}
+	}
+}

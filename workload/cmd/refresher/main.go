@@ -14,6 +14,7 @@
 //	refresher contract   print the interface the deploying program relies on (workload/contract.json)
 //	refresher query      one query to a reader's API, the JSON answer on stdout
 //	refresher load       queries at a fixed rate for a while, one JSON summary line
+//	refresher copy       copy a data volume to a new, empty one and verify the copy
 package main
 
 import (
@@ -61,8 +62,11 @@ commands:
              API (serve --listen); prints the JSON answer, exit 1 on any other status
   load       --url URL --rate R --duration D: queries at a fixed rate (open loop), then
              one JSON line: sent, answered, failures by kind, latency, versions
+  copy       --from SRC --to DST --layout embeddings|files: copy a volume to a new,
+             empty one (complete versions, shared objects and current; or every file),
+             verify the copy, then mark DST done; refuses a DST it did not make
 
-Every command but query and load takes --embeddings DIR (env EMBEDDINGS_PATH). Run
+Every command but query, load and copy takes --embeddings DIR (env EMBEDDINGS_PATH). Run
 "refresher <command> -h" for its flags.
 `
 
@@ -87,6 +91,7 @@ func commands() map[string]cmdFunc {
 		"contract": cmdContract,
 		"query":    cmdQuery,
 		"load":     cmdLoad,
+		"copy":     cmdCopy,
 	}
 }
 
