@@ -23,5 +23,10 @@ export const roleLabel = "agent-storage.io/role";
 /** On a data volume: the claim it belongs to, so a kept volume can be handed back to it. */
 export const claimNamespaceLabel = "agent-storage.io/claim-namespace";
 export const claimNameLabel = "agent-storage.io/claim-name";
+/**
+ * On the mirror volume (and its claim) a data move reads the old volume through: "true". It
+ * never carries the claim labels above, so it is never handed back to a data claim.
+ */
+export const copySourceLabel = "agent-storage.io/copy-source";
 /** On a data claim: "true" when `pulumi destroy` deletes it (policies cannot see retainOnDelete). */
 export const deleteOnDestroyAnnotation = "agent-storage.io/delete-on-destroy";

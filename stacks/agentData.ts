@@ -4,10 +4,11 @@ import { BoundVolume, BoundVolumesReport, ServedVersion, ServedVersionReport } f
 // Not the storage barrel, which holds the EKS storage too (see kind.ts).
 import { capabilitiesOf } from "../components/storage/capabilities";
 import { ClassCheck } from "../components/storage/classCheck";
+import { MirroredClaim, copyNames } from "../components/storage/copySource";
 import { DataVolumes } from "../components/storage/dataVolumes";
 import { KeptVolumeHandBack, VolumeReclaim } from "../components/storage/keptVolumes";
 import {
-    AgentNamespace, EmbeddingsGenerator, InferencePool, InferenceService, WorkloadNetworkPolicies, generatorName, inferenceName, readerScheduling,
+    AgentNamespace, DataCopyJob, EmbeddingsGenerator, InferencePool, InferenceService, WorkloadNetworkPolicies, generatorName, inferenceName, readerScheduling,
     statusConfigMapName, writerScheduling,
 } from "../components/workloads";
 import { Settings, fullKey } from "./config";
@@ -97,6 +98,24 @@ export function deployAgentData(name: string, args: AgentDataArgs): AgentData {
         guardedBy: args.guard,
     }, inCluster);
 
+    // A move by copying: each new claim is filled from the old one's volume, and checked,
+    // before any workload mounts it (copySource.ts, dataCopyJob.ts).
+    const copyFrom = settings.copyDataFrom;
+    const copies = copyFrom === undefined ? [] : (["embeddings", "checkpoints"] as const).map((role) => {
+        const claim = settings[role];
+        const source = new MirroredClaim(`${name}-${role}-copy-source`, {
+            origin: {
+                fromNamespace: copyFrom, fromKey: fullKey("copyDataFrom"), claim: claim.name, role,
+                toNamespace: settings.namespace, ...copyNames(settings.namespace, claim.name),
+            },
+            access: args.access, provider,
+        }, { ...inCluster, dependsOn: [namespace] });
+        return new DataCopyJob(`${name}-${role}-copy`, {
+            namespace: namespace.name, image: settings.image, role, sourceClaim: source.claimName, targetClaim: volumes[role].metadata.name,
+            resources: defaults.resources.copy, provider,
+        }, inCluster);
+    });
+
     // Before any pod starts, so no pod runs a moment without its rules.
     const network = new WorkloadNetworkPolicies(`${name}-network`, { namespace: namespace.name, queryPort: settings.queryPort, provider }, inCluster);
 
@@ -109,7 +128,7 @@ export function deployAgentData(name: string, args: AgentDataArgs): AgentData {
         resources: defaults.resources.generator,
         scheduling: writerScheduling(settings.readerPlacement),
         provider,
-    }, { ...inCluster, dependsOn: [volumes, network] });
+    }, { ...inCluster, dependsOn: [volumes, network, ...copies] });
 
     // Readers start with the writer, not after it: a reader is Ready only once it has loaded
     // a complete version (its probe), so starting early only saves the pods' start-up time.
@@ -124,7 +143,7 @@ export function deployAgentData(name: string, args: AgentDataArgs): AgentData {
         scheduling: readerScheduling(settings.readerPlacement),
         queryPort: settings.queryPort,
         provider,
-    }, { ...inCluster, dependsOn: [volumes, network] });
+    }, { ...inCluster, dependsOn: [volumes, network, ...copies] });
 
     // With the readers: the provider waits for the Service's endpoints, which are Ready readers.
     const queryService = settings.queryPort === 0

@@ -51,6 +51,7 @@ export const configKeys = {
     embeddingsHostPath: { kind: "string" },
     deleteDataOnDestroy: { kind: "boolean" },
     confirmDataMove: { kind: "boolean" },
+    copyDataFrom: { kind: "string" },
     refreshSchedule: { kind: "string" },
     keepVersions: { kind: "number" },
     refreshGracePeriod: { kind: "string" },
@@ -175,6 +176,11 @@ export interface CommonSettings {
     deleteDataOnDestroy: boolean;
     /** Lets one change of the data's identity through (see components/storage/dataIdentity.ts). */
     confirmDataMove: boolean;
+    /**
+     * The namespace the data is in now, when moving it to `namespace` by copying (see
+     * components/storage/copySource.ts). Unset: no copy.
+     */
+    copyDataFrom?: string;
     embeddings: ClaimSettings;
     checkpoints: ClaimSettings;
     embeddingsVolume: EmbeddingsVolumeKind;

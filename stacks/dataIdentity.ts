@@ -15,13 +15,16 @@ export function dataIdentity(settings: Settings): IdentityFact[] {
     const ns = settings.namespace;
     const claim = (name: string) => `claim ${ns}/${name}`;
     const chosenBy = (field: "storageClass") => settings.target === "existing" ? fullKey(field) : `the ${settings.target} target's class`;
+    // What a copy Job can carry the data across (copySource.ts): the claims' namespace, class,
+    // mode and kind of volume; not a host folder or the kind cluster, where the old volumes go.
+    const copyable = true;
     const facts: IdentityFact[] = [
-        { key: fullKey("namespace"), value: ns, holds: `namespace ${ns} (${claim(settings.embeddings.name)}, ${claim(settings.checkpoints.name)})` },
-        { key: fullKey("embeddingsVolume"), value: settings.embeddingsVolume, holds: claim(settings.embeddings.name) },
-        { key: `${chosenBy("storageClass")} (embeddings)`, value: settings.embeddings.storageClass, holds: claim(settings.embeddings.name) },
-        { key: fullKey("embeddingsAccessMode"), value: settings.embeddings.accessMode, holds: claim(settings.embeddings.name) },
-        { key: `${chosenBy("storageClass")} (checkpoints)`, value: settings.checkpoints.storageClass, holds: claim(settings.checkpoints.name) },
-        { key: fullKey("checkpointsAccessMode"), value: settings.checkpoints.accessMode, holds: claim(settings.checkpoints.name) },
+        { key: fullKey("namespace"), value: ns, holds: `namespace ${ns} (${claim(settings.embeddings.name)}, ${claim(settings.checkpoints.name)})`, copyable },
+        { key: fullKey("embeddingsVolume"), value: settings.embeddingsVolume, holds: claim(settings.embeddings.name), copyable },
+        { key: `${chosenBy("storageClass")} (embeddings)`, value: settings.embeddings.storageClass, holds: claim(settings.embeddings.name), copyable },
+        { key: fullKey("embeddingsAccessMode"), value: settings.embeddings.accessMode, holds: claim(settings.embeddings.name), copyable },
+        { key: `${chosenBy("storageClass")} (checkpoints)`, value: settings.checkpoints.storageClass, holds: claim(settings.checkpoints.name), copyable },
+        { key: fullKey("checkpointsAccessMode"), value: settings.checkpoints.accessMode, holds: claim(settings.checkpoints.name), copyable },
     ];
     if (settings.embeddingsVolume === "static-hostpath") {
         const where = `host folder ${settings.embeddingsHostPath}${settings.embeddingsHostPathNode ? ` on node ${settings.embeddingsHostPathNode}` : ""}`;
@@ -48,5 +51,6 @@ export function claimSizes(settings: Settings): SizeFact[] {
 export function dataIdentityGuard(settings: Settings): DataIdentityGuard {
     return new DataIdentityGuard("data-identity", {
         facts: dataIdentity(settings), sizes: claimSizes(settings), confirmed: settings.confirmDataMove, confirmKey: confirmDataMoveKey,
+        copy: { from: settings.copyDataFrom ?? "", key: fullKey("copyDataFrom"), namespaceKey: fullKey("namespace") },
     });
 }

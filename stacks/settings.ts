@@ -11,7 +11,7 @@ import {
     ConfigError, ConfigProblem, PlannedStorageClass, checkAccessModeName, checkAdminPrincipals, checkCheckpointsMode,
     checkClusterAdmins, checkClusterName, checkEksInstanceType, checkPublicAccessCidrs, checkEksNetwork, checkEksNodeCounts, checkEksVersion, checkEksZones,
     checkEmbeddingsHostPath, checkEmbeddingsShared, checkEmbeddingsVolume, checkExistingCluster, checkExistingNodeCount,
-    checkGracePeriod, checkImage, checkKeepVersions, checkKindDataDir, checkKindWorkers, checkModeServedByClass, checkNamespace,
+    checkCopyDataFrom, checkGracePeriod, checkImage, checkKeepVersions, checkKindDataDir, checkKindWorkers, checkModeServedByClass, checkNamespace,
     checkNewVpcKeysWithExistingVpc, checkQueryPort, checkRegion, checkReplicas, checkSchedule, checkSingleDefaultClass,
     checkStaticVolumeOnOneNode, checkStorageSize, checkTarget, checkUnknownKeys, checkVpcCidr,
 } from "./validate";
@@ -66,6 +66,8 @@ export const defaults = {
     resources: {
         generator: { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "1", memory: "256Mi" } },
         inference: { requests: { cpu: "25m", memory: "32Mi" }, limits: { cpu: "250m", memory: "128Mi" } },
+        /** The Job that copies the data on a move: streams files, hashes what it wrote. */
+        copy: { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "1", memory: "256Mi" } },
     },
     eks: {
         clusterName: "agent-storage",
@@ -119,6 +121,7 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
 
     problems.push(
         ...checkNamespace(raw.namespace),
+        ...checkCopyDataFrom(raw.copyDataFrom, raw.namespace ?? defaults.namespace, raw.embeddingsVolume),
         ...checkImage("image", raw.image, defaults.image),
         ...checkImage("kindNodeImage", raw.kindNodeImage, defaults.kindNodeImage),
         ...checkReplicas("inferenceReplicas", raw.inferenceReplicas),
@@ -193,6 +196,7 @@ export function resolveSettings(raw: RawConfig, ctx: ResolveContext): Settings {
         queryPort: raw.queryPort ?? defaults.queryPort,
         deleteDataOnDestroy: raw.deleteDataOnDestroy ?? defaults.deleteDataOnDestroy,
         confirmDataMove: raw.confirmDataMove ?? defaults.confirmDataMove,
+        copyDataFrom: raw.copyDataFrom || undefined,
         embeddings,
         checkpoints,
         embeddingsVolume,

@@ -274,6 +274,32 @@ export function checkNamespace(value: string | undefined): ConfigProblem[] {
     }];
 }
 
+/**
+ * The namespace to copy the data from: a namespace name other than the one the data moves to.
+ * A static embeddings volume is a host folder the new namespace's volume names too: nothing to copy.
+ */
+export function checkCopyDataFrom(value: string | undefined, namespace: string, embeddingsVolume: string | undefined): ConfigProblem[] {
+    if (!value) return [];
+    const key = projectKey("copyDataFrom");
+    const unset = `pulumi config rm ${key}`;
+    if (value.length > 63 || !dns1123Label.test(value)) {
+        return [{ key, message: `"${value}" is not a namespace name (lower-case letters, digits and '-', at most 63)`, fix: `pulumi config set ${key} <the namespace the data is in now>` }];
+    }
+    if (value === namespace) {
+        return [{
+            key, message: `"${value}" is the namespace the data is to be in (agent-storage:namespace), so there is nothing to copy; it names the namespace the data is in now`,
+            fix: `${unset}   (after a move), or pulumi config set agent-storage:namespace <the new namespace>`,
+        }];
+    }
+    if (embeddingsVolume === "static-hostpath") {
+        return [{
+            key, message: "the embeddings are a static host folder (embeddingsVolume static-hostpath), which the new namespace's volume names as well: there is nothing to copy",
+            fix: `${unset}, and move with pulumi config set agent-storage:confirmDataMove true`,
+        }];
+    }
+    return [];
+}
+
 export function checkClusterName(key: string, value: string | undefined): ConfigProblem[] {
     if (value === undefined || (value.length <= 40 && dns1123Label.test(value))) return [];
     return [{

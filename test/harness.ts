@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
+import { mirrorSpec } from "../components/storage/copySource";
 import { RawConfig, ResolveContext, StackOutputs, buildStack } from "../stacks";
 
 /**
@@ -144,6 +145,21 @@ export class MockCluster implements pulumi.runtime.Mocks {
         if (args.type === "pulumi-nodejs:dynamic/agent-storage:ClaimNodes" && args.id) {
             const [namespace, claim] = args.id.split("/");
             return { id: args.id, state: { namespace, claim, nodes: this.nodesMounting(namespace, claim) } };
+        }
+        if (args.type === "pulumi-nodejs:dynamic/agent-storage:CopySource" && args.id) {
+            // The old namespace's claim, bound to a volume of the local-path provisioner on one node.
+            const volume = `pvc-${args.inputs.fromNamespace}-${args.inputs.claim}`;
+            const result = mirrorSpec({ spec: { volumeName: volume }, status: { phase: "Bound" } }, {
+                metadata: { name: volume },
+                spec: {
+                    capacity: { storage: "2Gi" }, accessModes: ["ReadWriteOnce"], volumeMode: "Filesystem", persistentVolumeReclaimPolicy: "Retain",
+                    storageClassName: "standard", hostPath: { path: `/var/local-path-provisioner/${volume}`, type: "DirectoryOrCreate" },
+                    nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [this.nodes[0]] }] }] } },
+                    claimRef: { namespace: args.inputs.fromNamespace, name: args.inputs.claim },
+                },
+            }, args.inputs);
+            if ("problem" in result) throw new Error(result.problem);
+            return { id: args.id, state: { ...args.inputs, volumeName: volume, spec: result.spec } };
         }
         if (args.type.startsWith("pulumi-nodejs:dynamic")) {
             return { id: args.inputs.name, state: { ...args.inputs, kubeconfig: `apiVersion: v1\nkind: Config\n# kind ${args.inputs.name}\n` } };

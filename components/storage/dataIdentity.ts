@@ -18,6 +18,20 @@ export interface IdentityFact {
     value: string;
     /** Where the data is while this fact holds, e.g. `claim agent-data/embeddings`. */
     holds: string;
+    /**
+     * A copy into a new namespace can carry the data across a change of this fact (a class, an
+     * access mode); not a change of host folder or cluster. Default: false.
+     */
+    copyable?: boolean;
+}
+
+/** A move by copying: the namespace the data is said to be in, and the keys involved. */
+export interface CopyMove {
+    /** The namespace to copy from, as configured; empty when no copy is asked for. */
+    from: string;
+    /** The config key that sets it, and the one of the namespace (whose change a copy needs). */
+    key: string;
+    namespaceKey: string;
 }
 
 /** Facts whose value changed between the deployed identity and the one asked for. */
@@ -31,16 +45,44 @@ export function changedFacts(deployed: IdentityFact[], asked: IdentityFact[]): {
 }
 
 /** The refusal: each key, its old and new value, where the data is now, and the ways forward. */
-export function replacementRefusal(changes: { before: IdentityFact; after: IdentityFact }[], confirmKey: string): string {
+export function replacementRefusal(changes: { before: IdentityFact; after: IdentityFact }[], confirmKey: string, copy?: CopyMove): string {
     const lines = changes.map(({ before, after }) =>
         `  - ${after.key}: "${before.value}" -> "${after.value}" would replace what holds the data; it is now in ${before.holds}`);
+    const namespace = changes.find(({ after }) => after.key === copy?.namespaceKey);
+    const copyable = changes.every(({ after }) => after.copyable);
     return [
         `refusing a change that would move the agent's data onto new, empty volumes (nothing was changed):`,
         ...lines,
         `  fix: set the key(s) back (pulumi config set <key> <old value>), or, to start over on new volumes while the old`,
         `       ones are kept where they are (copy what you need first), run once with: pulumi config set ${confirmKey} true`,
-        `       and unset it afterwards (pulumi config rm ${confirmKey}). See the README's "Data safety" section.`,
+        `       and unset it afterwards (pulumi config rm ${confirmKey}).`,
+        ...(copy?.key && copyable ? [
+            `       Or move it with a copy${namespace ? "" : ` (into a new namespace: pulumi config set ${copy.namespaceKey} <new>)`}: ` +
+            `pulumi config set ${copy.key} ${namespace ? namespace.before.value : "<the namespace it is in now>"}`,
+        ] : []),
+        `       See the README's "Data safety" section.`,
     ].join("\n");
+}
+
+/**
+ * Why a move by copying cannot go ahead, or undefined when it can: it needs a change of
+ * namespace away from the one it copies from, and only copyable facts may change with it.
+ */
+export function copyMoveProblem(changes: { before: IdentityFact; after: IdentityFact }[], copy: CopyMove): string | undefined {
+    const namespace = changes.find(({ after }) => after.key === copy.namespaceKey);
+    if (namespace === undefined) {
+        return `${copy.key}: a copy goes into a new namespace (the claims keep their names), and ${copy.namespaceKey} is unchanged. ` +
+            `fix: pulumi config set ${copy.namespaceKey} <a new namespace>, or pulumi config rm ${copy.key}`;
+    }
+    if (namespace.before.value !== copy.from) {
+        return `${copy.key}: the data is in namespace ${namespace.before.value}, not "${copy.from}". fix: pulumi config set ${copy.key} ${namespace.before.value}`;
+    }
+    const notCopyable = changes.filter(({ after }) => !after.copyable);
+    if (notCopyable.length > 0) {
+        return `${copy.key}: a copy cannot carry the data across ${notCopyable.map(({ after }) => after.key).join(", ")} (the old volumes would not be reachable). ` +
+            `fix: set those back for the move, and change them in a later up`;
+    }
+    return undefined;
 }
 
 /** A claim's requested size, and what its class does with a bigger one. */
@@ -84,6 +126,8 @@ interface GuardInputs {
     /** true lets one change through: the user has said the old data may stay behind. */
     confirmed: boolean;
     confirmKey: string;
+    /** A move by copying, when asked for (copy.from not empty). */
+    copy?: CopyMove;
 }
 
 /** A dynamic provider that holds the identity in the state and refuses changes in `diff`. */
@@ -94,7 +138,12 @@ export function dataIdentityGuardProvider(): pulumi.dynamic.ResourceProvider {
         },
         async diff(_id: string, olds: { facts?: IdentityFact[]; sizes?: SizeFact[] }, news: GuardInputs) {
             const changes = changedFacts(olds.facts ?? [], news.facts);
-            if (changes.length > 0 && !news.confirmed) throw new Error(replacementRefusal(changes, news.confirmKey));
+            if (changes.length > 0 && news.copy?.from) {
+                const problem = copyMoveProblem(changes, news.copy);
+                if (problem !== undefined && !news.confirmed) throw new Error(`refusing to move the agent's data (nothing was changed): ${problem}`);
+            } else if (changes.length > 0 && !news.confirmed) {
+                throw new Error(replacementRefusal(changes, news.confirmKey, news.copy));
+            }
             const sizeProblems = sizeChangeProblems(olds.sizes ?? [], news.sizes);
             if (sizeProblems.length > 0) {
                 throw new Error(["refusing a size change the volumes cannot make (nothing was changed):", ...sizeProblems].join("\n"));
@@ -116,6 +165,8 @@ export interface DataIdentityGuardArgs {
     confirmed?: boolean;
     /** The config key that sets `confirmed`, named in the refusal. */
     confirmKey: string;
+    /** A move by copying (see CopyMove); its key is named in the refusal. Default: none. */
+    copy?: CopyMove;
 }
 
 /** Refuses, in preview and up alike, any change of what identifies the data (see above). */
@@ -125,6 +176,7 @@ export class DataIdentityGuard extends pulumi.dynamic.Resource {
     constructor(name: string, args: DataIdentityGuardArgs, opts?: pulumi.CustomResourceOptions) {
         super(dataIdentityGuardProvider(), name, {
             facts: args.facts, sizes: args.sizes, confirmed: args.confirmed ?? false, confirmKey: args.confirmKey,
+            copy: args.copy ?? { from: "", key: "", namespaceKey: "" },
         },
             opts, "agent-storage", "DataIdentityGuard");
     }

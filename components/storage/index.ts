@@ -5,3 +5,4 @@ export * from "./kindSharedStorage";
 export * from "./keptVolumes";
 export * from "./dataIdentity";
 export * from "./classCheck";
+export * from "./copySource";

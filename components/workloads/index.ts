@@ -1,4 +1,5 @@
 export * from "./agentNamespace";
+export * from "./dataCopyJob";
 export * from "./embeddingsGenerator";
 export * from "./inferencePool";
 export * from "./inferenceService";

@@ -19,6 +19,8 @@ const shapes: [string, RawConfig][] = [
     ["kind (static hostPath PV)", { embeddingsVolume: "static-hostpath" }],
     ["kind, deleteDataOnDestroy", { deleteDataOnDestroy: true }],
     ["existing cluster", { target: "existing", kubeconfig: path.join(fixturesDir, "kubeconfig"), kubeContext: "ctx" }],
+    ["kind, moving the data to a new namespace by copying", { namespace: "agent-new", copyDataFrom: "agent-data" }],
+    ["existing cluster, moving the data by copying", { target: "existing", kubeconfig: path.join(fixturesDir, "kubeconfig"), namespace: "agent-new", copyDataFrom: "agent-data" }],
     ["eks", { target: "eks", awsRegion: "us-east-1" }],
     ["eks, deleteDataOnDestroy", { target: "eks", awsRegion: "us-east-1", deleteDataOnDestroy: true }],
     ["eks, public endpoint for one network, listed admins only", {
