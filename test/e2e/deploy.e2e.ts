@@ -17,6 +17,7 @@ import {
     kubectlRun, note, readyPods, secs, setConfig, stateResources, waitFor,
 } from "./lib";
 import { KindSuiteCluster, SHARED_CLASS, requireKindEnvironment } from "./kindCluster";
+import { copySourceLabel } from "../../components/labels";
 
 const STACK = "e2e";
 const NS = "agent-e2e";
@@ -313,7 +314,54 @@ describe("e2e deploy: pulumi up / preview / refresh / destroy on a kind cluster 
         }
     });
 
-    it("7. destroy deletes the cluster and keeps every byte on the host (deleteDataOnDestroy=false), an up on a new cluster serves the same data, and deleteDataOnDestroy=true really deletes it", async function () {
+    it("7. moving the namespace with copyDataFrom fills the new claims by a verified copy before the workloads start, leaves the old claims as they were, and moving back finds them", async function () {
+        needs(state.up && state.claimUids && state.data, "steps 1-2");
+        const moved = `${NS}-moved`;
+        const checkpoints = execOk(NS, `deploy/${GENERATOR}`, ["sh", "-c", checkpointsScript]);
+        await setConfig(stack!, { namespace: moved, copyDataFrom: NS });
+        try {
+            const outputs = await up("up moving the data by copying");
+            for (const role of ["embeddings", "checkpoints"]) {
+                const job = kubectlJson(["get", "job", `copy-${role}`, "-n", moved]);
+                assert.strictEqual(job.status?.succeeded, 1, `the copy Job of the ${role} succeeded`);
+                const log = kubectlRun(["logs", `job/copy-${role}`, "-n", moved]).stdout;
+                assert.match(log, /^ok: copied .* verified$/m, `copy-${role} says what it copied and that it verified it:\n${log}`);
+                note(`copy-${role}: ${log.trim().split("\n").pop()}`);
+                const claim = kubectlJson(["get", "pvc", role, "-n", NS]);
+                assert.strictEqual(claim.metadata.uid, state.claimUids![role], `the old claim ${NS}/${role} is the same claim`);
+                assert.strictEqual(claim.status.phase, "Bound", `the old claim ${NS}/${role} is still Bound to its volume`);
+            }
+            const volumes = outputs.boundVolumes.value as BoundVolume[];
+            assert.deepStrictEqual([...new Set(volumes.map((v) => v.namespace))], [moved], "boundVolumes reports the new claims");
+            // The same version, byte for byte, and no refresh: the copy is what is served.
+            assert.deepStrictEqual(fingerprintOf(moved, `deploy/${GENERATOR}`), state.data, "the generator in the new namespace has the same version");
+            for (const p of readyPods(moved, INFERENCE)) {
+                assert.deepStrictEqual(fingerprintOf(moved, p.metadata.name), state.data, `${p.metadata.name} serves the copied version`);
+            }
+            assert.match(execOk(moved, `deploy/${GENERATOR}`, ["refresher", "verify", "--version", "current"]), /^ok: /, "the copy verifies in place");
+            const list = JSON.parse(execOk(moved, `deploy/${GENERATOR}`, ["refresher", "list", "--json"])) as { version: string }[];
+            assert.deepStrictEqual(list.map((v) => v.version), [state.data!.version], "no new version was written");
+            assert.strictEqual(execOk(moved, `deploy/${GENERATOR}`, ["sh", "-c", checkpointsScript]), checkpoints, "the checkpoints came along");
+            assert.strictEqual(hostChecksums(claimFolder("embeddings")).length > 0, true, "the old claim's folder still holds its files");
+        } finally {
+            // Back onto the kept claims: the old namespace's claims are taken over again.
+            await stack!.workspace.removeConfig(STACK, "agent-storage:copyDataFrom");
+            await setConfig(stack!, { namespace: NS, confirmDataMove: "true" });
+            try {
+                await up("up moving back onto the kept claims");
+            } finally {
+                await stack!.workspace.removeConfig(STACK, "agent-storage:confirmDataMove");
+            }
+        }
+        for (const role of ["embeddings", "checkpoints"]) {
+            assert.strictEqual(kubectlJson(["get", "pvc", role, "-n", NS]).metadata.uid, state.claimUids![role], `back on the kept claim ${NS}/${role}`);
+        }
+        assert.deepStrictEqual(fingerprintOf(NS, `deploy/${GENERATOR}`), state.data, "back on the same data");
+        const mirrors = kubectlRun(["get", "pv", "-l", `${copySourceLabel}=true`, "-o", "name"]).stdout.trim();
+        assert.strictEqual(mirrors, "", "the mirror volumes went with copyDataFrom");
+    });
+
+    it("8. destroy deletes the cluster and keeps every byte on the host (deleteDataOnDestroy=false), an up on a new cluster serves the same data, and deleteDataOnDestroy=true really deletes it", async function () {
         needs(state.data && state.claimUids, "steps 1-2");
         // What the checkpoints claim holds just before destroy (the generator writes its state there).
         state.checkpoints = execOk(NS, `deploy/${GENERATOR}`, ["sh", "-c", checkpointsScript]);
@@ -366,7 +414,7 @@ describe("e2e deploy: pulumi up / preview / refresh / destroy on a kind cluster 
         state.cleanedUp = true;
     });
 
-    it("8. bad config (embeddingsAccessMode ReadOnlyMany) fails in preview with a message naming agent-storage:embeddingsAccessMode, and nothing is created", async function () {
+    it("9. bad config (embeddingsAccessMode ReadOnlyMany) fails in preview with a message naming agent-storage:embeddingsAccessMode, and nothing is created", async function () {
         needs(stack, "opening the stack");
         const before = (await stateResources(stack!)).length;
         const clusterBefore = cluster.exists();
