@@ -18,6 +18,7 @@ import {
 } from "./lib";
 import { KindSuiteCluster, SHARED_CLASS, requireKindEnvironment } from "./kindCluster";
 import { copySourceLabel } from "../../components/labels";
+import { refresherContract } from "../../components/workloads/refresherContract";
 
 const STACK = "e2e";
 const NS = "agent-e2e";
@@ -341,7 +342,10 @@ describe("e2e deploy: pulumi up / preview / refresh / destroy on a kind cluster 
             assert.match(execOk(moved, `deploy/${GENERATOR}`, ["refresher", "verify", "--version", "current"]), /^ok: /, "the copy verifies in place");
             const list = JSON.parse(execOk(moved, `deploy/${GENERATOR}`, ["refresher", "list", "--json"])) as { version: string }[];
             assert.deepStrictEqual(list.map((v) => v.version), [state.data!.version], "no new version was written");
-            assert.strictEqual(execOk(moved, `deploy/${GENERATOR}`, ["sh", "-c", checkpointsScript]), checkpoints, "the checkpoints came along");
+            // The copy leaves its record (the marker) beside what it copied.
+            const copied = execOk(moved, `deploy/${GENERATOR}`, ["sh", "-c", checkpointsScript]).split("\n");
+            assert.ok(copied.some((l) => l.endsWith(`./${refresherContract.copy.marker}`)), "the copy's record is on the new claim");
+            assert.strictEqual(copied.filter((l) => !l.endsWith(`./${refresherContract.copy.marker}`)).join("\n"), checkpoints, "the checkpoints came along");
             assert.strictEqual(hostChecksums(claimFolder("embeddings")).length > 0, true, "the old claim's folder still holds its files");
         } finally {
             // Back onto the kept claims: the old namespace's claims are taken over again.
