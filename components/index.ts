@@ -7,5 +7,6 @@ export * from "./kubeapi";
 export * from "./labels";
 export * from "./problems";
 export * from "./report";
+export * from "./sharedProvider";
 export * from "./storage";
 export * from "./workloads";

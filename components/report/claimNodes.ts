@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { sharedProvider } from "../sharedProvider";
 import { ApiAccess, apiAccess, kubeRequest } from "../kubeapi";
 
 /** The few fields of a pod the report reads. */
@@ -55,6 +56,8 @@ export function claimNodesProvider(): pulumi.dynamic.ResourceProvider {
 }
 
 /** The nodes that mount one claim, read from the live cluster each time the program runs. */
+const claimNodesShared = sharedProvider(claimNodesProvider);
+
 export class ClaimNodes extends pulumi.dynamic.Resource {
     public readonly nodes!: pulumi.Output<string[]>;
 
@@ -62,6 +65,6 @@ export class ClaimNodes extends pulumi.dynamic.Resource {
     constructor(name: string, args: { [K in keyof ClaimNodesInputs]: pulumi.Input<ClaimNodesInputs[K]> }, opts: pulumi.CustomResourceOptions & { id: pulumi.Input<pulumi.ID> }) {
         // The kubeconfig goes in as the secret the cluster components make it, and the read's
         // result does not carry it: nothing of it is stored in the clear.
-        super(claimNodesProvider(), name, { ...args, context: args.context ?? "", nodes: undefined }, opts, "agent-storage", "ClaimNodes");
+        super(claimNodesShared(), name, { ...args, context: args.context ?? "", nodes: undefined }, opts, "agent-storage", "ClaimNodes");
     }
 }

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { sharedProvider } from "../sharedProvider";
 import { apiAccess, kubeRequest } from "../kubeapi";
 
 /*
@@ -70,12 +71,14 @@ export function classCheckProvider(): pulumi.dynamic.ResourceProvider {
 }
 
 /** Checks, on the live cluster, that a class the program does not own exists as configured. */
+const classCheckShared = sharedProvider(classCheckProvider);
+
 export class ClassCheck extends pulumi.dynamic.Resource {
     public readonly provisioner!: pulumi.Output<string>;
 
     /** `opts.id` is required: the class name, derived from the cluster's kubeconfig. */
     constructor(name: string, args: { [K in keyof ClassCheckInputs]: pulumi.Input<ClassCheckInputs[K]> },
         opts: pulumi.CustomResourceOptions & { id: pulumi.Input<pulumi.ID> }) {
-        super(classCheckProvider(), name, { ...args, context: args.context ?? "" }, opts, "agent-storage", "ClassCheck");
+        super(classCheckShared(), name, { ...args, context: args.context ?? "" }, opts, "agent-storage", "ClassCheck");
     }
 }

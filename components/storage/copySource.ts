@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { sharedProvider } from "../sharedProvider";
 import { apiAccess, kubeRequest } from "../kubeapi";
 import { copySourceLabel, partOf, partOfLabel, roleLabel } from "../labels";
 import { awaitAnnotation } from "./dataVolumes";
@@ -135,6 +136,8 @@ export function copySourceProvider(): pulumi.dynamic.ResourceProvider {
 }
 
 /** Reads, in preview and up alike, the old claim's volume and the spec of its mirror. */
+const copySourceShared = sharedProvider(copySourceProvider);
+
 export class CopySource extends pulumi.dynamic.Resource {
     /** The old claim's volume. */
     public readonly volumeName!: pulumi.Output<string>;
@@ -144,7 +147,7 @@ export class CopySource extends pulumi.dynamic.Resource {
     /** `opts.id` is required: `<from namespace>/<claim>`, derived from the cluster's kubeconfig. */
     constructor(name: string, args: { [K in keyof CopySourceInputs]: pulumi.Input<CopySourceInputs[K]> },
         opts: pulumi.CustomResourceOptions & { id: pulumi.Input<pulumi.ID> }) {
-        super(copySourceProvider(), name, { ...args, context: args.context ?? "", volumeName: undefined, spec: undefined }, opts, "agent-storage", "CopySource");
+        super(copySourceShared(), name, { ...args, context: args.context ?? "", volumeName: undefined, spec: undefined }, opts, "agent-storage", "CopySource");
     }
 }
 

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { sharedProvider } from "../sharedProvider";
 import { Resize } from "./capabilities";
 
 /*
@@ -170,11 +171,13 @@ export interface DataIdentityGuardArgs {
 }
 
 /** Refuses, in preview and up alike, any change of what identifies the data (see above). */
+const dataIdentityGuardShared = sharedProvider(dataIdentityGuardProvider);
+
 export class DataIdentityGuard extends pulumi.dynamic.Resource {
     public readonly facts!: pulumi.Output<IdentityFact[]>;
 
     constructor(name: string, args: DataIdentityGuardArgs, opts?: pulumi.CustomResourceOptions) {
-        super(dataIdentityGuardProvider(), name, {
+        super(dataIdentityGuardShared(), name, {
             facts: args.facts, sizes: args.sizes, confirmed: args.confirmed ?? false, confirmKey: args.confirmKey,
             copy: args.copy ?? { from: "", key: "", namespaceKey: "" },
         },

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { sharedProvider } from "../sharedProvider";
 import { apiAccess, kubeRequest } from "../kubeapi";
 import { claimNameLabel, claimNamespaceLabel, dataLabel, roleLabel } from "./dataVolumes";
 
@@ -87,6 +88,8 @@ export function keptVolumeHandBackProvider(): pulumi.dynamic.ResourceProvider {
 }
 
 /** Hands a claim's kept volume back to it, read from the live cluster each time the program runs. */
+const keptVolumeHandBackShared = sharedProvider(keptVolumeHandBackProvider);
+
 export class KeptVolumeHandBack extends pulumi.dynamic.Resource {
     /** The kept volume the claim will bind to, or "" when there is none (a new volume is provisioned). */
     public readonly volume!: pulumi.Output<string>;
@@ -96,7 +99,7 @@ export class KeptVolumeHandBack extends pulumi.dynamic.Resource {
     /** `opts.id` is required: `<namespace>/<claim>`, derived from what must exist first (the cluster). */
     constructor(name: string, args: { [K in keyof KeptVolumeHandBackInputs]: pulumi.Input<KeptVolumeHandBackInputs[K]> },
         opts: pulumi.CustomResourceOptions & { id: pulumi.Input<pulumi.ID> }) {
-        super(keptVolumeHandBackProvider(), name, { ...args, context: args.context ?? "", volume: undefined, others: undefined },
+        super(keptVolumeHandBackShared(), name, { ...args, context: args.context ?? "", volume: undefined, others: undefined },
             opts, "agent-storage", "KeptVolumeHandBack");
     }
 }
@@ -150,12 +153,14 @@ export function volumeReclaimPolicyProvider(): pulumi.dynamic.ResourceProvider {
 }
 
 /** Sets one bound volume's reclaim policy and labels; kept on the volume when deleted. */
+const volumeReclaimPolicyShared = sharedProvider(volumeReclaimPolicyProvider);
+
 export class VolumeReclaimPolicy extends pulumi.dynamic.Resource {
     public readonly volume!: pulumi.Output<string>;
     public readonly policy!: pulumi.Output<string>;
 
     constructor(name: string, args: { [K in keyof VolumeReclaimPolicyInputs]: pulumi.Input<VolumeReclaimPolicyInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-        super(volumeReclaimPolicyProvider(), name, { ...args, context: args.context ?? "" }, opts, "agent-storage", "VolumeReclaimPolicy");
+        super(volumeReclaimPolicyShared(), name, { ...args, context: args.context ?? "" }, opts, "agent-storage", "VolumeReclaimPolicy");
     }
 }
 
