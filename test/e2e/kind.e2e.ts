@@ -37,7 +37,7 @@ const config = () => cluster.config({
 });
 
 interface BoundVolume {
-    claim: string; phase: string; volume: string; accessModes: string[]; storageClass: string;
+    namespace: string; claim: string; phase: string; volume: string; accessModes: string[]; storageClass: string;
     reclaimPolicy: string; nodes?: string[];
 }
 interface QueryAnswer { version: string; results: { id: string; score: number }[] }
@@ -223,7 +223,7 @@ describe(`e2e kind: one writer and readers on several nodes (stack ${STACK}, ${1
         }
     });
 
-    it("7. the existing target on this cluster: a class it does not have fails preview, its own class previews; on its node-local class (Delete): readers placed with the writer, volumes patched to Retain; after kubectl delete namespace, up --refresh hands the kept volumes back with the same bytes", async function () {
+    it("7. the existing target on this cluster: a class it does not have fails preview, its own class previews; on its node-local class (Delete): readers placed with the writer, volumes patched to Retain; after kubectl delete namespace, up --refresh hands the kept volumes back with the same bytes; a move to a new namespace by copying runs on the old volumes' node", async function () {
         needs(state.up, "step 1 (up)");
         const EXISTING = "e2e-existing", ENS = "agent-existing";
         const existing = await openStack(EXISTING, {
@@ -282,6 +282,32 @@ describe(`e2e kind: one writer and readers on several nodes (stack ${STACK}, ${1
             assert.deepStrictEqual(fingerprintOf(ENS, gen2), data, "the same embeddings version and bytes");
             assert.strictEqual(execOk(ENS, gen2, ["sh", "-c", CHECKPOINTS_SCRIPT]), checkpoints, "the same checkpoints");
             for (const p of readyPods(ENS, INFERENCE)) assert.deepStrictEqual(fingerprintOf(ENS, p.metadata.name), data, `${p.metadata.name} serves the kept version`);
+
+            // Moving to a new namespace by copying, on a node-local class: the copy runs on the
+            // node that has the old folders, and the new claims bind there.
+            const moved = `${ENS}-moved`;
+            const oldNode = nodeOf(readyPods(ENS, GENERATOR)[0]);
+            await setConfig(existing, { namespace: moved, copyDataFrom: ENS });
+            t0 = Date.now();
+            const third = await existing.up({ onOutput: engineOutput("existing up moving by copying") });
+            note(`existing up moving the data to ${moved} by copying: ${third.summary.result} in ${secs(t0)}`);
+            for (const role of ["embeddings", "checkpoints"]) {
+                const pods = kubectlJson<{ items: K8sObject[] }>(["get", "pods", "-n", moved, "-l", `job-name=copy-${role}`]).items;
+                assert.ok(pods.some((p) => p.status?.phase === "Succeeded"), `copy-${role} succeeded`);
+                for (const p of pods) assert.strictEqual(nodeOf(p), oldNode, `copy-${role} ran on the node of the old volume`);
+            }
+            const moving = third.outputs.boundVolumes.value as BoundVolume[];
+            for (const v of moving) {
+                assert.strictEqual(v.namespace, moved);
+                assert.deepStrictEqual(v.nodes, [oldNode], `${v.claim}: the new claim's pods are on the old volume's node`);
+            }
+            const gen3 = readyPods(moved, GENERATOR)[0].metadata.name;
+            assert.deepStrictEqual(fingerprintOf(moved, gen3), data, "the copied version, byte for byte");
+            const copiedCheckpoints = execOk(moved, gen3, ["sh", "-c", CHECKPOINTS_SCRIPT]).split("\n").filter((l) => !l.endsWith(`./${refresherContract.copy.marker}`)).join("\n");
+            assert.strictEqual(copiedCheckpoints, checkpoints, "the same checkpoints");
+            for (const v of volumes) {
+                assert.strictEqual(kubectlJson(["get", "pv", v.volume]).status.phase, "Bound", `the old volume ${v.volume} is still bound to its claim in ${ENS}`);
+            }
         } finally {
             const t0 = Date.now();
             await setConfig(existing, { deleteDataOnDestroy: "true" });
