@@ -9,7 +9,9 @@ import (
 	"hash/fnv"
 	"io"
 	"math"
+	"math/bits"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -40,28 +42,100 @@ func NewSynth(seed uint64, dim int) *Synth {
 }
 
 // Vector is Synthetic(seed, doc, dim).
-func (s *Synth) Vector(doc int) []float32 { return s.fill(make([]float32, s.dim), doc) }
+func (s *Synth) Vector(doc int) []float32 {
+	v := make([]float32, s.dim)
+	scale(v, s.raw(v, doc))
+	return v
+}
 
 // AppendLE appends Vector(doc) to buf as little-endian float32 values, using scratch
-// (which it returns, grown to dim) instead of a new vector.
+// (which it returns, grown to dim) instead of a new vector. A refresh makes every
+// coordinate it writes here, so the vector is normalised as it is encoded, in one pass,
+// with exactly the arithmetic of Normalize.
 func (s *Synth) AppendLE(buf []byte, scratch []float32, doc int) ([]byte, []float32) {
 	if cap(scratch) < s.dim {
 		scratch = make([]float32, s.dim)
 	}
-	v := s.fill(scratch[:s.dim], doc)
-	return AppendLE(buf, v), v
+	v := scratch[:s.dim]
+	sum := s.raw(v, doc)
+	n := len(buf)
+	buf = slices.Grow(buf, 4*len(v))[:n+4*len(v)]
+	out := buf[n:]
+	if sum == 0 {
+		for i, x := range v {
+			binary.LittleEndian.PutUint32(out[4*i:], math.Float32bits(x))
+		}
+		return buf, v
+	}
+	inv := float32(1 / math.Sqrt(sum))
+	for i := range v {
+		v[i] *= inv
+		binary.LittleEndian.PutUint32(out[4*i:], math.Float32bits(v[i]))
+	}
+	return buf, v
 }
 
-func (s *Synth) fill(v []float32, doc int) []float32 {
+// raw fills v with doc's vector before normalisation and returns the sum of its
+// squares, added in the order Normalize adds them, so that scaling by it gives the same
+// floats bit for bit. The noise is math/rand/v2's PCG seeded with (seed, doc + 2^32),
+// computed here as two interleaved streams of every other number: one PCG step depends
+// on the one before, and that chain, not the arithmetic, set the pace.
+func (s *Synth) raw(v []float32, doc int) float64 {
 	topic := int(splitmix(s.seed^uint64(doc)*0x9e3779b97f4a7c15) % topics)
-	centroid := s.centroids[topic]
-	var pcg rand.PCG
-	pcg.Seed(s.seed, uint64(doc)+1<<32)
-	for i := range v {
-		v[i] = float32(centroid[i] + 0.35*noise(pcg.Uint64()))
+	centroid := s.centroids[topic][:len(v)]
+	a := pcgState{s.seed, uint64(doc) + 1<<32}.step(pcgMul, pcgInc)
+	b := a.step(pcgMul, pcgInc)
+	var sum float64
+	i := 0
+	for ; i+1 < len(centroid); i += 2 {
+		x := float32(centroid[i] + 0.35*noise(a.output()))
+		y := float32(centroid[i+1] + 0.35*noise(b.output()))
+		a, b = a.step(pcgMul2, pcgInc2), b.step(pcgMul2, pcgInc2)
+		v[i], v[i+1] = x, y
+		sum += float64(x) * float64(x)
+		sum += float64(y) * float64(y)
 	}
-	Normalize(v)
-	return v
+	if i < len(centroid) {
+		x := float32(centroid[i] + 0.35*noise(a.output()))
+		v[i] = x
+		sum += float64(x) * float64(x)
+	}
+	return sum
+}
+
+// pcgState is the 128-bit state of math/rand/v2's PCG (a linear congruential generator
+// with a DXSM output function).
+type pcgState struct{ hi, lo uint64 }
+
+// pcgMul and pcgInc are math/rand/v2's PCG multiplier and increment; pcgMul2 and
+// pcgInc2 make two of its steps in one: s*m*m + (m+1)*c.
+var (
+	pcgMul  = pcgState{2549297995355413924, 4865540595714422341}
+	pcgInc  = pcgState{6364136223846793005, 1442695040888963407}
+	pcgMul2 = pcgMul.mul(pcgMul)
+	pcgInc2 = pcgMul.add(pcgState{0, 1}).mul(pcgInc)
+)
+
+func (p pcgState) mul(q pcgState) pcgState {
+	hi, lo := bits.Mul64(p.lo, q.lo)
+	return pcgState{hi + p.hi*q.lo + p.lo*q.hi, lo}
+}
+
+func (p pcgState) add(q pcgState) pcgState {
+	lo, c := bits.Add64(p.lo, q.lo, 0)
+	hi, _ := bits.Add64(p.hi, q.hi, c)
+	return pcgState{hi, lo}
+}
+
+func (p pcgState) step(m, c pcgState) pcgState { return p.mul(m).add(c) }
+
+// output is the number PCG.Uint64 returns once it has stepped to p.
+func (p pcgState) output() uint64 {
+	hi := p.hi
+	hi ^= hi >> 32
+	hi *= 0xda942042e4dd58b5
+	hi ^= hi >> 48
+	return hi * (p.lo | 1)
 }
 
 // noiseScale makes the sum of four uniform 16-bit numbers unit variance: each has
@@ -73,8 +147,10 @@ var noiseScale = 1 / math.Sqrt(4*(65536*65536-1)/12.0)
 // times as much, and a refresh makes one per vector coordinate: with it, making the
 // vectors, not writing them, set a refresh's pace.
 func noise(x uint64) float64 {
-	sum := x&0xffff + x>>16&0xffff + x>>32&0xffff + x>>48
-	return (float64(sum) - 2*65535) * noiseScale
+	// The sum is converted as a signed integer (it is far below 2^63, and the centring
+	// is exact either way): Go's conversion of an unsigned one costs a branch and more.
+	sum := int64(x&0xffff + x>>16&0xffff + x>>32&0xffff + x>>48)
+	return float64(sum-2*65535) * noiseScale
 }
 
 func gaussian(r *rand.Rand, n int) []float64 {
@@ -132,6 +208,11 @@ func Normalize(v []float32) {
 	for _, x := range v {
 		sum += float64(x) * float64(x)
 	}
+	scale(v, sum)
+}
+
+// scale divides v by the square root of sum, its sum of squares (a zero sum leaves v).
+func scale(v []float32, sum float64) {
 	if sum == 0 {
 		return
 	}
