@@ -246,9 +246,14 @@ func (s *Store) RefreshLocked(ctx context.Context, opts RefreshOptions) (res *Re
 	// that links them in order: the vectors keep every core busy, and the fsyncs of
 	// several objects overlap, so the disk rather than its latency sets the pace. Two
 	// more than the cores cover the workers waiting for an fsync.
-	next, stop := ahead(shards, runtime.GOMAXPROCS(0)+2, func(sh int) stored {
+	workers := runtime.GOMAXPROCS(0) + 2
+	// A shard's buffer is reused once the shard is placed: a new one each time would
+	// cost a refresh page faults and zeroing for every byte it writes. At most workers+1
+	// shards are ahead of the loop placing them, and one is being placed.
+	bufs := freeList{free: make(chan []byte, workers+2), size: (len(docs) + shards - 1) / shards * opts.Dim * 4}
+	next, stop := ahead(shards, workers, func(sh int) stored {
 		lo, hi := bounds(sh)
-		buf := make([]byte, 0, (hi-lo)*opts.Dim*4)
+		buf := bufs.get()
 		var scratch []float32
 		for i := lo; i < hi; i++ {
 			if opts.InputDir != "" {
@@ -265,10 +270,12 @@ func (s *Store) RefreshLocked(ctx context.Context, opts RefreshOptions) (res *Re
 			return nil, err
 		}
 		lo, hi := bounds(sh)
-		fe, err := objs.place(tmp, fmt.Sprintf("shard-%04d.f32", sh), next(sh))
+		st := next(sh)
+		fe, err := objs.place(tmp, fmt.Sprintf("shard-%04d.f32", sh), st)
 		if err != nil {
 			return nil, writeErr(err)
 		}
+		bufs.put(st.data)
 		fe.Rows = hi - lo
 		m.Files = append(m.Files, fe)
 		attempt.ShardsWritten = sh + 1
@@ -413,6 +420,32 @@ func ahead[T any](n, workers int, produce func(int) T) (next func(int) T, stop f
 	}
 	var once sync.Once
 	return next, func() { once.Do(func() { close(done); running.Wait() }) }
+}
+
+// freeList holds the shard buffers not in use, each of capacity size.
+type freeList struct {
+	free chan []byte
+	size int
+}
+
+func (f *freeList) get() []byte {
+	select {
+	case b := <-f.free:
+		return b[:0]
+	default:
+		return make([]byte, 0, f.size)
+	}
+}
+
+// put returns a buffer nothing refers to any more.
+func (f *freeList) put(b []byte) {
+	if cap(b) != f.size {
+		return
+	}
+	select {
+	case f.free <- b:
+	default:
+	}
 }
 
 // appendIndexLine appends one line of docs.jsonl: {"id":…,"row":…,"shard":…,"source":…},
