@@ -260,11 +260,12 @@ func (s *Store) RefreshLocked(ctx context.Context, opts RefreshOptions) (res *Re
 		lo, hi := bounds(sh)
 		buf := bufs.get()
 		var scratch []float32
+		g := synth[changed[sh]]
 		for i := lo; i < hi; i++ {
 			if opts.InputDir != "" {
 				buf = embed.AppendLE(buf, embed.Hashed(docs[i].text, opts.Dim))
 			} else {
-				buf, scratch = synth[changed[sh]].AppendLE(buf, scratch, i)
+				buf, scratch = g.AppendLE(buf, scratch, i)
 			}
 		}
 		return objs.store(buf, sha256.Sum256(buf))
