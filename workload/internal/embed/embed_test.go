@@ -140,3 +140,24 @@ func TestSynthWithItsCachedCentroidsGivesTheDefinedVectors(t *testing.T) {
 		}
 	}
 }
+
+func TestPCGStepsGiveMathRandsNumbers(t *testing.T) {
+	for _, seed := range []pcgState{{0, 0}, {42, 7 + 1<<32}, {^uint64(0), ^uint64(0)}} {
+		want := rand.NewPCG(seed.hi, seed.lo)
+		one := seed
+		two := [2]pcgState{seed.step(pcgMul, pcgInc), seed.step(pcgMul, pcgInc).step(pcgMul, pcgInc)}
+		for i := 0; i < 1000; i++ {
+			w := want.Uint64()
+			one = one.step(pcgMul, pcgInc)
+			if got := one.output(); got != w {
+				t.Fatalf("seed %v, number %d: one step at a time gave %#x, want %#x", seed, i, got, w)
+			}
+			if got := two[i%2].output(); got != w {
+				t.Fatalf("seed %v, number %d: two interleaved streams gave %#x, want %#x", seed, i, got, w)
+			}
+			if i%2 == 1 {
+				two[0], two[1] = two[0].step(pcgMul2, pcgInc2), two[1].step(pcgMul2, pcgInc2)
+			}
+		}
+	}
+}
