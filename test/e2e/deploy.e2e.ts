@@ -19,6 +19,7 @@ import {
 import { KindSuiteCluster, SHARED_CLASS, requireKindEnvironment } from "./kindCluster";
 import { copySourceLabel } from "../../components/labels";
 import { refresherContract } from "../../components/workloads/refresherContract";
+import { dataCopyName } from "../../components/workloads/dataCopyJob";
 
 const STACK = "e2e";
 const NS = "agent-e2e";
@@ -323,11 +324,11 @@ describe("e2e deploy: pulumi up / preview / refresh / destroy on a kind cluster 
         try {
             const outputs = await up("up moving the data by copying");
             for (const role of ["embeddings", "checkpoints"]) {
-                const job = kubectlJson(["get", "job", `copy-${role}`, "-n", moved]);
+                const job = kubectlJson(["get", "job", dataCopyName(role), "-n", moved]);
                 assert.strictEqual(job.status?.succeeded, 1, `the copy Job of the ${role} succeeded`);
-                const log = kubectlRun(["logs", `job/copy-${role}`, "-n", moved]).stdout;
-                assert.match(log, /^ok: copied .* verified$/m, `copy-${role} says what it copied and that it verified it:\n${log}`);
-                note(`copy-${role}: ${log.trim().split("\n").pop()}`);
+                const log = kubectlRun(["logs", `job/${dataCopyName(role)}`, "-n", moved]).stdout;
+                assert.match(log, /^ok: copied .* verified$/m, `${dataCopyName(role)} says what it copied and that it verified it:\n${log}`);
+                note(`${dataCopyName(role)}: ${log.trim().split("\n").pop()}`);
                 const claim = kubectlJson(["get", "pvc", role, "-n", NS]);
                 assert.strictEqual(claim.metadata.uid, state.claimUids![role], `the old claim ${NS}/${role} is the same claim`);
                 assert.strictEqual(claim.status.phase, "Bound", `the old claim ${NS}/${role} is still Bound to its volume`);

@@ -19,6 +19,7 @@ import {
 import { KIND_WORKERS as WORKERS, KindSuiteCluster, NODE_LOCAL_CLASS, SHARED_CLASS, requireKindEnvironment } from "./kindCluster";
 import { defaults } from "../../stacks/settings";
 import { refresherContract } from "../../components/workloads/refresherContract";
+import { dataCopyName } from "../../components/workloads/dataCopyJob";
 
 const { binary, subcommands } = refresherContract;
 
@@ -292,9 +293,9 @@ describe(`e2e kind: one writer and readers on several nodes (stack ${STACK}, ${1
             const third = await existing.up({ onOutput: engineOutput("existing up moving by copying") });
             note(`existing up moving the data to ${moved} by copying: ${third.summary.result} in ${secs(t0)}`);
             for (const role of ["embeddings", "checkpoints"]) {
-                const pods = kubectlJson<{ items: K8sObject[] }>(["get", "pods", "-n", moved, "-l", `job-name=copy-${role}`]).items;
-                assert.ok(pods.some((p) => p.status?.phase === "Succeeded"), `copy-${role} succeeded`);
-                for (const p of pods) assert.strictEqual(nodeOf(p), oldNode, `copy-${role} ran on the node of the old volume`);
+                const pods = kubectlJson<{ items: K8sObject[] }>(["get", "pods", "-n", moved, "-l", `job-name=${dataCopyName(role)}`]).items;
+                assert.ok(pods.some((p) => p.status?.phase === "Succeeded"), `${dataCopyName(role)} succeeded`);
+                for (const p of pods) assert.strictEqual(nodeOf(p), oldNode, `${dataCopyName(role)} ran on the node of the old volume`);
             }
             const moving = third.outputs.boundVolumes.value as BoundVolume[];
             for (const v of moving) {
