@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as http from "http";
 import { AddressInfo } from "net";
 import * as path from "path";
-import { VolumeView, keptVolumeFor, keptVolumeHandBackProvider, reclaimPolicyFor, volumeReclaimPolicyProvider } from "../components/storage";
+import { VolumeView, keptVolumeFor, keptVolumeHandBackProvider, reclaimFieldManager, reclaimPolicyFor, volumeReclaimPolicyProvider } from "../components/storage";
 import { MockCluster, buildOnce, buildWithMocks, fixturesDir, testContext, valueOf } from "./harness";
 
 const released = (name: string, created: string, labels = { "agent-storage.io/claim-namespace": "agent-data", "agent-storage.io/claim-name": "embeddings" },
@@ -70,22 +70,29 @@ describe("kept volumes: reclaim policy of bound data volumes and their hand-back
         }
     });
 
-    it("patches a volume's reclaim policy and labels by a merge patch, keeps no kubeconfig in its state, and leaves the volume alone when deleted", async () => {
+    it("sets a volume's reclaim policy and labels by a forced server-side apply it owns, keeps no kubeconfig in its state, and leaves the volume alone when deleted", async () => {
         const api = await fakeApi([]);
         try {
             const labels = { "agent-storage.io/claim-name": "embeddings" };
             const provider = volumeReclaimPolicyProvider();
             const r = await provider.create!({ kubeconfig: api.kubeconfig, volume: "pvc-1", policy: "Retain", labels });
             assert.strictEqual(r.id, "pvc-1");
-            assert.deepStrictEqual(r.outs, { volume: "pvc-1", policy: "Retain", labels });
+            assert.deepStrictEqual(r.outs, { volume: "pvc-1", policy: "Retain", labels, fieldManager: reclaimFieldManager });
             const patch = api.requests.find((q) => q.method === "PATCH")!;
-            assert.strictEqual(patch.url, "/api/v1/persistentvolumes/pvc-1");
-            assert.strictEqual(patch.contentType, "application/merge-patch+json");
-            assert.deepStrictEqual(JSON.parse(patch.body), { metadata: { labels }, spec: { persistentVolumeReclaimPolicy: "Retain" } });
+            // An apply owns the fields even when they already hold these values, so a former
+            // manager giving up its own (PersistentVolumePatch on upgrade) cannot remove them.
+            assert.strictEqual(patch.url, `/api/v1/persistentvolumes/pvc-1?fieldManager=${reclaimFieldManager}&force=true`);
+            assert.strictEqual(patch.contentType, "application/apply-patch+yaml");
+            assert.deepStrictEqual(JSON.parse(patch.body), {
+                apiVersion: "v1", kind: "PersistentVolume", metadata: { name: "pvc-1", labels }, spec: { persistentVolumeReclaimPolicy: "Retain" },
+            });
             const flip = await provider.diff!("pvc-1", r.outs, { kubeconfig: "other", volume: "pvc-1", policy: "Delete", labels });
             assert.deepStrictEqual([flip.changes, flip.replaces], [true, []], "a policy flip patches in place");
             const same = await provider.diff!("pvc-1", r.outs, { kubeconfig: "other", volume: "pvc-1", policy: "Retain", labels });
             assert.strictEqual(same.changes, false, "a new kubeconfig alone changes nothing");
+            const mergePatched = { volume: "pvc-1", policy: "Retain", labels };
+            const heal = await provider.diff!("pvc-1", mergePatched, { kubeconfig: "other", volume: "pvc-1", policy: "Retain", labels });
+            assert.deepStrictEqual([heal.changes, heal.replaces], [true, []], "set before by a merge patch: applied once more, in place");
             assert.strictEqual(provider.delete, undefined, "no delete: the volume keeps the policy that protects it");
         } finally {
             api.close();

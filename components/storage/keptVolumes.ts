@@ -117,34 +117,47 @@ export interface VolumeReclaimPolicyInputs {
 /** The fields a change of which means patching again (the kubeconfig is how, not what). */
 const reclaimFields = ["volume", "policy", "labels"] as const;
 
+/** The field manager that owns a data volume's reclaim policy and labels. */
+export const reclaimFieldManager = "agent-storage";
+
 /**
- * A dynamic provider that merge-patches a volume's reclaim policy and labels. Not the
- * Kubernetes provider's PersistentVolumePatch: that one refuses, in every preview of a stack
- * whose provider is already known (the existing target), a patch whose name is not known yet,
- * and a claim's volume is only known once it binds. Deleting it leaves the volume as it is,
- * so the policy that protects the data outlives the stack.
+ * A dynamic provider that sets a volume's reclaim policy and labels by a forced server-side
+ * apply. Not the Kubernetes provider's PersistentVolumePatch: that one refuses, in every
+ * preview of a stack whose provider is already known (the existing target), a patch whose
+ * name is not known yet, and a claim's volume is only known once it binds. An apply, not a
+ * merge patch: an apply owns every field it names even when the value is already there, so
+ * no other manager that lets go of its fields can take them away (a stack deployed with
+ * PersistentVolumePatch drops it on upgrade, which removes the fields it alone owned: the
+ * labels that hand a kept volume back). Deleting it leaves the volume as it is, so the policy
+ * that protects the data outlives the stack.
  */
 export function volumeReclaimPolicyProvider(): pulumi.dynamic.ResourceProvider {
     const patch = async (p: VolumeReclaimPolicyInputs) => {
         const access = apiAccess(p.kubeconfig, p.context || undefined);
         try {
-            await kubeRequest(access, "PATCH", `/api/v1/persistentvolumes/${encodeURIComponent(p.volume)}`, {
-                contentType: "application/merge-patch+json",
-                value: { metadata: { labels: p.labels }, spec: { persistentVolumeReclaimPolicy: p.policy } },
+            await kubeRequest(access, "PATCH", `/api/v1/persistentvolumes/${encodeURIComponent(p.volume)}?fieldManager=${reclaimFieldManager}&force=true`, {
+                contentType: "application/apply-patch+yaml",
+                value: {
+                    apiVersion: "v1", kind: "PersistentVolume",
+                    metadata: { name: p.volume, labels: p.labels }, spec: { persistentVolumeReclaimPolicy: p.policy },
+                },
             });
         } catch (e) {
             throw new Error(`could not set the reclaim policy of volume ${p.volume} to ${p.policy}: ${(e as Error).message}`, { cause: e });
         }
-        // The state keeps what was patched, never the kubeconfig.
-        return { volume: p.volume, policy: p.policy, labels: p.labels };
+        // The state keeps what was applied and by whom, never the kubeconfig.
+        return { volume: p.volume, policy: p.policy, labels: p.labels, fieldManager: reclaimFieldManager };
     };
     return {
         async create(inputs: VolumeReclaimPolicyInputs) {
             return { id: inputs.volume, outs: await patch(inputs) };
         },
-        async diff(_id: string, olds: Partial<VolumeReclaimPolicyInputs>, news: VolumeReclaimPolicyInputs) {
+        async diff(_id: string, olds: Partial<VolumeReclaimPolicyInputs> & { fieldManager?: string }, news: VolumeReclaimPolicyInputs) {
             const changed = reclaimFields.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
-            return { changes: changed.length > 0, replaces: changed.includes("volume") ? ["volume"] : [], deleteBeforeReplace: false };
+            // Set before by a merge patch (or by PersistentVolumePatch, whose removal on upgrade
+            // dropped the labels): applied once more, so this manager owns them.
+            const notOurs = olds.fieldManager !== reclaimFieldManager;
+            return { changes: changed.length > 0 || notOurs, replaces: changed.includes("volume") ? ["volume"] : [], deleteBeforeReplace: false };
         },
         async update(_id: string, _olds: unknown, news: VolumeReclaimPolicyInputs) {
             return { outs: await patch(news) };
