@@ -184,4 +184,12 @@ describe("the data identity guard with a copy", () => {
         await assert.rejects(provider.diff!("data-identity", olds, news("agent-old")), /refusing to move the agent's data \(nothing was changed\): agent-storage:copyDataFrom/);
         await assert.rejects(provider.diff!("data-identity", olds, news("")), /agent-storage:namespace: "agent-data" -> "agent-new"/);
     });
+
+    it("has nothing to update on a stack deployed before facts said whether a copy can carry them", async () => {
+        const sizes = claimSizes(resolveSettings({}, testContext));
+        const before = facts({}).map(({ key, value, holds }) => ({ key, value, holds }));
+        const diff = await dataIdentityGuardProvider().diff!("data-identity", { facts: before, sizes },
+            { facts: facts({}), sizes, confirmed: false, confirmKey: "agent-storage:confirmDataMove", copy: copy("") });
+        assert.deepStrictEqual(diff, { changes: false });
+    });
 });

@@ -149,7 +149,10 @@ export function dataIdentityGuardProvider(): pulumi.dynamic.ResourceProvider {
             if (sizeProblems.length > 0) {
                 throw new Error(["refusing a size change the volumes cannot make (nothing was changed):", ...sizeProblems].join("\n"));
             }
-            const same = JSON.stringify([olds.facts ?? [], olds.sizes ?? []]) === JSON.stringify([news.facts, news.sizes]);
+            // Whether a copy can carry a fact is the program's knowledge, not the data's: a stack
+            // deployed before it was stated has nothing to update for it.
+            const data = (facts: IdentityFact[]) => facts.map(({ key, value, holds }) => ({ key, value, holds }));
+            const same = JSON.stringify([data(olds.facts ?? []), olds.sizes ?? []]) === JSON.stringify([data(news.facts), news.sizes]);
             return { changes: !same };
         },
         async update(_id: string, _olds: unknown, news: GuardInputs) {
