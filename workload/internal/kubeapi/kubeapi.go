@@ -1,5 +1,6 @@
 // Package kubeapi is a very small in-cluster Kubernetes API client, standard library
-// only: just enough for the generator to publish the version it serves to one ConfigMap.
+// only: just enough for the generator to publish the version it serves to one ConfigMap,
+// and for the resizer to grow volumes (volumes.go).
 //
 // It authenticates the way every in-cluster client does: the pod's service-account
 // token (re-read on every call, since the kubelet rotates it), the cluster CA and the
@@ -169,8 +170,17 @@ type status struct {
 	Reason  string `json:"reason"`
 }
 
+// rbacNeed is what a call needs of the RBAC rules bound to the pod's service account,
+// told in the hint of a 403: the kind of binding and the rule.
+type rbacNeed struct {
+	binding string // e.g. "Role and RoleBinding"
+	rule    string // e.g. "get on persistentvolumes"
+}
+
+const clusterWide = "ClusterRole and ClusterRoleBinding"
+
 // do sends one request and decodes a JSON response into out (if not nil).
-func (c *Client) do(ctx context.Context, method, path, contentType string, body []byte, out any) error {
+func (c *Client) do(ctx context.Context, method, path, contentType string, body []byte, out any, need rbacNeed) error {
 	tok, err := c.token()
 	if err != nil {
 		return err
@@ -190,9 +200,12 @@ func (c *Client) do(ctx context.Context, method, path, contentType string, body 
 		return c.transportError(ctx, method, path, err)
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody+1))
 	if err != nil {
 		return fmt.Errorf("%s %s: reading the response: %w", method, path, err)
+	}
+	if len(b) > maxResponseBody {
+		return fmt.Errorf("%s %s: the response is larger than %d bytes, more than this client reads", method, path, maxResponseBody)
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		if out != nil {
@@ -216,7 +229,7 @@ func (c *Client) do(ctx context.Context, method, path, contentType string, body 
 	case http.StatusUnauthorized:
 		ae.Hint = fmt.Sprintf("the API server rejected the token in %s (expired or not this cluster's? the pod needs automountServiceAccountToken: true)", c.TokenFile)
 	case http.StatusForbidden:
-		ae.Hint = fmt.Sprintf("check the Role and RoleBinding for this pod's service account in namespace %s: it needs create on configmaps and get, update, patch on the ConfigMap it publishes to", c.Namespace)
+		ae.Hint = fmt.Sprintf("check the %s for this pod's service account (namespace %s): it needs %s", need.binding, c.Namespace, need.rule)
 	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		ae.Hint = "the API server is overloaded or unavailable; try again later"
 	}
@@ -265,9 +278,10 @@ func (c *Client) UpsertConfigMapData(ctx context.Context, name string, data map[
 	if err != nil {
 		return err
 	}
-	err = c.do(ctx, http.MethodPatch, c.configMapPath(name), "application/merge-patch+json", patch, nil)
+	need := rbacNeed{"Role and RoleBinding", "create on configmaps and get, update, patch on the ConfigMap " + name}
+	err = c.do(ctx, http.MethodPatch, c.configMapPath(name), "application/merge-patch+json", patch, nil, need)
 	if !IsStatus(err, http.StatusNotFound) {
-		return c.explain(err, name)
+		return c.explain(err)
 	}
 	cm := map[string]any{
 		"apiVersion": "v1",
@@ -279,23 +293,17 @@ func (c *Client) UpsertConfigMapData(ctx context.Context, name string, data map[
 	if err != nil {
 		return err
 	}
-	err = c.do(ctx, http.MethodPost, c.configMapPath(""), "application/json", body, nil)
+	err = c.do(ctx, http.MethodPost, c.configMapPath(""), "application/json", body, nil, need)
 	if IsStatus(err, http.StatusConflict) {
-		err = c.do(ctx, http.MethodPatch, c.configMapPath(name), "application/merge-patch+json", patch, nil)
+		err = c.do(ctx, http.MethodPatch, c.configMapPath(name), "application/merge-patch+json", patch, nil, need)
 	}
-	return c.explain(err, name)
+	return c.explain(err)
 }
 
-// explain makes the hints of a ConfigMap call name the ConfigMap.
-func (c *Client) explain(err error, name string) error {
+// explain adds the hint for a ConfigMap create that finds no namespace.
+func (c *Client) explain(err error) error {
 	var ae *APIError
-	if !errors.As(err, &ae) {
-		return err
-	}
-	switch {
-	case ae.StatusCode == http.StatusForbidden:
-		ae.Hint = fmt.Sprintf("check the Role and RoleBinding for this pod's service account in namespace %s: it needs create on configmaps and get, update, patch on the ConfigMap %s", c.Namespace, name)
-	case ae.StatusCode == http.StatusNotFound && ae.Method == http.MethodPost:
+	if errors.As(err, &ae) && ae.StatusCode == http.StatusNotFound && ae.Method == http.MethodPost {
 		ae.Hint = fmt.Sprintf("does namespace %s (from the service-account directory) exist?", c.Namespace)
 	}
 	return err

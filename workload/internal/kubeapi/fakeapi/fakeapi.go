@@ -1,6 +1,7 @@
 // Package fakeapi is a fake Kubernetes API server for tests: an httptest TLS server on
-// the loopback interface that keeps ConfigMaps in memory and records every request. It
-// also writes a service-account directory (token, ca.crt, namespace) that trusts it.
+// the loopback interface that keeps ConfigMaps, claims, volumes, storage classes and
+// events in memory (objects.go) and records every request. It also writes a
+// service-account directory (token, ca.crt, namespace) that trusts it.
 package fakeapi
 
 import (
@@ -35,7 +36,9 @@ type Server struct {
 
 	mu         sync.Mutex
 	token      string
-	configMaps map[string]*ConfigMap // "namespace/name"
+	configMaps map[string]*ConfigMap                // "namespace/name"
+	objects    map[string]map[string]map[string]any // resource -> "namespace/name" -> object
+	generated  int                                  // names made from generateName so far
 	requests   []Request
 	// hook, if set, sees each request (after the token check) before the fake handles
 	// it; a non-zero code makes the fake answer with that status instead.
@@ -44,7 +47,7 @@ type Server struct {
 
 // New starts a fake API server that accepts only the bearer token given.
 func New(token string) *Server {
-	s := &Server{token: token, configMaps: map[string]*ConfigMap{}}
+	s := &Server{token: token, configMaps: map[string]*ConfigMap{}, objects: map[string]map[string]map[string]any{}}
 	s.Server = httptest.NewTLSServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -153,6 +156,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	// /api/v1/namespaces/<ns>/configmaps[/<name>]
 	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	if len(parts) < 5 || parts[4] != "configmaps" {
+		s.serveObject(w, req)
+		return
+	}
 	if len(parts) < 5 || parts[0] != "api" || parts[1] != "v1" || parts[2] != "namespaces" || parts[4] != "configmaps" || len(parts) > 6 {
 		writeStatus(w, http.StatusNotFound, "NotFound", "the server could not find the requested resource")
 		return
