@@ -165,7 +165,8 @@ func (s *Server) serveObject(w http.ResponseWriter, req Request) {
 }
 
 // patch applies a merge patch. On the status subresource only the status changes, as
-// on a real API server; a metadata.uid in the patch must be the object's.
+// on a real API server; a metadata.uid in the patch must be the object's (uid is
+// immutable, so the API server refuses another).
 func (s *Server) patch(w http.ResponseWriter, req Request, r route) {
 	if req.ContentType != "application/merge-patch+json" {
 		writeStatus(w, http.StatusUnsupportedMediaType, "UnsupportedMediaType", "the fake only takes merge patches")
@@ -184,7 +185,7 @@ func (s *Server) patch(w http.ResponseWriter, req Request, r route) {
 	if pm, ok := p["metadata"].(map[string]any); ok {
 		om, _ := o["metadata"].(map[string]any)
 		if uid, ok := pm["uid"]; ok && uid != om["uid"] {
-			writeStatus(w, http.StatusConflict, "Conflict", fmt.Sprintf("Precondition failed: UID in precondition: %v, UID in object meta: %v", uid, om["uid"]))
+			writeStatus(w, http.StatusUnprocessableEntity, "Invalid", fmt.Sprintf("%s %q is invalid: metadata.uid: Invalid value: %q: field is immutable", r.resource, r.name, uid))
 			return
 		}
 	}
