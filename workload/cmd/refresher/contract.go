@@ -48,7 +48,8 @@ type Contract struct {
 	Binary      string            `json:"binary"`
 	Subcommands map[string]string `json:"subcommands"`
 	Env         map[string]string `json:"env"`
-	// Flags the pod spec passes (the readiness probes).
+	// Flags the pod specs pass: the readiness probes', and the volume resizer's
+	// provisioner (the copy Job's are under Copy).
 	Flags      map[string]string `json:"flags"`
 	MountPaths map[string]string `json:"mountPaths"`
 	Files      map[string]string `json:"files"`
@@ -91,7 +92,7 @@ func contract() Contract {
 	}
 	subs := map[string]string{}
 	for name := range commands() {
-		subs[name] = name
+		subs[camelCase(name)] = name
 	}
 	return Contract{
 		Binary:      "refresher",
@@ -101,7 +102,8 @@ func contract() Contract {
 			"keepVersions": envKeepVersions, "gracePeriod": envGracePeriod, "statusConfigMap": envStatusConfigMap,
 			"statusFile": envStatusFile, "queryListen": envQueryListen,
 		},
-		Flags: map[string]string{"checksums": "--checksums", "embeddings": "--embeddings", "published": "--published"},
+		Flags: map[string]string{"checksums": "--checksums", "embeddings": "--embeddings", "published": "--published",
+			flagProvisioner: "--" + flagProvisioner},
 		MountPaths: map[string]string{
 			"embeddings": mountEmbeddings, "checkpoints": mountCheckpoints, "scratch": mountScratch, "copySource": mountCopySource,
 		},
@@ -131,6 +133,18 @@ func contract() Contract {
 			Marker:  copyvolume.MarkerName,
 		},
 	}
+}
+
+// camelCase makes a subcommand's key in the contract: expand-volumes is expandVolumes,
+// a name TypeScript can write as a property.
+func camelCase(name string) string {
+	parts := strings.Split(name, "-")
+	for i := 1; i < len(parts); i++ {
+		if parts[i] != "" {
+			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
+		}
+	}
+	return strings.Join(parts, "")
 }
 
 // jsonFields lists a struct's JSON field names, sorted.

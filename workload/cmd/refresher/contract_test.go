@@ -37,12 +37,28 @@ func TestEveryContractEnvironmentVariableSetsAFlag(t *testing.T) {
 	}
 }
 
-func TestTheProbeFlagsAreFlagsOfReady(t *testing.T) {
-	help := runCLI("ready", "-h").stderr
+// The flags the pod specs pass are the probes' (ready) and the resizer sidecar's.
+func TestThePodSpecFlagsAreFlagsOfReadyOrExpandVolumes(t *testing.T) {
+	help := runCLI("ready", "-h").stderr + runCLI("expand-volumes", "-h").stderr
 	for key, flag := range contract().Flags {
 		if !strings.Contains(help, "  -"+strings.TrimPrefix(flag, "--")+" ") && !strings.Contains(help, "  -"+strings.TrimPrefix(flag, "--")+"\n") {
-			t.Errorf("flags.%s: ready has no flag %s:\n%s", key, flag, help)
+			t.Errorf("flags.%s: neither ready nor expand-volumes has a flag %s:\n%s", key, flag, help)
 		}
+	}
+}
+
+func TestEverySubcommandIsACommandUnderAKeyTypeScriptCanWrite(t *testing.T) {
+	subs := contract().Subcommands
+	if len(subs) != len(commands()) {
+		t.Fatalf("%d subcommands in the contract, %d commands", len(subs), len(commands()))
+	}
+	for key, name := range subs {
+		if _, ok := commands()[name]; !ok || strings.Contains(key, "-") {
+			t.Errorf("subcommands.%s: %q (a command: %v)", key, name, ok)
+		}
+	}
+	if subs["expandVolumes"] != "expand-volumes" {
+		t.Errorf("subcommands.expandVolumes = %q", subs["expandVolumes"])
 	}
 }
 

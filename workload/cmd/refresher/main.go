@@ -15,6 +15,8 @@
 //	refresher query      one query to a reader's API, the JSON answer on stdout
 //	refresher load       queries at a fixed rate for a while, one JSON summary line
 //	refresher copy       copy a data volume to a new, empty one and verify the copy
+//	refresher expand-volumes
+//	                     grow one provisioner's quota-less volumes to what their claims request
 package main
 
 import (
@@ -65,9 +67,13 @@ commands:
   copy       --from SRC --to DST --layout embeddings|files: copy a volume to a new,
              empty one (complete versions, shared objects and current; or every file),
              verify the copy, then mark DST done; refuses a DST it did not make
+  expand-volumes
+             --provisioner NAME [--interval D]: grow the volumes of a provisioner whose
+             folders have no size limit: when a bound claim of an expandable class asks
+             for more, record the request as the volume's and the claim's capacity
 
-Every command but query, load and copy takes --embeddings DIR (env EMBEDDINGS_PATH). Run
-"refresher <command> -h" for its flags.
+Every command but query, load, copy and expand-volumes takes --embeddings DIR (env
+EMBEDDINGS_PATH). Run "refresher <command> -h" for its flags.
 `
 
 func main() {
@@ -78,20 +84,21 @@ type cmdFunc func(args []string, stdout, stderr io.Writer) int
 
 func commands() map[string]cmdFunc {
 	return map[string]cmdFunc{
-		"generate": cmdGenerate,
-		"refresh":  cmdRefresh,
-		"serve":    cmdServe,
-		"ready":    cmdReady,
-		"current":  cmdCurrent,
-		"list":     cmdList,
-		"rollback": cmdRollback,
-		"verify":   cmdVerify,
-		"prune":    cmdPrune,
-		"status":   cmdStatus,
-		"contract": cmdContract,
-		"query":    cmdQuery,
-		"load":     cmdLoad,
-		"copy":     cmdCopy,
+		"generate":       cmdGenerate,
+		"refresh":        cmdRefresh,
+		"serve":          cmdServe,
+		"ready":          cmdReady,
+		"current":        cmdCurrent,
+		"list":           cmdList,
+		"rollback":       cmdRollback,
+		"verify":         cmdVerify,
+		"prune":          cmdPrune,
+		"status":         cmdStatus,
+		"contract":       cmdContract,
+		"query":          cmdQuery,
+		"load":           cmdLoad,
+		"copy":           cmdCopy,
+		"expand-volumes": cmdExpandVolumes,
 	}
 }
 
