@@ -204,10 +204,10 @@ func (c *Client) do(ctx context.Context, method, path, contentType string, body 
 	if err != nil {
 		return fmt.Errorf("%s %s: reading the response: %w", method, path, err)
 	}
-	if len(b) > maxResponseBody {
-		return fmt.Errorf("%s %s: the response is larger than %d bytes, more than this client reads", method, path, maxResponseBody)
-	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		if len(b) > maxResponseBody {
+			return fmt.Errorf("%s %s: the response is larger than %d bytes, more than this client reads", method, path, maxResponseBody)
+		}
 		if out != nil {
 			if err := json.Unmarshal(b, out); err != nil {
 				return fmt.Errorf("%s %s: decoding the response: %w", method, path, err)

@@ -153,3 +153,16 @@ func TestForbiddenVolumeCallsNameTheirRule(t *testing.T) {
 		}
 	}
 }
+
+// A list cut off at the read limit would decode as garbage or not at all: it is refused
+// by name.
+func TestAResponseBeyondTheReadLimitIsRefused(t *testing.T) {
+	srv, c, _ := setup(t)
+	srv.Put(fakeapi.PersistentVolumeClaims, map[string]any{
+		"metadata": map[string]any{"name": "big", "namespace": "agent", "annotations": map[string]any{"note": strings.Repeat("x", 1<<20)}},
+	})
+	_, err := c.ListPersistentVolumeClaims(ctx(t))
+	if err == nil || !strings.Contains(err.Error(), "GET /api/v1/persistentvolumeclaims: the response is larger than 1048576 bytes") {
+		t.Fatalf("err %v", err)
+	}
+}

@@ -154,13 +154,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	// /api/v1/namespaces/<ns>/configmaps[/<name>]
+	// /api/v1/namespaces/<ns>/configmaps[/<name>]; the rest in objects.go.
 	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")
 	if len(parts) < 5 || parts[4] != "configmaps" {
 		s.serveObject(w, req)
 		return
 	}
-	if len(parts) < 5 || parts[0] != "api" || parts[1] != "v1" || parts[2] != "namespaces" || parts[4] != "configmaps" || len(parts) > 6 {
+	if parts[0] != "api" || parts[1] != "v1" || parts[2] != "namespaces" || len(parts) > 6 {
 		writeStatus(w, http.StatusNotFound, "NotFound", "the server could not find the requested resource")
 		return
 	}
