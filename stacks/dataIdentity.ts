@@ -1,7 +1,7 @@
 import { capabilitiesOf } from "../components/storage/capabilities";
 import { DataIdentityGuard, IdentityFact, SizeFact } from "../components/storage/dataIdentity"; // not the barrel: see kind.ts
 import { ClaimSettings, Settings, fullKey } from "./config";
-import { parseQuantity } from "./validate";
+import { parseQuantity } from "../components/kubeapi/quantity";
 
 /** The config key that lets one change of the data's identity through. */
 export const confirmDataMoveKey = fullKey("confirmDataMove");

@@ -10,26 +10,13 @@ import { localPathDir, sharedPathDir } from "../components/cluster/kindConfig";
 import { sharedPathNamespace } from "../components/storage/kindSharedStorage";
 import { AccessMode, accessModes, capabilitiesOf, isAccessMode, spansNodes } from "../components/storage/capabilities";
 import { ConfigProblem, projectKey, projectNamespace } from "../components/problems";
+import { parseQuantity } from "../components/kubeapi/quantity";
 import { isTarget, knownKeys, targets } from "./config";
 import { imageReferenceError } from "./imageReference";
 import { scheduleProblem } from "./schedule";
 import { closestMatch } from "./spelling";
 
 export { ConfigError, ConfigProblem, formatProblems, projectKey } from "../components/problems";
-
-
-const binarySuffixes: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
-const decimalSuffixes: Record<string, number> = { "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, m: 1e-3 };
-
-/** Bytes for a Kubernetes quantity (`5Gi`, `500M`, `1e9`), or undefined if it is not one. */
-export function parseQuantity(value: string): number | undefined {
-    const match = /^([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m|[eE][0-9]+)?$/.exec(value.trim());
-    if (!match || value.trim() !== value) return undefined;
-    const number = Number(match[1]);
-    const suffix = match[2] ?? "";
-    if (/^[eE]/.test(suffix)) return number * 10 ** Number(suffix.slice(1));
-    return number * (binarySuffixes[suffix] ?? decimalSuffixes[suffix]);
-}
 
 /** The keys the AWS provider reads from the aws namespace, as its installed SDK lists them. */
 export const awsProviderKeys: readonly string[] = Object.keys(awsProviderConfig).map((k) => `aws:${k}`);
