@@ -33,6 +33,7 @@ export function buildKindStack(settings: KindStackSettings, opts?: { runner?: im
         className: kind.sharedStorage.className,
         image: kind.sharedStorage.image,
         helperImage: settings.image,
+        resizerImage: settings.image,
         provider: cluster.provider,
     }, { deletedWith: cluster.cluster });
     // Whatever lives in the cluster goes when the cluster is deleted; the host data folder,

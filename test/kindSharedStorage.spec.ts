@@ -4,6 +4,7 @@ import * as yaml from "js-yaml";
 import * as path from "path";
 import { sharedPathDir } from "../components/cluster";
 import { sharedPathProvisioner } from "../components/storage";
+import { refresherContract } from "../components/workloads/refresherContract";
 import { defaults } from "../stacks";
 import { Json, MockCluster, Recorded, buildOnce } from "./harness";
 
@@ -39,12 +40,13 @@ describe("kind shared storage (KindSharedStorage)", () => {
         assert.strictEqual(command[command.indexOf("--helper-image") + 1], "registry.example/agent:2");
     });
 
-    it("may manage volumes, claims, events, leases and endpoints cluster-wide, and pods and its ConfigMap only in its namespace", async () => {
+    it("may manage volumes, claims (and their status, for the resizer), events, leases and endpoints cluster-wide, and pods and its ConfigMap only in its namespace", async () => {
         const { cluster } = await buildOnce({});
         assert.deepStrictEqual(rulesOf(cluster.one("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole")), [
             "core/nodes: get,list,watch",
             "core/persistentvolumes: get,list,watch,create,patch,update,delete",
             "core/persistentvolumeclaims: get,list,watch,update",
+            "core/persistentvolumeclaims/status: patch",
             "core/events: create,patch",
             "storage.k8s.io/storageclasses: get,list,watch",
             "core/endpoints: get,list,watch,create,update,patch",
@@ -81,13 +83,26 @@ describe("kind shared storage (KindSharedStorage)", () => {
         assert.strictEqual(pod.serviceAccountName, "shared-path-provisioner");
     });
 
-    it("offers the class `shared`: bound at once, never deleting data, never expanding, not the default", async () => {
+    it("runs the resizer beside the provisioner: the refresher's expand-volumes for this provisioner, from the workload image", async () => {
+        const { cluster } = await buildOnce({ image: "registry.example/agent:2" });
+        const pod = inNamespace(cluster, "kubernetes:apps/v1:Deployment").inputs.spec.template.spec;
+        const resizer = pod.containers.find((c: Json) => c.name === "resizer");
+        assert.ok(resizer, "a resizer container");
+        assert.deepStrictEqual([resizer.image, resizer.imagePullPolicy], ["registry.example/agent:2", "IfNotPresent"]);
+        const { binary, subcommands, flags } = refresherContract;
+        assert.deepStrictEqual(resizer.command, [binary, subcommands.expandVolumes, flags.provisioner, sharedPathProvisioner]);
+        assert.deepStrictEqual(resizer.command, ["refresher", "expand-volumes", "--provisioner", "agent-storage.dev/shared-path"]);
+        assert.strictEqual(resizer.securityContext.allowPrivilegeEscalation, false);
+        assert.strictEqual(resizer.volumeMounts, undefined, "it only talks to the API server");
+    });
+
+    it("offers the class `shared`: bound at once, never deleting data, expanding (the resizer records the size), not the default", async () => {
         const { cluster } = await buildOnce({});
         const sc = sharedClass(cluster).inputs;
         assert.strictEqual(sc.provisioner, sharedPathProvisioner);
         assert.strictEqual(sc.volumeBindingMode, "Immediate");
         assert.strictEqual(sc.reclaimPolicy, "Retain");
-        assert.strictEqual(sc.allowVolumeExpansion, false);
+        assert.strictEqual(sc.allowVolumeExpansion, true);
         assert.strictEqual(sc.metadata.annotations["storageclass.kubernetes.io/is-default-class"], "false");
     });
 

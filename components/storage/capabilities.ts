@@ -64,7 +64,9 @@ export const provisioners: Readonly<Record<string, ProvisionerCapabilities>> = {
         accessModes: ["ReadWriteOnce", "ReadWriteOncePod", "ReadOnlyMany", "ReadWriteMany"],
         bindingMode: "Immediate",
         note: "one host folder mounted into every kind node: stands for EFS",
-        resize: "fixed",
+        // The folders carry no quota: a size is the record the API keeps, which the resizer
+        // beside the provisioner grows (kindSharedStorage.ts).
+        resize: "expands",
     },
     "kubernetes.io/no-provisioner": {
         accessModes: ["ReadWriteOnce", "ReadWriteOncePod", "ReadOnlyMany", "ReadWriteMany"],

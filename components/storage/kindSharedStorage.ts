@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { sharedPathDir } from "../cluster/kindConfig";
 import { provisioners, sharedPathProvisioner } from "./capabilities";
 import { restrictedContainerSecurity } from "../workloads/podSecurity";
+import { refresherContract } from "../workloads/refresherContract";
 import { appNameLabel, partOf, partOfLabel } from "../labels";
 
 /** Where a claim's folder lives under the shared folder: `<namespace>/<claim>`. */
@@ -15,6 +16,8 @@ export interface KindSharedStorageArgs {
     image: string;
     /** Image of the helper pods that create and remove volume folders as root; needs `sh`, `mkdir` and `rm` (the program passes the workload image). */
     helperImage: string;
+    /** Image holding the refresher, whose expand-volumes grows claims on this class (the program passes the workload image). */
+    resizerImage: string;
     provider: k8s.Provider;
 }
 
@@ -54,6 +57,16 @@ export function sharedPathHelperPod(helperImage: string): string {
 }
 
 /**
+ * The resizer beside the provisioner: once a bound claim of this provisioner asks for more,
+ * it sets the volume's capacity and then the claim's, the two steps a CSI external-resizer
+ * takes for a volume that needs nothing done on the node.
+ */
+export function sharedPathResizerCommand(): string[] {
+    const { binary, subcommands, flags } = refresherContract;
+    return [binary, subcommands.expandVolumes, flags.provisioner, sharedPathProvisioner];
+}
+
+/**
  * The kind cluster's stand-in for EFS: a second rancher local-path-provisioner that keeps
  * every volume in the one host folder all nodes mount (kindConfig's sharedPathDir), and the
  * StorageClass that uses it. A claim on it can be mounted from any node, so readers on
@@ -87,6 +100,8 @@ export class KindSharedStorage extends pulumi.ComponentResource {
                 { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch"] },
                 { apiGroups: [""], resources: ["persistentvolumes"], verbs: ["get", "list", "watch", "create", "patch", "update", "delete"] },
                 { apiGroups: [""], resources: ["persistentvolumeclaims"], verbs: ["get", "list", "watch", "update"] },
+                // The resizer records a grown claim's new size in its status.
+                { apiGroups: [""], resources: ["persistentvolumeclaims/status"], verbs: ["patch"] },
                 { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
                 { apiGroups: ["storage.k8s.io"], resources: ["storageclasses"], verbs: ["get", "list", "watch"] },
                 { apiGroups: [""], resources: ["endpoints"], verbs: ["get", "list", "watch", "create", "update", "patch"] },
@@ -160,6 +175,16 @@ export class KindSharedStorage extends pulumi.ComponentResource {
                             securityContext: restrictedContainerSecurity(),
                             resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
                             volumeMounts: [{ name: "config-volume", mountPath: configDir, readOnly: true }],
+                        }, {
+                            // local-path-provisioner does not resize, and no in-tree plugin
+                            // resizes its volumes: kube-controller-manager leaves a bigger claim
+                            // on this class to an external controller, this one.
+                            name: "resizer",
+                            image: args.resizerImage,
+                            imagePullPolicy: "IfNotPresent",
+                            command: sharedPathResizerCommand(),
+                            securityContext: restrictedContainerSecurity(),
+                            resources: { requests: { cpu: "5m", memory: "16Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
                         }],
                         volumes: [{ name: "config-volume", configMap: { name: config.metadata.name } }],
                     },
@@ -183,8 +208,9 @@ export class KindSharedStorage extends pulumi.ComponentResource {
             // a claim of the same name on a new cluster (after destroy + up, the folder kept in
             // kindDataDir) finds the bytes it had.
             parameters: { pathPattern: sharedPathPattern },
-            // Volumes are plain folders without a size limit; a request is never enforced.
-            allowVolumeExpansion: false,
+            // Volumes are plain folders without a size limit: a request is never enforced, so
+            // growing one is the resizer recording the new size.
+            allowVolumeExpansion: provisioners[sharedPathProvisioner].resize === "expands",
         }, { ...k8sOpts, dependsOn: [deployment], deleteBeforeReplace: true });
         this.registerOutputs({ storageClass: this.storageClass.metadata.name });
     }
