@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { BoundVolume, BoundVolumesReport, ServedVersion, ServedVersionReport } from "../components/report";
 // Not the storage barrel, which holds the EKS storage too (see kind.ts).
 import { capabilitiesOf } from "../components/storage/capabilities";
+import { ClaimSize } from "../components/storage/claimResize";
 import { ClassCheck } from "../components/storage/classCheck";
 import { MirroredClaim, copyNames } from "../components/storage/copySource";
 import { DataVolumes } from "../components/storage/dataVolumes";
@@ -160,12 +161,20 @@ export function deployAgentData(name: string, args: AgentDataArgs): AgentData {
         claim, role, after: ready, deleteDataOnDestroy: settings.deleteDataOnDestroy, access: args.access, provider,
     }, inCluster).volumeName);
 
+    // A bigger size is only a request until the class's resizer has grown the volume: `up`
+    // waits for it, so the report below shows what the claims have.
+    const sized = (["embeddings", "checkpoints"] as const).map((role) => new ClaimSize(`${name}-${role}-size`, {
+        kubeconfig: args.access.kubeconfig, context: args.access.context,
+        namespace: volumes[role].metadata.namespace, claim: volumes[role].metadata.name,
+        size: settings[role].size, key: fullKey(`${role}Size`),
+    }, { dependsOn: [volumes[role]], deletedWith: args.deletedWith }).capacity);
+
     const report = new BoundVolumesReport(`${name}-volumes`, {
         claims: [
-            { claim: volumes.embeddings, mountedBy: [{ workload: generatorName, mode: "rw" }, { workload: inferenceName, mode: "ro" }] },
-            { claim: volumes.checkpoints, mountedBy: [{ workload: generatorName, mode: "rw" }] },
+            { key: "embeddings", claim: volumes.embeddings, mountedBy: [{ workload: generatorName, mode: "rw" }, { workload: inferenceName, mode: "ro" }] },
+            { key: "checkpoints", claim: volumes.checkpoints, mountedBy: [{ workload: generatorName, mode: "rw" }] },
         ],
-        after: [...ready, ...reclaimed],
+        after: [...ready, ...reclaimed, ...sized],
         provider,
         access: args.access,
     }, inCluster);

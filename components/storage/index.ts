@@ -6,3 +6,4 @@ export * from "./keptVolumes";
 export * from "./dataIdentity";
 export * from "./classCheck";
 export * from "./copySource";
+export * from "./claimResize";
