@@ -10,6 +10,8 @@ export interface VolumeMountUse {
 }
 
 export interface ReportedClaim {
+    /** Names the report's reads of this claim; stable across runs (the claim's role). */
+    key: string;
     claim: k8s.core.v1.PersistentVolumeClaim;
     mountedBy: VolumeMountUse[];
 }
@@ -75,16 +77,16 @@ export class BoundVolumesReport extends pulumi.ComponentResource {
 
     constructor(name: string, args: BoundVolumesReportArgs, opts?: pulumi.ComponentResourceOptions) {
         super("agent-storage:report:BoundVolumesReport", name, {}, opts);
-        const lines = args.claims.map(({ claim, mountedBy }, i) => {
+        const lines = args.claims.map(({ key, claim, mountedBy }) => {
             const id = pulumi.all([claim.metadata.namespace, claim.metadata.name, ...args.after])
                 .apply(([namespace, claimName]) => `${namespace}/${claimName}`);
-            const live = k8s.core.v1.PersistentVolumeClaim.get(`${name}-claim-${i}`, id, { parent: this, provider: args.provider });
+            const live = k8s.core.v1.PersistentVolumeClaim.get(`${name}-claim-${key}`, id, { parent: this, provider: args.provider });
             const volumeName = pulumi.all([live.spec.volumeName, live.metadata.name]).apply(([volume, claimName]) => {
                 if (!volume) throw new Error(`claim ${claimName} has no volume although the pods mounting it are ready`);
                 return volume;
             });
-            const volume = k8s.core.v1.PersistentVolume.get(`${name}-volume-${i}`, volumeName, { parent: this, provider: args.provider });
-            const users = new ClaimNodes(`${name}-nodes-${i}`, {
+            const volume = k8s.core.v1.PersistentVolume.get(`${name}-volume-${key}`, volumeName, { parent: this, provider: args.provider });
+            const users = new ClaimNodes(`${name}-nodes-${key}`, {
                 kubeconfig: args.access.kubeconfig, context: args.access.context,
                 namespace: claim.metadata.namespace, claim: claim.metadata.name,
             }, { id, parent: this });

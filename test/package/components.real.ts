@@ -35,7 +35,7 @@ const data = new DataVolumes("data", {
     checkpoints: { ...claim, name: "checkpoints", role: "checkpoints" },
 });
 const report = new BoundVolumesReport("volumes", {
-    claims: [{ claim: data.embeddings, mountedBy: [{ workload: "inference", mode: "ro" }] }],
+    claims: [{ key: "embeddings", claim: data.embeddings, mountedBy: [{ workload: "inference", mode: "ro" }] }],
     // Unknown until the kind cluster exists, so the preview reads nothing from the cluster.
     after: [kind.kubeconfig], provider, access: { kubeconfig },
 });
