@@ -285,7 +285,7 @@ describe("e2e deploy: pulumi up / preview / refresh / destroy on a kind cluster 
         for (const op of changing) assert.ok(!(again.changeSummary as Record<string, number>)[op], `preview after refresh wants to ${op}`);
     });
 
-    it("6. renaming the namespace is refused by preview and by up, naming the key and where the data is, and nothing changes; so is a size the class cannot make", async function () {
+    it("6. renaming the namespace is refused by preview and by up, naming the key and where the data is, and nothing changes", async function () {
         needs(state.up && state.claimUids, "step 1 (up)");
         const renamed = `${NS}-renamed`;
         await setConfig(stack!, { namespace: renamed });
@@ -305,18 +305,46 @@ describe("e2e deploy: pulumi up / preview / refresh / destroy on a kind cluster 
         } finally {
             await setConfig(stack!, { namespace: NS });
         }
-        // A size the class cannot make: refused by preview too, before the claim is touched.
-        await setConfig(stack!, { embeddingsSize: "3Gi" });
-        try {
-            const err = await failureOf("preview", "a bigger claim on a class that cannot grow");
-            assert.match(err.message, /agent-storage:embeddingsSize: "2Gi" -> "3Gi": volumes of class "shared" cannot grow/, err.message);
-            note("preview refused the size change as expected");
-        } finally {
-            await stack!.workspace.removeConfig(STACK, "agent-storage:embeddingsSize");
-        }
     });
 
-    it("7. moving the namespace with copyDataFrom fills the new claims by a verified copy before the workloads start, leaves the old claims as they were, and moving back finds them", async function () {
+    it("7. a bigger embeddingsSize grows the bound claim in place (same claim, volume and bytes; the resizer records the size), up waits for it and reports it; shrinking back is refused by preview", async function () {
+        needs(state.up && state.claimUids && state.data && state.volumes, "steps 1-2");
+        const before = state.volumes!.find((v) => v.claim === "embeddings")!;
+        assert.strictEqual(before.capacity, "2Gi", "the default size");
+        await setConfig(stack!, { embeddingsSize: "3Gi" });
+        const ops: Record<string, string> = {};
+        await stack!.preview({ onEvent: (e) => { const m = e.resourcePreEvent?.metadata; if (m) ops[m.urn] = m.op; } });
+        const claimOps = Object.entries(ops).filter(([urn]) => urn.includes("PersistentVolumeClaim::") && urn.endsWith("-embeddings")).map(([, op]) => op);
+        assert.deepStrictEqual(claimOps, ["update"], `the claim is updated in place, not replaced: ${JSON.stringify(ops)}`);
+        const outputs = await up("up growing the embeddings claim");
+        const pvc = kubectlJson(["get", "pvc", "embeddings", "-n", NS]);
+        assert.strictEqual(pvc.metadata.uid, state.claimUids!.embeddings, "the same claim");
+        assert.strictEqual(pvc.spec.volumeName, before.volume, "bound to the same volume");
+        assert.strictEqual(pvc.status.capacity?.storage, "3Gi", "the claim has its new size when up returns");
+        assert.strictEqual(kubectlJson(["get", "pv", before.volume]).spec.capacity?.storage, "3Gi", "the volume too");
+        const reported = (outputs.boundVolumes.value as BoundVolume[]).find((v) => v.claim === "embeddings")!;
+        assert.strictEqual(reported.capacity, "3Gi", "boundVolumes reports the new size");
+        assert.strictEqual(reported.volume, before.volume);
+        const resizer = kubectlRun(["logs", "deploy/shared-path-provisioner", "-c", "resizer", "-n", "shared-path-storage"]).stdout;
+        assert.match(resizer, new RegExp(`expanded ${NS}/embeddings \\(volume ${before.volume}\\): 2Gi -> 3Gi`), resizer);
+        note(`resizer: ${resizer.trim().split("\n").filter((l) => l.includes("expanded")).pop()}`);
+        assert.deepStrictEqual(fingerprintOf(NS, `deploy/${GENERATOR}`), state.data, "the generator serves the same bytes");
+        for (const p of readyPods(NS, INFERENCE)) assert.deepStrictEqual(fingerprintOf(NS, p.metadata.name), state.data, `${p.metadata.name} serves the same bytes`);
+        assert.strictEqual(readyPods(NS, INFERENCE).length, REPLICAS, "every reader still ready");
+
+        // Never smaller: refused before anything changes (the size stays 3Gi for the steps below).
+        await setConfig(stack!, { embeddingsSize: "2Gi" });
+        try {
+            const err = await failureOf("preview", "a smaller claim");
+            assert.match(err.message, /agent-storage:embeddingsSize: "3Gi" -> "2Gi": a claim cannot shrink; fix: set it back to 3Gi or more/, err.message);
+            note("preview refused the shrink as expected");
+        } finally {
+            await setConfig(stack!, { embeddingsSize: "3Gi" });
+        }
+        assert.strictEqual(kubectlJson(["get", "pvc", "embeddings", "-n", NS]).status.capacity?.storage, "3Gi");
+    });
+
+    it("8. moving the namespace with copyDataFrom fills the new claims by a verified copy before the workloads start, leaves the old claims as they were, and moving back finds them", async function () {
         needs(state.up && state.claimUids && state.data, "steps 1-2");
         const moved = `${NS}-moved`;
         const checkpoints = execOk(NS, `deploy/${GENERATOR}`, ["sh", "-c", checkpointsScript]);
@@ -366,7 +394,7 @@ describe("e2e deploy: pulumi up / preview / refresh / destroy on a kind cluster 
         assert.strictEqual(mirrors, "", "the mirror volumes went with copyDataFrom");
     });
 
-    it("8. destroy deletes the cluster and keeps every byte on the host (deleteDataOnDestroy=false), an up on a new cluster serves the same data, and deleteDataOnDestroy=true really deletes it", async function () {
+    it("9. destroy deletes the cluster and keeps every byte on the host (deleteDataOnDestroy=false), an up on a new cluster serves the same data, and deleteDataOnDestroy=true really deletes it", async function () {
         needs(state.data && state.claimUids, "steps 1-2");
         // What the checkpoints claim holds just before destroy (the generator writes its state there).
         state.checkpoints = execOk(NS, `deploy/${GENERATOR}`, ["sh", "-c", checkpointsScript]);
@@ -419,7 +447,7 @@ describe("e2e deploy: pulumi up / preview / refresh / destroy on a kind cluster 
         state.cleanedUp = true;
     });
 
-    it("9. bad config (embeddingsAccessMode ReadOnlyMany) fails in preview with a message naming agent-storage:embeddingsAccessMode, and nothing is created", async function () {
+    it("10. bad config (embeddingsAccessMode ReadOnlyMany) fails in preview with a message naming agent-storage:embeddingsAccessMode, and nothing is created", async function () {
         needs(stack, "opening the stack");
         const before = (await stateResources(stack!)).length;
         const clusterBefore = cluster.exists();

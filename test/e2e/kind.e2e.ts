@@ -224,7 +224,7 @@ describe(`e2e kind: one writer and readers on several nodes (stack ${STACK}, ${1
         }
     });
 
-    it("7. the existing target on this cluster: a class it does not have fails preview, its own class previews; on its node-local class (Delete): readers placed with the writer, volumes patched to Retain; after kubectl delete namespace, up --refresh hands the kept volumes back with the same bytes; a move to a new namespace by copying runs on the old volumes' node", async function () {
+    it("7. the existing target on this cluster: a class it does not have fails preview, its own class previews; on its node-local class (Delete): readers placed with the writer, volumes patched to Retain, growth refused; after kubectl delete namespace, up --refresh hands the kept volumes back with the same bytes; a move to a new namespace by copying runs on the old volumes' node", async function () {
         needs(state.up, "step 1 (up)");
         const EXISTING = "e2e-existing", ENS = "agent-existing";
         const existing = await openStack(EXISTING, {
@@ -255,6 +255,14 @@ describe(`e2e kind: one writer and readers on several nodes (stack ${STACK}, ${1
                 assert.strictEqual(v.reclaimPolicy, "Retain", `${v.claim}: reported kept`);
                 assert.strictEqual(kubectlJson(["get", "pv", v.volume]).spec.persistentVolumeReclaimPolicy, "Retain", `${v.claim}: live volume kept`);
             }
+            // local-path volumes are folders on one node whose class cannot expand: a bigger size
+            // is refused before the claim is touched.
+            await setConfig(existing, { embeddingsSize: "3Gi" });
+            const tooBig = await existing.preview().then(() => undefined, (e: Error) => e);
+            assert.ok(tooBig, "preview growing a claim of the node-local class must fail");
+            assert.match(tooBig!.message, /agent-storage:embeddingsSize: "2Gi" -> "3Gi": volumes of class "standard" cannot grow/, tooBig!.message);
+            await existing.workspace.removeConfig(EXISTING, "agent-storage:embeddingsSize");
+            note("preview refused growth on the node-local class as expected");
             // ReadWriteOnce on several nodes: every pod that mounts the embeddings shares the writer's node.
             const gen = readyPods(ENS, GENERATOR)[0];
             const readers = readyPods(ENS, INFERENCE);
