@@ -161,6 +161,9 @@ export class MockCluster implements pulumi.runtime.Mocks {
             if ("problem" in result) throw new Error(result.problem);
             return { id: args.id, state: { ...args.inputs, volumeName: volume, spec: result.spec } };
         }
+        if (args.type === "pulumi-nodejs:dynamic/agent-storage:KindKubeconfig") {
+            return { id: args.id, state: { kubeconfig: `apiVersion: v1\nkind: Config\n# kind ${args.id}\n` } };
+        }
         if (args.type.startsWith("pulumi-nodejs:dynamic")) {
             return { id: args.inputs.name, state: { ...args.inputs, kubeconfig: `apiVersion: v1\nkind: Config\n# kind ${args.inputs.name}\n` } };
         }

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { CommandRunner, KindClusterInputs, commonFolder, kindClusterProvider, renderKindConfig } from "../components/cluster";
+import { CommandRunner, KindClusterInputs, commonFolder, kindClusterProvider, kindKubeconfigProvider, renderKindConfig } from "../components/cluster";
 
 /** A fake `kind`/`docker` that records calls and can be told what is missing. */
 function fakeTools(opts: { noKind?: boolean; noDocker?: boolean; clusters?: string[] } = {}) {
@@ -116,5 +116,13 @@ describe("kind cluster provider", () => {
     it("rejects a config that names another cluster", async () => {
         const result = await kindClusterProvider(fakeTools().run).check!(inputs(dir), inputs(dir, { name: "other" }));
         assert.deepStrictEqual(result.failures!.map((f) => f.property), ["config"]);
+    });
+
+    it("reads a cluster's kubeconfig back by the cluster's name, and creates nothing", async () => {
+        const tools = fakeTools();
+        const read = await kindKubeconfigProvider(tools.run).read!("agent", {});
+        assert.deepStrictEqual(read, { id: "agent", props: { kubeconfig: "apiVersion: v1\nkind: Config\n" } });
+        assert.deepStrictEqual(tools.calls, ["kind get kubeconfig --name agent"]);
+        await assert.rejects(kindKubeconfigProvider(tools.run).create({}), /read-only/);
     });
 });

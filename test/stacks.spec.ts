@@ -41,6 +41,11 @@ describe("kind stack", () => {
         const { cluster } = await buildOnce({ target: "kind" });
         const provider = cluster.one("pulumi:providers:kubernetes");
         assert.match(provider.inputs.kubeconfig, /# kind agent-storage/);
+        // Read back by the cluster's id, not taken from the cluster's outputs: those are
+        // unknown in the preview of any update of the cluster, which would preview every
+        // object in it (the data claims too) as replaced.
+        const reads = cluster.ofType("pulumi-nodejs:dynamic/agent-storage:KindKubeconfig", { read: true });
+        assert.deepStrictEqual(reads.map((r) => r.id), [cluster.one(kindType).inputs.name]);
         const k8sResources = cluster.resources.filter((r) => r.type.startsWith("kubernetes:") && !r.read);
         assert.ok(k8sResources.length >= 5);
         for (const r of k8sResources) assert.strictEqual(r.provider, "kind-k8s", `${r.type} ${r.name}`);

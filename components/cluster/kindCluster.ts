@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { kindHostDirs, kindLayout, renderKindConfig, staticVolumeHostDir } from "./kindConfig";
-import { CommandRunner, KindClusterInputs, defaultRunner, kindClusterProvider } from "./kindProvider";
+import { CommandRunner, KindClusterInputs, defaultRunner, kindClusterProvider, kindKubeconfigProvider } from "./kindProvider";
 
 export interface KindClusterArgs {
     /** kind cluster name; also the kubeconfig context `kind-<name>`. */
@@ -43,6 +43,16 @@ class KindClusterResource extends pulumi.dynamic.Resource {
     }
 }
 
+class KindKubeconfig extends pulumi.dynamic.Resource {
+    public readonly kubeconfig!: pulumi.Output<string>;
+    constructor(name: string, runner: CommandRunner, opts: pulumi.CustomResourceOptions & { id: pulumi.Input<pulumi.ID> }) {
+        super(kindKubeconfigProvider(runner), name, { kubeconfig: undefined }, {
+            ...opts,
+            additionalSecretOutputs: ["kubeconfig"],
+        }, "agent-storage", "KindKubeconfig");
+    }
+}
+
 /**
  * A local kind cluster created from a generated config, deleted on destroy, and a
  * Kubernetes provider built from that cluster's own kubeconfig (never ~/.kube/config).
@@ -73,9 +83,13 @@ export class KindCluster extends pulumi.ComponentResource {
             workloadDirs: args.staticVolumePaths.map((p) => staticVolumeHostDir(args.dataDir, p)),
             workloadUid: args.workloadUid,
         };
-        const cluster = new KindClusterResource(name, inputs, args.runner ?? defaultRunner(), { parent: this, dependsOn: args.guardedBy });
+        const runner = args.runner ?? defaultRunner();
+        const cluster = new KindClusterResource(name, inputs, runner, { parent: this, dependsOn: args.guardedBy });
         this.cluster = cluster;
-        this.kubeconfig = pulumi.secret(cluster.kubeconfig);
+        // Read back once the cluster is created or updated (its id resolves then); see
+        // kindKubeconfigProvider for why not the cluster's own output.
+        const live = new KindKubeconfig(`${name}-kubeconfig`, runner, { parent: this, id: cluster.id });
+        this.kubeconfig = pulumi.secret(live.kubeconfig);
         this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this });
         this.registerOutputs({ kubeconfig: this.kubeconfig });
     }

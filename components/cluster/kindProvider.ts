@@ -164,3 +164,22 @@ export function kindClusterProvider(run: CommandRunner): pulumi.dynamic.Resource
         },
     };
 }
+
+/**
+ * A read-only provider of a kind cluster's kubeconfig, as `kind get kubeconfig` prints it.
+ * Reads run in `pulumi preview` too: while the cluster is only updated (an image to load,
+ * deleteDataOnDestroy), the kubeconfig stays known there, so the Kubernetes provider built
+ * from it, and everything deployed through it, previews as unchanged. The cluster's own
+ * outputs are unknown in the preview of any update, which would show every object in the
+ * cluster, the data claims among them, as replaced.
+ */
+export function kindKubeconfigProvider(run: CommandRunner): pulumi.dynamic.ResourceProvider {
+    return {
+        async create() {
+            throw new Error("KindKubeconfig is read-only: construct it with the cluster's name as its id");
+        },
+        async read(id: string) {
+            return { id, props: { kubeconfig: await run("kind", ["get", "kubeconfig", "--name", id]) } };
+        },
+    };
+}
