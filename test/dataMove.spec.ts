@@ -185,6 +185,15 @@ describe("the data identity guard with a copy", () => {
         await assert.rejects(provider.diff!("data-identity", olds, news("")), /agent-storage:namespace: "agent-data" -> "agent-new"/);
     });
 
+    it("has nothing to update on a stack deployed when the program knew a class's growth otherwise", async () => {
+        const sizes = claimSizes(resolveSettings({}, testContext));
+        const before = sizes.map((s) => ({ ...s, resize: "fixed" as const }));
+        assert.notDeepStrictEqual(before, sizes, "the shared class expands now");
+        const diff = await dataIdentityGuardProvider().diff!("data-identity", { facts: facts({}), sizes: before },
+            { facts: facts({}), sizes, confirmed: false, confirmKey: "agent-storage:confirmDataMove", copy: copy("") });
+        assert.deepStrictEqual(diff, { changes: false });
+    });
+
     it("has nothing to update on a stack deployed before facts said whether a copy can carry them", async () => {
         const sizes = claimSizes(resolveSettings({}, testContext));
         const before = facts({}).map(({ key, value, holds }) => ({ key, value, holds }));

@@ -149,10 +149,11 @@ export function dataIdentityGuardProvider(): pulumi.dynamic.ResourceProvider {
             if (sizeProblems.length > 0) {
                 throw new Error(["refusing a size change the volumes cannot make (nothing was changed):", ...sizeProblems].join("\n"));
             }
-            // Whether a copy can carry a fact is the program's knowledge, not the data's: a stack
-            // deployed before it was stated has nothing to update for it.
+            // Whether a copy can carry a fact, and whether a class can grow, is the program's
+            // knowledge, not the data's: a stack deployed before it changed has nothing to update.
             const data = (facts: IdentityFact[]) => facts.map(({ key, value, holds }) => ({ key, value, holds }));
-            const same = JSON.stringify([data(olds.facts ?? []), olds.sizes ?? []]) === JSON.stringify([data(news.facts), news.sizes]);
+            const sized = (sizes: SizeFact[]) => sizes.map(({ key, value, bytes, className }) => ({ key, value, bytes, className }));
+            const same = JSON.stringify([data(olds.facts ?? []), sized(olds.sizes ?? [])]) === JSON.stringify([data(news.facts), sized(news.sizes)]);
             return { changes: !same };
         },
         async update(_id: string, _olds: unknown, news: GuardInputs) {
