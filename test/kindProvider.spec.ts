@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { CommandRunner, KindClusterInputs, commonFolder, kindClusterProvider, kindKubeconfigProvider, renderKindConfig } from "../components/cluster";
+import { CommandRunner, KindClusterInputs, commonFolder, kindClusterProvider, kindKubeconfigProvider, localImageId, renderKindConfig } from "../components/cluster";
 
 /** A fake `kind`/`docker` that records calls and can be told what is missing. */
 function fakeTools(opts: { noKind?: boolean; noDocker?: boolean; clusters?: string[] } = {}) {
@@ -124,5 +124,17 @@ describe("kind cluster provider", () => {
         assert.deepStrictEqual(read, { id: "agent", props: { kubeconfig: "apiVersion: v1\nkind: Config\n" } });
         assert.deepStrictEqual(tools.calls, ["kind get kubeconfig --name agent"]);
         await assert.rejects(kindKubeconfigProvider(tools.run).create({}), /read-only/);
+    });
+
+    it("knows a local image by its Docker image ID, so a rebuild under the same tag is a change; \"\" when Docker cannot say", async () => {
+        const calls: string[] = [];
+        const docker: CommandRunner = async (command, args) => {
+            calls.push([command, ...args].join(" "));
+            if (args.includes("missing:1")) throw new Error("No such image: missing:1");
+            return "sha256:0123abcd\n";
+        };
+        assert.strictEqual(await localImageId(docker, "localhost/agent-storage/workload:0.1.0"), "sha256:0123abcd");
+        assert.deepStrictEqual(calls, ["docker image inspect --format {{.Id}} localhost/agent-storage/workload:0.1.0"]);
+        assert.strictEqual(await localImageId(docker, "missing:1"), "");
     });
 });

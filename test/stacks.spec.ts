@@ -32,6 +32,12 @@ describe("kind stack", () => {
         assert.strictEqual(kind.inputs.config.match(/containerPath: "\/var\/local-path-shared"/g)!.length, 3);
     });
 
+    it("gives the cluster the local ID of each image it loads, so a rebuilt image is loaded again", async () => {
+        const { cluster } = await buildOnce({ target: "kind" });
+        const kind = cluster.one(kindType).inputs;
+        assert.deepStrictEqual(Object.keys(kind.imageIds), kind.images);
+    });
+
     it("creates a single node when kindWorkers is 0", async () => {
         const { cluster } = await buildOnce({ target: "kind", kindWorkers: 0 });
         assert.deepStrictEqual(cluster.one(kindType).inputs.config.match(/role: \S+/g), ["role: control-plane"]);

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { kindHostDirs, kindLayout, renderKindConfig, staticVolumeHostDir } from "./kindConfig";
-import { CommandRunner, KindClusterInputs, defaultRunner, kindClusterProvider, kindKubeconfigProvider } from "./kindProvider";
+import { CommandRunner, KindClusterInputs, defaultRunner, kindClusterProvider, kindKubeconfigProvider, localImageId } from "./kindProvider";
 
 export interface KindClusterArgs {
     /** kind cluster name; also the kubeconfig context `kind-<name>`. */
@@ -73,17 +73,19 @@ export class KindCluster extends pulumi.ComponentResource {
         });
         this.kindConfig = renderKindConfig(layout);
 
-        const inputs: KindClusterInputs = {
+        const runner = args.runner ?? defaultRunner();
+        const inputs: { [K in keyof KindClusterInputs]: pulumi.Input<KindClusterInputs[K]> } = {
             name: args.clusterName,
             nodeImage: args.nodeImage,
             config: this.kindConfig,
             hostDirs: kindHostDirs(layout),
             images: args.images,
+            imageIds: Promise.all(args.images.map(async (image) => [image, await localImageId(runner, image)] as const))
+                .then((ids) => Object.fromEntries(ids)),
             deleteDataOnDestroy: args.deleteDataOnDestroy,
             workloadDirs: args.staticVolumePaths.map((p) => staticVolumeHostDir(args.dataDir, p)),
             workloadUid: args.workloadUid,
         };
-        const runner = args.runner ?? defaultRunner();
         const cluster = new KindClusterResource(name, inputs, runner, { parent: this, dependsOn: args.guardedBy });
         this.cluster = cluster;
         // Read back once the cluster is created or updated (its id resolves then); see

@@ -13,6 +13,11 @@ export interface KindClusterInputs {
     hostDirs: string[];
     /** Locally built images to load into the node (no registry is reachable). */
     images: string[];
+    /**
+     * The local image ID of each of `images` ("" when Docker does not know it): an image
+     * rebuilt under the same tag is a change, so the next `up` loads it again. Default: none.
+     */
+    imageIds?: Record<string, string>;
     /** When true, destroy also removes `hostDirs` (the volumes' bytes). */
     deleteDataOnDestroy: boolean;
     /**
@@ -45,6 +50,15 @@ export function defaultRunner(): CommandRunner {
             });
         if (options?.input !== undefined) child.stdin.end(options.input);
     });
+}
+
+/** The local Docker image ID of an image, or "" when Docker cannot say (then loading it names the problem). */
+export async function localImageId(run: CommandRunner, image: string): Promise<string> {
+    try {
+        return (await run("docker", ["image", "inspect", "--format", "{{.Id}}", image])).trim();
+    } catch {
+        return "";
+    }
 }
 
 /** Makes the workload's own folders (see KindClusterInputs.workloadDirs) belong to its uid. */
