@@ -27,15 +27,7 @@ const ns = "agent-data"
 // KUBERNETES_SERVICE_* variables at it and returns a client.
 func setup(t *testing.T) (*fakeapi.Server, *kubeapi.Client, string) {
 	t.Helper()
-	srv := fakeapi.New("token-1")
-	t.Cleanup(srv.Close)
-	sa := filepath.Join(t.TempDir(), "serviceaccount")
-	if err := srv.WriteServiceAccount(sa, ns, "token-1\n"); err != nil {
-		t.Fatal(err)
-	}
-	host, port := srv.HostPort()
-	t.Setenv(kubeapi.EnvHost, host)
-	t.Setenv(kubeapi.EnvPort, port)
+	srv, sa := fakeapi.Start(t, ns, "token-1")
 	c, err := kubeapi.InCluster(sa)
 	if err != nil {
 		t.Fatal(err)

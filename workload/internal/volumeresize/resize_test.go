@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -36,15 +35,7 @@ func (l *lines) count(sub string) int { return strings.Count(l.String(), sub) }
 // and a pending claim, and returns a resizer talking to it.
 func cluster(t *testing.T) (*fakeapi.Server, *Resizer, *lines) {
 	t.Helper()
-	srv := fakeapi.New("token")
-	t.Cleanup(srv.Close)
-	sa := filepath.Join(t.TempDir(), "sa")
-	if err := srv.WriteServiceAccount(sa, "shared-path-storage", "token"); err != nil {
-		t.Fatal(err)
-	}
-	host, port := srv.HostPort()
-	t.Setenv(kubeapi.EnvHost, host)
-	t.Setenv(kubeapi.EnvPort, port)
+	srv, sa := fakeapi.Start(t, "shared-path-storage", "token")
 	c, err := kubeapi.InCluster(sa)
 	if err != nil {
 		t.Fatal(err)

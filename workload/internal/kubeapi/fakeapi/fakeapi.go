@@ -16,6 +16,9 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"testing"
+
+	"agent-storage/workload/internal/kubeapi"
 )
 
 // ConfigMap is what the fake keeps of a ConfigMap.
@@ -98,6 +101,23 @@ func (s *Server) PutConfigMap(namespace, name string, data map[string]string) {
 func (s *Server) HostPort() (host, port string) {
 	host, port, _ = net.SplitHostPort(s.Listener.Addr().String())
 	return host, port
+}
+
+// Start starts a server for a test, writes a service-account folder trusting it (with the
+// namespace and token given) and points the KUBERNETES_SERVICE_* variables at it, as a pod
+// would see them. The server stops when the test ends. It returns the server and the folder.
+func Start(t testing.TB, namespace, token string) (*Server, string) {
+	t.Helper()
+	srv := New(token)
+	t.Cleanup(srv.Close)
+	sa := filepath.Join(t.TempDir(), "serviceaccount")
+	if err := srv.WriteServiceAccount(sa, namespace, token+"\n"); err != nil {
+		t.Fatal(err)
+	}
+	host, port := srv.HostPort()
+	t.Setenv(kubeapi.EnvHost, host)
+	t.Setenv(kubeapi.EnvPort, port)
+	return srv, sa
 }
 
 // WriteServiceAccount writes token, ca.crt (this server's certificate) and namespace
