@@ -314,7 +314,7 @@ describe("e2e deploy: pulumi up / preview / refresh / destroy on a kind cluster 
         await setConfig(stack!, { embeddingsSize: "3Gi" });
         const ops: Record<string, string> = {};
         await stack!.preview({ onEvent: (e) => { const m = e.resourcePreEvent?.metadata; if (m) ops[m.urn] = m.op; } });
-        const claimOps = Object.entries(ops).filter(([urn]) => urn.includes("PersistentVolumeClaim::") && urn.endsWith("-embeddings")).map(([, op]) => op);
+        const claimOps = Object.entries(ops).filter(([urn]) => urn.endsWith("DataVolumes$kubernetes:core/v1:PersistentVolumeClaim::agent-data-embeddings")).map(([, op]) => op);
         assert.deepStrictEqual(claimOps, ["update"], `the claim is updated in place, not replaced: ${JSON.stringify(ops)}`);
         const outputs = await up("up growing the embeddings claim");
         const pvc = kubectlJson(["get", "pvc", "embeddings", "-n", NS]);
