@@ -18,10 +18,25 @@ async function fakeApi(answers: ClaimSizeView[]) {
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const kubeconfig = `apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters: [{name: c, cluster: {server: "${url}"}}]\n` +
-        "users: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\n";
-    return { kubeconfig, paths, close: () => server.close() };
+    return { kubeconfig: kubeconfigFor(url), paths, close: () => server.close() };
 }
+
+/** A fake API server that answers GETs of the given paths with their objects, and 404 otherwise. */
+async function fakeRoutes(routes: Record<string, unknown>) {
+    const paths: string[] = [];
+    const server = http.createServer((req, res) => {
+        paths.push(`${req.method} ${req.url}`);
+        const found = routes[req.url ?? ""];
+        if (found === undefined) res.writeHead(404).end(JSON.stringify({ kind: "Status", reason: "NotFound" }));
+        else res.writeHead(200).end(JSON.stringify(found));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return { kubeconfig: kubeconfigFor(url), paths, close: () => server.close() };
+}
+
+const kubeconfigFor = (url: string) => `apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters: [{name: c, cluster: {server: "${url}"}}]\n` +
+    "users: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\n";
 
 const inputs = (kubeconfig: string, size: string, timeoutSeconds = 30) =>
     ({ kubeconfig, namespace: "agent-data", claim: "embeddings", size, key: "agent-storage:embeddingsSize", timeoutSeconds });
@@ -78,6 +93,43 @@ describe("claim size (ClaimSize: up waits until a grown claim has its new size)"
                 });
             } finally {
                 api.close();
+            }
+        });
+
+        it("refuses, in preview's diff, growth of a claim whose live class does not allow expansion, naming the key, the class and the fix", async () => {
+            const api = await fakeRoutes({
+                "/api/v1/namespaces/agent-data/persistentvolumeclaims/embeddings": { spec: { storageClassName: "fast" } },
+                "/apis/storage.k8s.io/v1/storageclasses/fast": { metadata: { name: "fast" }, provisioner: "example.com/fast" },
+            });
+            try {
+                const olds = { namespace: "agent-data", claim: "embeddings", size: "2Gi", capacity: "2Gi" };
+                await assert.rejects(claimSizeProvider().diff!("id", olds, inputs(api.kubeconfig, "3Gi")),
+                    /^Error: agent-storage:embeddingsSize: "2Gi" -> "3Gi": StorageClass "fast" of claim agent-data\/embeddings does not allow volume expansion .*fix: set it back to 2Gi/);
+                // Not growing: nothing to ask the cluster (a shrink is the guard's to refuse).
+                const before = api.paths.length;
+                assert.strictEqual((await claimSizeProvider().diff!("id", olds, inputs(api.kubeconfig, "2Gi"))).changes, false);
+                assert.strictEqual(api.paths.length, before);
+            } finally {
+                api.close();
+            }
+        });
+
+        it("lets growth through when the live class allows expansion, or when the cluster cannot say", async () => {
+            const api = await fakeRoutes({
+                "/api/v1/namespaces/agent-data/persistentvolumeclaims/embeddings": { spec: { storageClassName: "fast" } },
+                "/apis/storage.k8s.io/v1/storageclasses/fast": { metadata: { name: "fast" }, allowVolumeExpansion: true },
+            });
+            const olds = { namespace: "agent-data", claim: "embeddings", size: "2Gi", capacity: "2Gi" };
+            try {
+                assert.strictEqual((await claimSizeProvider().diff!("id", olds, inputs(api.kubeconfig, "3Gi"))).changes, true);
+            } finally {
+                api.close();
+            }
+            const gone = await fakeRoutes({});
+            try {
+                assert.strictEqual((await claimSizeProvider().diff!("id", olds, inputs(gone.kubeconfig, "3Gi"))).changes, true);
+            } finally {
+                gone.close();
             }
         });
 

@@ -33,6 +33,32 @@ export function claimSizeState(claim: ClaimSizeView, askedBytes: number): { stat
     return { state: "growing", capacity, detail };
 }
 
+/**
+ * Why a bound claim cannot grow, read from its live StorageClass, or undefined when it can
+ * (or the cluster cannot say: the API server then has the last word). The capability table
+ * refuses growth on the provisioners it knows before this; this catches every other class,
+ * in `preview`, before the API server would refuse the bigger claim at `up`.
+ */
+export async function growthProblem(p: Pick<ClaimSizeInputs, "kubeconfig" | "context" | "namespace" | "claim" | "size" | "key">, from: string): Promise<string | undefined> {
+    let className: string | undefined;
+    let allows: boolean | undefined;
+    try {
+        const access = apiAccess(p.kubeconfig, p.context || undefined);
+        const claim = await kubeRequest<{ spec?: { storageClassName?: string } }>(access, "GET",
+            `/api/v1/namespaces/${encodeURIComponent(p.namespace)}/persistentvolumeclaims/${encodeURIComponent(p.claim)}`);
+        className = claim.spec?.storageClassName;
+        if (!className) return undefined;
+        const cls = await kubeRequest<{ allowVolumeExpansion?: boolean }>(access, "GET", `/apis/storage.k8s.io/v1/storageclasses/${encodeURIComponent(className)}`);
+        allows = cls.allowVolumeExpansion === true;
+    } catch {
+        return undefined;
+    }
+    if (allows) return undefined;
+    return `${p.key}: "${from}" -> "${p.size}": StorageClass "${className}" of claim ${p.namespace}/${p.claim} does not allow volume expansion ` +
+        `(allowVolumeExpansion is not true), so the API server would refuse the bigger claim; fix: set it back to ${from} ` +
+        `(more room means a new claim, see the README's "Data safety"), or let the class expand if its provisioner can`;
+}
+
 /** What a ClaimSize is given. */
 export interface ClaimSizeInputs {
     kubeconfig: string;
@@ -81,6 +107,12 @@ export function claimSizeProvider(): pulumi.dynamic.ResourceProvider {
         },
         async diff(_id: string, olds: Partial<ClaimSizeInputs>, news: ClaimSizeInputs) {
             const changed = sizeFields.filter((k) => olds[k] !== news[k]);
+            const before = parseQuantity(olds.size ?? "");
+            const after = parseQuantity(news.size);
+            if (news.kubeconfig && before !== undefined && after !== undefined && after > before && olds.claim === news.claim) {
+                const problem = await growthProblem(news, olds.size!);
+                if (problem !== undefined) throw new Error(problem);
+            }
             return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
         },
         async update(_id: string, _olds: unknown, news: ClaimSizeInputs) {
