@@ -16,7 +16,7 @@ func cmdExpandVolumes(args []string, stdout, stderr io.Writer) int {
 	f := newClientFlags("expand-volumes", stderr)
 	provisioner := f.String(flagProvisioner, "", "grow the volumes of this provisioner `NAME` (their class's provisioner and their "+volumeresize.ProvisionedBy+" annotation)")
 	interval := f.Duration("interval", 2*time.Second, "look at the claims this often")
-	saDir := f.String("serviceaccount-dir", kubeapi.DefaultServiceAccountDir, "service-account `DIR` with token, ca.crt and namespace")
+	saDir := addServiceAccountFlag(f)
 	if err := f.parse(args); err != nil {
 		return helpOr(err, stderr, "expand-volumes")
 	}

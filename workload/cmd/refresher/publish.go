@@ -47,8 +47,13 @@ func addPublishFlags(f *flags) *publishFlags {
 		configMap: f.envString("status-configmap", envStatusConfigMap, "", "publish the served version to this ConfigMap `NAME` in the pod's namespace (empty: publishing off)"),
 		interval:  f.Duration("publish-interval", defaultPublishInterval, "check current this often and publish it when it or the kept versions changed (also right after start-up and each refresh)"),
 		file:      f.String("published-file", defaultPublishedFile, "after each successful publish, write the version and time to this `FILE` (read by ready --published)"),
-		saDir:     f.String("serviceaccount-dir", kubeapi.DefaultServiceAccountDir, "service-account `DIR` with token, ca.crt and namespace"),
+		saDir:     addServiceAccountFlag(f),
 	}
+}
+
+// addServiceAccountFlag is the flag of every command that talks to the API server from a pod.
+func addServiceAccountFlag(f *flags) *string {
+	return f.String("serviceaccount-dir", kubeapi.DefaultServiceAccountDir, "service-account `DIR` with token, ca.crt and namespace")
 }
 
 // validConfigMapName checks a DNS-1123 subdomain name, as the API server will.
