@@ -118,12 +118,14 @@ describe("kind cluster provider", () => {
         assert.deepStrictEqual(result.failures!.map((f) => f.property), ["config"]);
     });
 
-    it("reads a cluster's kubeconfig back by the cluster's name, and creates nothing", async () => {
-        const tools = fakeTools();
+    it("reads a cluster's kubeconfig back by the cluster's name, says a deleted cluster is gone, and creates nothing", async () => {
+        const tools = fakeTools({ clusters: ["agent"] });
         const read = await kindKubeconfigProvider(tools.run).read!("agent", {});
         assert.deepStrictEqual(read, { id: "agent", props: { kubeconfig: "apiVersion: v1\nkind: Config\n" } });
-        assert.deepStrictEqual(tools.calls, ["kind get kubeconfig --name agent"]);
+        assert.deepStrictEqual(tools.calls, ["kind get clusters", "kind get kubeconfig --name agent"]);
         await assert.rejects(kindKubeconfigProvider(tools.run).create({}), /read-only/);
+        const gone = await kindKubeconfigProvider(fakeTools({ clusters: ["other"] }).run).read!("agent", {});
+        assert.deepStrictEqual(gone, { id: "", props: {} }, "a cluster deleted by hand is gone for refresh");
     });
 
     it("knows a local image by its Docker image ID, so a rebuild under the same tag is a change; \"\" when Docker cannot say", async () => {

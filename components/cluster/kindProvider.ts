@@ -193,6 +193,10 @@ export function kindKubeconfigProvider(run: CommandRunner): pulumi.dynamic.Resou
             throw new Error("KindKubeconfig is read-only: construct it with the cluster's name as its id");
         },
         async read(id: string) {
+            // A cluster deleted outside Pulumi is gone for `pulumi refresh` (as the cluster
+            // resource says too), so `up --refresh` creates it again.
+            const clusters = (await run("kind", ["get", "clusters"])).split("\n").map((s) => s.trim());
+            if (!clusters.includes(id)) return { id: "", props: {} };
             return { id, props: { kubeconfig: await run("kind", ["get", "kubeconfig", "--name", id]) } };
         },
     };
