@@ -1,10 +1,10 @@
 import * as assert from "assert";
 import * as http from "http";
-import { AddressInfo } from "net";
 import { serializeFunction } from "@pulumi/pulumi/runtime/closure/serializeClosure";
 import { renderEksKubeconfig } from "../components/cluster";
 import { apiAccess } from "../components/kubeapi";
 import { ClaimNodesInputs, PodView, claimNodesProvider, listPods, nodesUsingClaim } from "../components/report";
+import { startFakeApi } from "./harness";
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 
@@ -37,7 +37,7 @@ const pod = (node: string | undefined, claim: string, extra: Partial<PodView> & 
 /** A fake API server that answers the pod list of one namespace and records the requests. */
 async function fakeApi(pods: PodView[]): Promise<{ url: string; requests: http.IncomingMessage[]; close: () => void }> {
     const requests: http.IncomingMessage[] = [];
-    const server = http.createServer((req, res) => {
+    const api = await startFakeApi((req, res) => {
         requests.push(req);
         if (req.url === "/api/v1/namespaces/agent-data/pods") {
             res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ kind: "PodList", items: pods }));
@@ -45,8 +45,7 @@ async function fakeApi(pods: PodView[]): Promise<{ url: string; requests: http.I
             res.writeHead(403).end(`{"message":"forbidden: ${req.url}"}`);
         }
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests, close: () => server.close() };
+    return { url: api.url, requests, close: api.close };
 }
 
 describe("claim nodes (which nodes mount a claim)", () => {

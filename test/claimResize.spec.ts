@@ -1,8 +1,6 @@
 import * as assert from "assert";
-import * as http from "http";
-import { AddressInfo } from "net";
 import { ClaimSizeView, claimSizeProvider, claimSizeState } from "../components/storage";
-import { buildOnce } from "./harness";
+import { buildOnce, startFakeApi } from "./harness";
 
 const gi = 2 ** 30;
 type Conditions = NonNullable<ClaimSizeView["status"]>["conditions"];
@@ -12,31 +10,24 @@ const claim = (phase: string, capacity?: string, conditions?: Conditions): Claim
 /** A fake API server that answers each GET of the claim with the next of `answers` (the last one repeats). */
 async function fakeApi(answers: ClaimSizeView[]) {
     const paths: string[] = [];
-    const server = http.createServer((req, res) => {
+    const api = await startFakeApi((req, res) => {
         paths.push(`${req.method} ${req.url}`);
         res.writeHead(200).end(JSON.stringify(answers[Math.min(paths.length - 1, answers.length - 1)]));
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    return { kubeconfig: kubeconfigFor(url), paths, close: () => server.close() };
+    return { ...api, paths };
 }
 
 /** A fake API server that answers GETs of the given paths with their objects, and 404 otherwise. */
 async function fakeRoutes(routes: Record<string, unknown>) {
     const paths: string[] = [];
-    const server = http.createServer((req, res) => {
+    const api = await startFakeApi((req, res) => {
         paths.push(`${req.method} ${req.url}`);
         const found = routes[req.url ?? ""];
         if (found === undefined) res.writeHead(404).end(JSON.stringify({ kind: "Status", reason: "NotFound" }));
         else res.writeHead(200).end(JSON.stringify(found));
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    return { kubeconfig: kubeconfigFor(url), paths, close: () => server.close() };
+    return { ...api, paths };
 }
-
-const kubeconfigFor = (url: string) => `apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters: [{name: c, cluster: {server: "${url}"}}]\n` +
-    "users: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\n";
 
 const inputs = (kubeconfig: string, size: string, timeoutSeconds = 30) =>
     ({ kubeconfig, namespace: "agent-data", claim: "embeddings", size, key: "agent-storage:embeddingsSize", timeoutSeconds });

@@ -1,24 +1,17 @@
 import * as assert from "assert";
-import * as http from "http";
-import { AddressInfo } from "net";
 import * as path from "path";
 import { ClassView, classCheckProvider, classProblem } from "../components/storage";
-import { MockCluster, buildOnce, buildWithMocks, fixturesDir, testContext } from "./harness";
+import { MockCluster, buildOnce, buildWithMocks, fixturesDir, startFakeApi, testContext } from "./harness";
 
 const keys = { classKey: "agent-storage:storageClass", provisionerKey: "agent-storage:storageProvisioner" };
 const cls = (name: string, provisioner: string): ClassView => ({ metadata: { name }, provisioner });
 
 /** A fake API server that lists the given classes. */
-async function fakeApi(classes: ClassView[]) {
-    const server = http.createServer((req, res) => {
+function fakeApi(classes: ClassView[]) {
+    return startFakeApi((req, res) => {
         if (req.url === "/apis/storage.k8s.io/v1/storageclasses") res.writeHead(200).end(JSON.stringify({ items: classes }));
         else res.writeHead(404).end("{}");
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const kubeconfig = `apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters: [{name: c, cluster: {server: "${url}"}}]\n` +
-        "users: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\n";
-    return { kubeconfig, close: () => server.close() };
 }
 
 describe("storage class check (a class the program does not own, on the live cluster)", () => {

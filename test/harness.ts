@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as http from "http";
+import { AddressInfo } from "net";
 import * as path from "path";
 import { mirrorSpec } from "../components/storage/copySource";
 import { RawConfig, ResolveContext, StackOutputs, buildStack } from "../stacks";
@@ -265,4 +267,17 @@ export function buildOnce(raw: RawConfig): Promise<{ cluster: MockCluster; outpu
     const key = JSON.stringify(raw);
     if (!built.has(key)) built.set(key, buildWithMocks(raw));
     return built.get(key)!;
+}
+
+/**
+ * A fake Kubernetes API server on a free local port, answering with `handle`, and a
+ * kubeconfig (token user) that points at it, for the dynamic providers' own requests.
+ */
+export async function startFakeApi(handle: http.RequestListener): Promise<{ url: string; kubeconfig: string; close: () => void }> {
+    const server = http.createServer(handle);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const kubeconfig = `apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters: [{name: c, cluster: {server: "${url}"}}]\n` +
+        "users: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\n";
+    return { url, kubeconfig, close: () => server.close() };
 }

@@ -1,9 +1,7 @@
 import * as assert from "assert";
-import * as http from "http";
-import { AddressInfo } from "net";
 import * as path from "path";
 import { VolumeView, keptVolumeFor, keptVolumeHandBackProvider, reclaimFieldManager, reclaimPolicyFor, volumeReclaimPolicyProvider } from "../components/storage";
-import { MockCluster, buildOnce, buildWithMocks, fixturesDir, testContext, valueOf } from "./harness";
+import { MockCluster, buildOnce, buildWithMocks, fixturesDir, startFakeApi, testContext, valueOf } from "./harness";
 
 const released = (name: string, created: string, labels = { "agent-storage.io/claim-namespace": "agent-data", "agent-storage.io/claim-name": "embeddings" },
     claimRef = { namespace: "agent-data", name: "embeddings", uid: "old-uid" }, phase = "Released"): VolumeView =>
@@ -12,7 +10,7 @@ const released = (name: string, created: string, labels = { "agent-storage.io/cl
 /** A fake API server: answers the labelled volume list, records every request and PATCH body. */
 async function fakeApi(volumes: VolumeView[]) {
     const requests: { method: string; url: string; contentType?: string; body: string }[] = [];
-    const server = http.createServer((req, res) => {
+    const api = await startFakeApi((req, res) => {
         let body = "";
         req.on("data", (c) => { body += c; });
         req.on("end", () => {
@@ -26,11 +24,7 @@ async function fakeApi(volumes: VolumeView[]) {
             }
         });
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const kubeconfig = `apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters: [{name: c, cluster: {server: "${url}"}}]\n` +
-        "users: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\n";
-    return { kubeconfig, requests, close: () => server.close() };
+    return { ...api, requests };
 }
 
 describe("kept volumes: reclaim policy of bound data volumes and their hand-back", () => {
