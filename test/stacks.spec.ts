@@ -1,5 +1,6 @@
 import * as assert from "assert";
 import { spawnSync } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
 import { Json, valueOf, buildOnce, buildWithMocks, fixturesDir, MockCluster } from "./harness";
 import { refresherContract } from "../components/workloads/refresherContract";
@@ -30,6 +31,13 @@ describe("kind stack", () => {
             "/project/.kind-data/demo/nodes/worker2/local-path", "/project/.kind-data/demo/shared",
         ]);
         assert.strictEqual(kind.inputs.config.match(/containerPath: "\/var\/local-path-shared"/g)!.length, 3);
+    });
+
+    it("is found by scripts/stack under the type the program registers, to notice a cluster deleted outside Pulumi", async () => {
+        const { cluster } = await buildOnce({ target: "kind" });
+        assert.strictEqual(cluster.ofType(kindType).length, 1);
+        const script = fs.readFileSync(path.join(__dirname, "..", "scripts", "stack"), "utf8");
+        assert.ok(script.includes(`x.type === "${kindType}"`), "scripts/stack names the KindCluster type as the program registers it");
     });
 
     it("gives the cluster the local ID of each image it loads, so a rebuilt image is loaded again", async () => {
